@@ -1,0 +1,22 @@
+"""VirtError -> HTTP, once for the whole API: libvirt's own message as `detail`."""
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from virt import errors
+
+STATUS = {
+    errors.NotFound: status.HTTP_404_NOT_FOUND,
+    errors.InvalidConfig: status.HTTP_400_BAD_REQUEST,
+    errors.OperationInvalid: status.HTTP_409_CONFLICT,
+    errors.Unsupported: status.HTTP_400_BAD_REQUEST,
+    errors.HostUnreachable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.OperationFailed: status.HTTP_502_BAD_GATEWAY,
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, errors.VirtError):
+        code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), status.HTTP_502_BAD_GATEWAY)
+        return Response({"detail": exc.message, "error": type(exc).__name__}, status=code)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,15 @@
+from rest_framework import serializers
+
+from core.models import Job
+
+
+class JobSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-core:job-detail")
+    user = serializers.CharField(source="user.username", default=None, read_only=True)
+
+    class Meta:
+        model = Job
+        fields = ["id", "url", "kind", "target_kind", "target_id", "target_name", "host", "status", "progress",
+                  "log", "params", "result", "error", "user", "created", "started", "finished",
+                  "celery_task_id", "cancel_requested"]
+        read_only_fields = fields

@@ -1,0 +1,17 @@
+import django_filters
+
+from hosts.models import Host
+
+from .models import Job
+
+
+class JobFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Job.Status.choices)
+    kind = django_filters.CharFilter()
+    host = django_filters.ModelChoiceFilter(queryset=Host.objects.all())
+    target_kind = django_filters.ChoiceFilter(choices=Job.TargetKind.choices)
+    target_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Job
+        fields = ["status", "kind", "host", "target_kind", "target_id"]

@@ -1,0 +1,49 @@
+from django import forms
+
+from virt import uri as virt_uri
+
+from .models import Host
+
+SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
+
+
+class HostForm(forms.ModelForm):
+    """Secrets are write-only: shown empty; left empty on edit keeps the stored value."""
+
+    password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
+    ssh_private_key = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                                      help_text="OpenSSH private key for qemu+ssh / qemu+libssh")
+    tls_client_key = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    class Meta:
+        model = Host
+        fields = ["name", "uri", "description", "migration_address", "username", "password",
+                  "ssh_private_key", "ssh_known_hosts", "tls_ca_cert", "tls_client_cert", "tls_client_key"]
+        widgets = {
+            "ssh_known_hosts": forms.Textarea(attrs={"rows": 3}),
+            "tls_ca_cert": forms.Textarea(attrs={"rows": 3}),
+            "tls_client_cert": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+        for name in SECRET_FIELDS:
+            self.initial[name] = ""
+            if self.instance.pk and getattr(self.instance, name):
+                self.fields[name].help_text = "Stored. Leave empty to keep it."
+
+    def clean_uri(self):
+        try:
+            return str(virt_uri.parse(self.cleaned_data["uri"]))
+        except virt_uri.URIError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def _post_clean(self):
+        # Keep stored secrets when the field was left empty on edit.
+        stored = {n: getattr(self.instance, n) for n in SECRET_FIELDS} if self.instance.pk else {}
+        super()._post_clean()
+        for name, value in stored.items():
+            if not self.cleaned_data.get(name):
+                setattr(self.instance, name, value)

@@ -1,0 +1,70 @@
+from django.db import models
+from django.urls import reverse
+
+from core.crypto import EncryptedTextField
+from virt import uri as virt_uri
+
+
+class Host(models.Model):
+    """A KVM host: a libvirt URI plus credentials, and what virtdeck last saw of it."""
+
+    class State(models.TextChoices):
+        UNKNOWN = "unknown"
+        UP = "up"
+        UNREACHABLE = "unreachable"
+
+    job_target_kind = "host"
+
+    name = models.CharField(max_length=100, unique=True)
+    uri = models.CharField(max_length=500, help_text="libvirt URI, e.g. qemu+ssh://root@kvm1/system")
+    username = models.CharField(max_length=100, blank=True, help_text="SASL user name (qemu+tcp with SASL)")
+    password = EncryptedTextField(blank=True)
+    ssh_private_key = EncryptedTextField(blank=True)
+    ssh_known_hosts = models.TextField(blank=True, help_text="known_hosts lines pinning the host's SSH key")
+    tls_ca_cert = models.TextField(blank=True)
+    tls_client_cert = models.TextField(blank=True)
+    tls_client_key = EncryptedTextField(blank=True)
+    migration_address = models.CharField(
+        max_length=255, blank=True, help_text="Address other hosts use to reach this one for migration"
+    )
+    description = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    # What virtdeck last saw (written by sync, never by users).
+    state = models.CharField(max_length=20, choices=State.choices, default=State.UNKNOWN)
+    last_error = models.TextField(blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    last_sync = models.DateTimeField(null=True, blank=True)
+    facts = models.JSONField(default=dict, blank=True)
+    capabilities_xml = models.TextField(blank=True)
+    memory_total_kib = models.BigIntegerField(default=0)
+    memory_free_kib = models.BigIntegerField(default=0)
+    cpu_percent = models.FloatField(null=True, blank=True)
+    cpu_times = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("hosts:host_detail", args=[self.pk])
+
+    @property
+    def parsed_uri(self):
+        return virt_uri.parse(self.uri)
+
+    @property
+    def transport(self):
+        try:
+            return virt_uri.SCHEMES[self.parsed_uri.scheme]
+        except virt_uri.URIError:
+            return "invalid URI"
+
+    @property
+    def memory_used_percent(self):
+        if not self.memory_total_kib:
+            return None
+        return round(100 * (self.memory_total_kib - self.memory_free_kib) / self.memory_total_kib, 1)

@@ -1,0 +1,228 @@
+"""Host actions, shared by views, API and tasks."""
+import hashlib
+import ipaddress
+import logging
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.events import publish
+from virt import host as virt_host
+from virt import inventory as virt_inventory
+from virt import uri as virt_uri
+from virt.connection import ConnectionSpec, get_pool
+from virt.errors import HostUnreachable, InvalidConfig, VirtError
+
+from .models import Host
+
+log = logging.getLogger(__name__)
+
+CREDENTIAL_FIELDS = ("password", "ssh_private_key", "ssh_known_hosts", "tls_ca_cert", "tls_client_cert",
+                     "tls_client_key")
+
+
+def pool():
+    return get_pool(call_timeout=settings.VIRT_CALL_TIMEOUT, connect_timeout=settings.VIRT_CONNECT_TIMEOUT)
+
+
+def _write_private(directory, name, content):
+    path = directory / name
+    if not path.exists() or path.read_text() != content:
+        tmp = directory / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    return path
+
+
+def _credentials_dir(host):
+    """A private directory named by a digest of the credentials (no pk needed before saving)."""
+    digest = hashlib.sha256()
+    for field in CREDENTIAL_FIELDS[1:]:
+        digest.update(getattr(host, field).encode() + b"\0")
+    directory = Path(settings.STATE_DIR) / "credentials" / digest.hexdigest()[:20]
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
+    return directory
+
+
+def _ssh_wrapper(directory, known_hosts):
+    """OpenSSH ignores libvirt's known_hosts=: pin the key with a wrapper that passes -o options."""
+    script = (
+        "#!/bin/sh\n"
+        f"exec ssh -o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes "
+        '-o BatchMode=yes "$@"\n'
+    )
+    path = _write_private(directory, "ssh", script)
+    os.chmod(path, 0o700)
+    return path
+
+
+def managed_params(host, parsed):
+    """Query parameters virtdeck adds from the credential fields (files written 0600)."""
+    params = {}
+    if not any(getattr(host, f) for f in CREDENTIAL_FIELDS[1:]):
+        return params
+    directory = _credentials_dir(host)
+    if parsed.is_ssh:
+        if host.ssh_private_key:
+            key = host.ssh_private_key if host.ssh_private_key.endswith("\n") else host.ssh_private_key + "\n"
+            params["keyfile"] = str(_write_private(directory, "id_key", key))
+        if host.ssh_known_hosts:
+            known = _write_private(directory, "known_hosts", host.ssh_known_hosts.strip() + "\n")
+            if parsed.scheme == "qemu+libssh":
+                params["known_hosts"] = str(known)
+                params.setdefault("known_hosts_verify", "normal")
+            else:
+                params["command"] = str(_ssh_wrapper(directory, known))
+        if parsed.scheme == "qemu+libssh" and host.ssh_private_key:
+            params.setdefault("sshauth", "privkey")
+    if parsed.scheme == "qemu+tls" and (host.tls_ca_cert or host.tls_client_cert):
+        _write_private(directory, "cacert.pem", host.tls_ca_cert)
+        _write_private(directory, "clientcert.pem", host.tls_client_cert)
+        _write_private(directory, "clientkey.pem", host.tls_client_key)
+        params["pkipath"] = str(directory)
+    return params
+
+
+def connection_spec(host):
+    parsed = virt_uri.parse(host.uri)
+    return ConnectionSpec(
+        key=f"host-{host.pk}" if host.pk else f"new-{host.uri}",
+        uri=parsed.build(managed_params(host, parsed)),
+        username=host.username,
+        password=host.password,
+    )
+
+
+def call(host, fn, timeout=None):
+    """Run fn(conn) on the host, bounded and translated (see virt.connection.Pool.call)."""
+    return pool().call(connection_spec(host), fn, timeout=timeout)
+
+
+def _is_local(parsed):
+    if parsed.scheme in ("qemu", "qemu+unix", "test", "test+unix"):
+        return True
+    try:
+        return ipaddress.ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        return parsed.hostname == "localhost"
+
+
+def read_facts(host):
+    facts = call(host, virt_host.facts)
+    parsed = virt_uri.parse(host.uri)
+    # libvirt does not report the kernel; on this machine we can read it ourselves.
+    facts["kernel"] = f"{os.uname().sysname} {os.uname().release}" if _is_local(parsed) else ""
+    facts["has_shell"] = parsed.has_shell
+    return facts
+
+
+def create_host(host):
+    """Validate, connect, read facts, then save. Nothing is saved when the host cannot be reached."""
+    try:
+        virt_uri.parse(host.uri)
+    except virt_uri.URIError as exc:
+        raise InvalidConfig(str(exc)) from None
+    pool().reset(connection_spec(host).key)
+    facts = read_facts(host)  # raises with libvirt's own message
+    with transaction.atomic():
+        host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
+        host.capabilities_xml = facts["capabilities_xml"]
+        host.state = Host.State.UP
+        host.last_seen = timezone.now()
+        host.save()
+    pool().reset(f"new-{host.uri}")
+    sync_host(host)
+    return host
+
+
+def update_host(host, changed_fields):
+    """Save edits; a changed URI or credential must still connect."""
+    if set(changed_fields) & {"uri", "username", *CREDENTIAL_FIELDS}:
+        try:
+            virt_uri.parse(host.uri)
+        except virt_uri.URIError as exc:
+            raise InvalidConfig(str(exc)) from None
+        pool().reset(connection_spec(host).key)
+        facts = read_facts(host)
+        host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
+        host.capabilities_xml = facts["capabilities_xml"]
+    host.save()
+    return host
+
+
+def delete_host(host):
+    pool().reset(connection_spec(host).key)
+    host_id = host.pk
+    host.delete()
+    publish("host", id=host_id, deleted=True)
+
+
+def _cpu_percent(previous, current):
+    keys = ("kernel", "user", "idle", "iowait")
+    if not previous or not all(k in current for k in ("kernel", "user", "idle")):
+        return None
+    total = sum(current.get(k, 0) - previous.get(k, 0) for k in keys)
+    busy = sum(current.get(k, 0) - previous.get(k, 0) for k in ("kernel", "user"))
+    return round(100.0 * busy / total, 1) if total > 0 else None
+
+
+def mark_unreachable(host, error):
+    changed = host.state != Host.State.UNREACHABLE or host.last_error != error
+    host.state, host.last_error, host.latency_ms = Host.State.UNREACHABLE, error, None
+    host.last_sync = timezone.now()
+    Host.objects.filter(pk=host.pk).update(
+        state=host.state, last_error=error, latency_ms=None, last_sync=host.last_sync
+    )
+    if changed:
+        publish("host", id=host.pk, state=host.state)
+
+
+def sync_host(host):
+    """Refresh one host's inventory with bulk calls. Returns the number of VMs, or None if unreachable."""
+    from instances import services as instance_services
+
+    known = instance_services.known_records(host)
+
+    def gather(conn):
+        started = time.perf_counter()
+        conn.getLibVersion()
+        latency = (time.perf_counter() - started) * 1000
+        return latency, virt_inventory.collect(conn, known), virt_host.usage(conn)
+
+    try:
+        latency, records, usage = call(host, gather)
+    except HostUnreachable as exc:
+        mark_unreachable(host, exc.message)
+        return None
+    except VirtError as exc:
+        mark_unreachable(host, exc.message)
+        return None
+    now = timezone.now()
+    changed_state = host.state != Host.State.UP
+    host.cpu_percent = _cpu_percent(host.cpu_times, usage["cpu_times"])
+    Host.objects.filter(pk=host.pk).update(
+        state=Host.State.UP, last_error="", latency_ms=round(latency, 2), last_seen=now, last_sync=now,
+        memory_total_kib=usage["memory_total_kib"], memory_free_kib=usage["memory_free_kib"],
+        cpu_times=usage["cpu_times"], cpu_percent=host.cpu_percent,
+    )
+    host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
+    changes = instance_services.apply_records(host, records)
+    if changed_state or changes:
+        publish("host", id=host.pk, state=host.state, changes=changes)
+    return len(records)
+
+
+def refresh_facts(host):
+    facts = read_facts(host)
+    Host.objects.filter(pk=host.pk).update(
+        facts={k: v for k, v in facts.items() if k != "capabilities_xml"},
+        capabilities_xml=facts["capabilities_xml"],
+    )
+    return facts

@@ -1,0 +1,45 @@
+from celery import shared_task
+
+from core.jobs import JobTask
+from virt.errors import HostUnreachable
+from virtdeck.celery import app
+
+from . import services
+from .models import Host
+
+
+@shared_task(name="hosts.tasks.sync_host", ignore_result=True)
+def sync_host(host_id):
+    host = Host.objects.filter(pk=host_id).first()
+    if host is not None:
+        services.sync_host(host)
+
+
+@shared_task(name="hosts.tasks.sync_all_hosts", ignore_result=True)
+def sync_all_hosts():
+    """Fan out: one task per host, so a slow host delays nobody else."""
+    for host_id in Host.objects.values_list("pk", flat=True):
+        sync_host.delay(host_id)
+
+
+class RefreshHost(JobTask):
+    """Re-read a host's facts and inventory now (the 'Refresh' button)."""
+
+    name = "hosts.tasks.refresh_host"
+    kind = "refresh_host"
+
+    def execute(self, job, host_id):
+        host = Host.objects.get(pk=host_id)
+        services.pool().reset(services.connection_spec(host).key)
+        job.progress(10, f"connecting to {host.uri}")
+        facts = services.refresh_facts(host)
+        job.progress(50, f"{facts['hostname']}: libvirt {facts['libvirt_version']}, {facts['driver']}")
+        count = services.sync_host(host)
+        if count is None:
+            host.refresh_from_db()
+            raise HostUnreachable(host.last_error)
+        job.progress(100, f"{count} instances synced")
+        return {"instances": count}
+
+
+refresh_host = app.register_task(RefreshHost())

@@ -1,0 +1,28 @@
+import django_filters
+from django.db.models import Q
+
+from hosts.models import Host
+
+from .models import Instance
+
+
+class InstanceFilterSet(django_filters.FilterSet):
+    """One filter set for the list page and /api/instances/."""
+
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+    host = django_filters.ModelMultipleChoiceFilter(queryset=Host.objects.all())
+    state = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in Instance.STATES])
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("host__name", "host"), ("state", "state"), ("vcpus", "vcpus"),
+                ("memory_kib", "memory"), ("updated_at", "updated")),
+    )
+
+    class Meta:
+        model = Instance
+        fields = ["host", "state", "autostart", "persistent"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(uuid__icontains=value))

@@ -1,0 +1,49 @@
+from django.db import models
+from django.urls import reverse
+
+
+class Instance(models.Model):
+    """A VM as last seen on its host. Written by inventory sync and events only."""
+
+    STATES = ["running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended", "no state"]
+
+    job_target_kind = "instance"
+
+    host = models.ForeignKey("hosts.Host", on_delete=models.CASCADE, related_name="instances")
+    uuid = models.UUIDField()
+    name = models.CharField(max_length=200, db_index=True)
+    state = models.CharField(max_length=20, choices=[(s, s) for s in STATES], default="no state", db_index=True)
+    vcpus = models.PositiveIntegerField(default=0)
+    memory_kib = models.BigIntegerField(default=0)
+    max_memory_kib = models.BigIntegerField(default=0)
+    autostart = models.BooleanField(default=False)
+    persistent = models.BooleanField(default=True)
+    cpu_time_ns = models.BigIntegerField(default=0)
+    disk_read_bytes = models.BigIntegerField(default=0)
+    disk_write_bytes = models.BigIntegerField(default=0)
+    net_rx_bytes = models.BigIntegerField(default=0)
+    net_tx_bytes = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Fields the sync writes; the rest is identity.
+    SYNCED_FIELDS = ("name", "state", "vcpus", "memory_kib", "max_memory_kib", "autostart", "persistent",
+                     "cpu_time_ns", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")
+
+    class Meta:
+        ordering = ["name", "host__name"]
+        constraints = [models.UniqueConstraint(fields=["host", "uuid"], name="instance_unique_per_host")]
+        indexes = [models.Index(fields=["host", "state"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("instances:instance_detail", args=[self.pk])
+
+    @property
+    def memory_mib(self):
+        return self.memory_kib // 1024
+
+    @property
+    def is_active(self):
+        return self.state in ("running", "blocked", "paused", "shutting down", "suspended")

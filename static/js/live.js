@@ -1,0 +1,41 @@
+// Live updates: one websocket per page; each event makes the page's live
+// regions (hx-trigger="live from:body") re-fetch themselves, at most every 300 ms.
+(function () {
+  "use strict";
+  var status = document.getElementById("live-status");
+  var pending = null;
+  var retry = 1000;
+
+  function show(state) {
+    if (!status) return;
+    status.className = "nav-link " + state;
+    status.querySelector("span").textContent = state === "live" ? "live" : "reconnecting";
+  }
+
+  function refresh() {
+    if (pending) return;
+    pending = setTimeout(function () {
+      pending = null;
+      htmx.trigger(document.body, "live");
+    }, 300);
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/inventory/");
+    socket.onopen = function () { retry = 1000; show("live"); };
+    socket.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      document.dispatchEvent(new CustomEvent("virtdeck:" + message.kind, { detail: message.data }));
+      refresh();
+    };
+    socket.onclose = function (event) {
+      show("offline");
+      if (event.code === 4401) return; // logged out
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 15000);
+    };
+  }
+
+  connect();
+})();

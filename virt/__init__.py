@@ -1,0 +1,1 @@
+"""virt: the only package that imports libvirt. No Django imports here."""

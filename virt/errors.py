@@ -1,0 +1,98 @@
+"""libvirtError translated once, here, into virtdeck's own exceptions.
+
+Callers above virt/ catch VirtError subclasses only; each carries libvirt's
+own message so the UI and API can show it verbatim.
+"""
+import libvirt
+
+
+class VirtError(Exception):
+    """Base of every error virt/ raises. `message` is safe to show to users."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class HostUnreachable(VirtError):
+    """The host could not be reached, the connection broke, or a call timed out."""
+
+
+class NotFound(VirtError):
+    """The domain, network, pool or volume does not exist."""
+
+
+class InvalidConfig(VirtError):
+    """libvirt rejected XML or arguments: the user's input is at fault."""
+
+
+class OperationInvalid(VirtError):
+    """The object is in the wrong state for the operation (e.g. starting a running VM)."""
+
+
+class AuthFailed(HostUnreachable):
+    """The host refused our credentials."""
+
+
+class Unsupported(VirtError):
+    """The host's driver does not support this operation."""
+
+
+class OperationFailed(VirtError):
+    """Anything else libvirt reported."""
+
+
+_NOT_FOUND = {
+    libvirt.VIR_ERR_NO_DOMAIN,
+    libvirt.VIR_ERR_NO_NETWORK,
+    libvirt.VIR_ERR_NO_STORAGE_POOL,
+    libvirt.VIR_ERR_NO_STORAGE_VOL,
+    libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT,
+    libvirt.VIR_ERR_NO_INTERFACE,
+    libvirt.VIR_ERR_NO_NODE_DEVICE,
+    libvirt.VIR_ERR_NO_SECRET,
+}
+_INVALID = {
+    libvirt.VIR_ERR_XML_ERROR,
+    libvirt.VIR_ERR_XML_DETAIL,
+    libvirt.VIR_ERR_INVALID_ARG,
+    libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
+    libvirt.VIR_ERR_INVALID_NETWORK,
+    libvirt.VIR_ERR_INVALID_STORAGE_POOL,
+    libvirt.VIR_ERR_INVALID_STORAGE_VOL,
+    libvirt.VIR_ERR_DOM_EXIST,
+    libvirt.VIR_ERR_NETWORK_EXIST,
+    libvirt.VIR_ERR_STORAGE_VOL_EXIST,
+    libvirt.VIR_ERR_XML_INVALID_SCHEMA,
+}
+_UNREACHABLE = {
+    libvirt.VIR_ERR_NO_CONNECT,
+    libvirt.VIR_ERR_INVALID_CONN,
+    libvirt.VIR_ERR_RPC,
+    libvirt.VIR_ERR_SYSTEM_ERROR,
+}
+_AUTH = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED, libvirt.VIR_ERR_AUTH_UNAVAILABLE}
+_STATE = {libvirt.VIR_ERR_OPERATION_INVALID}
+_UNSUPPORTED = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED}
+
+
+def translate(error):
+    """Map a libvirtError to the matching VirtError (returned, not raised)."""
+    code = error.get_error_code()
+    message = error.get_error_message() or str(error)
+    if code in _NOT_FOUND:
+        cls = NotFound
+    elif code in _INVALID:
+        cls = InvalidConfig
+    elif code in _AUTH:
+        cls = AuthFailed
+    elif code in _UNREACHABLE:
+        cls = HostUnreachable
+    elif code in _STATE:
+        cls = OperationInvalid
+    elif code in _UNSUPPORTED:
+        cls = Unsupported
+    else:
+        cls = OperationFailed
+    return cls(message, code=code)

@@ -1,0 +1,105 @@
+"""Bulk inventory of one host: a constant number of RPCs, never one per VM.
+
+`collect()` asks libvirt for every domain's stats in one call
+(getAllDomainStats, only the groups virtdeck shows) plus two filtered
+listAllDomains calls for autostart and persistence. Drivers that omit vCPU
+and memory from the stats (libvirt's test driver) get one `info()` for a
+domain seen for the first time only; after that `known` carries the values.
+"""
+import libvirt
+
+STATE_NAMES = {
+    libvirt.VIR_DOMAIN_NOSTATE: "no state",
+    libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+    libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "shutting down",
+    libvirt.VIR_DOMAIN_SHUTOFF: "shut off",
+    libvirt.VIR_DOMAIN_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
+}
+
+STATS_GROUPS = (
+    libvirt.VIR_DOMAIN_STATS_STATE
+    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+    | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_VCPU
+    | libvirt.VIR_DOMAIN_STATS_INTERFACE
+    | libvirt.VIR_DOMAIN_STATS_BLOCK
+)
+
+
+def state_name(code):
+    return STATE_NAMES.get(code, "no state")
+
+
+def _sum(stats, prefix, suffix):
+    count = stats.get(f"{prefix}.count", 0)
+    return sum(stats.get(f"{prefix}.{i}.{suffix}", 0) for i in range(count))
+
+
+def record_from_stats(dom, stats):
+    """One inventory record from a domain and its stats dict. Pure."""
+    record = {
+        "uuid": dom.UUIDString(),
+        "name": dom.name(),
+        "state": state_name(stats.get("state.state", 0)),
+        "cpu_time_ns": stats.get("cpu.time", 0),
+        "disk_read_bytes": _sum(stats, "block", "rd.bytes"),
+        "disk_write_bytes": _sum(stats, "block", "wr.bytes"),
+        "net_rx_bytes": _sum(stats, "net", "rx.bytes"),
+        "net_tx_bytes": _sum(stats, "net", "tx.bytes"),
+    }
+    if "vcpu.current" in stats:
+        record["vcpus"] = stats["vcpu.current"]
+    if "balloon.maximum" in stats:
+        record["max_memory_kib"] = stats["balloon.maximum"]
+        record["memory_kib"] = stats.get("balloon.current", stats["balloon.maximum"])
+    return record
+
+
+def _fill_from_info(dom, record):
+    state, max_mem, mem, vcpus, cpu_time = dom.info()
+    record.setdefault("vcpus", vcpus)
+    record.setdefault("max_memory_kib", max_mem)
+    record.setdefault("memory_kib", mem)
+    if not record["cpu_time_ns"]:
+        record["cpu_time_ns"] = cpu_time
+
+
+def collect(conn, known=None):
+    """All domains of the host as records. `known` maps uuid -> previous record."""
+    known = known or {}
+    stats = conn.getAllDomainStats(STATS_GROUPS, 0)
+    autostart = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)}
+    transient = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
+    records = []
+    for dom, dom_stats in stats:
+        record = record_from_stats(dom, dom_stats)
+        record["autostart"] = record["uuid"] in autostart
+        record["persistent"] = record["uuid"] not in transient
+        if "vcpus" not in record or "memory_kib" not in record:
+            previous = known.get(record["uuid"].lower())
+            if previous:
+                for key in ("vcpus", "memory_kib", "max_memory_kib"):
+                    record.setdefault(key, previous[key])
+            else:
+                _fill_from_info(dom, record)
+        records.append(record)
+    return records
+
+
+def collect_one(conn, uuid):
+    """The record of one domain (after an event), or None if it is gone."""
+    try:
+        dom = conn.lookupByUUIDString(uuid)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise
+    stats = conn.domainListGetStats([dom], STATS_GROUPS, 0)
+    record = record_from_stats(dom, stats[0][1] if stats else {})
+    _fill_from_info(dom, record)
+    record["autostart"] = bool(dom.autostart())
+    record["persistent"] = bool(dom.isPersistent())
+    return record

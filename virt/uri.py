@@ -1,0 +1,133 @@
+"""libvirt URI validation and building. Pure: no libvirt calls.
+
+A libvirt URI can make the client run programs or open arbitrary sockets
+(`command=`, `netcat=`, `socket=`, `proxy=`...). virtdeck accepts only the
+schemes and query parameters listed here; credentials (SSH key, known_hosts,
+TLS certificates) come from the host's credential fields and are added to
+the URI by `build()`, never typed into it.
+"""
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+SCHEMES = {
+    "qemu": "local socket",
+    "qemu+unix": "local socket",
+    "qemu+tcp": "TCP (SASL or none)",
+    "qemu+tls": "TLS",
+    "qemu+ssh": "SSH (OpenSSH client)",
+    "qemu+libssh": "SSH (libssh)",
+    "test": "libvirt test driver (in-process)",
+    "test+tcp": "libvirt test driver over TCP",
+    "test+unix": "libvirt test driver over the local socket",
+}
+REMOTE_SCHEMES = {"qemu+tcp", "qemu+tls", "qemu+ssh", "qemu+libssh", "test+tcp"}
+SSH_SCHEMES = {"qemu+ssh", "qemu+libssh"}
+# Query parameters a user may write; everything else is refused.
+USER_PARAMS = {"no_tty", "sshauth", "known_hosts_verify", "no_verify", "tls_priority"}
+# Parameters virtdeck itself adds from the credential fields.
+MANAGED_PARAMS = {"keyfile", "known_hosts", "pkipath"}
+QEMU_PATHS = {"/system", "/session"}
+
+
+class URIError(ValueError):
+    """The URI is not one virtdeck accepts; the message says why."""
+
+
+@dataclass(frozen=True)
+class HostURI:
+    scheme: str
+    hostname: str = ""
+    port: int | None = None
+    username: str = ""
+    path: str = ""
+    params: dict = field(default_factory=dict)
+
+    @property
+    def is_remote(self):
+        return self.scheme in REMOTE_SCHEMES
+
+    @property
+    def is_ssh(self):
+        return self.scheme in SSH_SCHEMES
+
+    @property
+    def is_test(self):
+        return self.scheme.startswith("test")
+
+    @property
+    def has_shell(self):
+        """Whether virtdeck can run host-side tools there (SSH or this machine)."""
+        return self.is_ssh or self.scheme in ("qemu", "qemu+unix")
+
+    def build(self, managed=None):
+        """The URI string, with managed parameters (keyfile=...) added."""
+        netloc = ""
+        if self.hostname:
+            netloc = self.hostname if ":" not in self.hostname else f"[{self.hostname}]"
+            if self.username:
+                netloc = f"{self.username}@{netloc}"
+            if self.port:
+                netloc = f"{netloc}:{self.port}"
+        params = dict(self.params)
+        params.update(managed or {})
+        query = urlencode(sorted(params.items()), safe="/")
+        # urlunsplit would drop the '//' of schemes it does not know (test:///default).
+        return f"{self.scheme}://{netloc}{self.path or '/'}" + (f"?{query}" if query else "")
+
+    def __str__(self):
+        return self.build()
+
+
+def parse(uri):
+    """Validate `uri` and return a HostURI, or raise URIError with the reason."""
+    uri = (uri or "").strip()
+    if not uri:
+        raise URIError("A libvirt URI is required, e.g. qemu+tcp://kvm1.example.org/system.")
+    if any(ch.isspace() for ch in uri) or "\x00" in uri:
+        raise URIError("The URI must not contain whitespace.")
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        allowed = ", ".join(sorted(SCHEMES))
+        raise URIError(f"Unsupported URI scheme '{parts.scheme}'. Use one of: {allowed}.")
+    if parts.fragment:
+        raise URIError("The URI must not have a fragment (#...).")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise URIError(f"Invalid port: {exc}.") from None
+    if parts.password is not None:
+        raise URIError("Do not put a password in the URI; use the password field.")
+    params = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
+        if key in MANAGED_PARAMS:
+            raise URIError(
+                f"Query parameter '{key}' is set by virtdeck from the credential fields; "
+                "paste the key or certificate there instead."
+            )
+        if key not in USER_PARAMS:
+            raise URIError(
+                f"Query parameter '{key}' is not allowed (it could run programs or open "
+                f"arbitrary sockets). Allowed: {', '.join(sorted(USER_PARAMS))}."
+            )
+        params[key] = value
+
+    hostname = parts.hostname or ""
+    path = parts.path or ""
+    if scheme in REMOTE_SCHEMES and not hostname:
+        raise URIError(f"A {scheme}:// URI needs a host name, e.g. {scheme}://kvm1.example.org/system.")
+    if scheme in ("qemu", "qemu+unix", "test", "test+unix") and hostname:
+        raise URIError(f"A {scheme}:// URI is local and takes no host name ({scheme}:///...).")
+    if scheme.startswith("qemu") and path not in QEMU_PATHS:
+        raise URIError("A qemu URI path must be /system or /session.")
+    if scheme.startswith("test"):
+        if path != "/default" and not (path.startswith("/") and path.endswith(".xml") and ".." not in path):
+            raise URIError("A test driver URI path must be /default or an absolute path to a node XML file.")
+    return HostURI(
+        scheme=scheme,
+        hostname=hostname,
+        port=port,
+        username=parts.username or "",
+        path=path,
+        params=params,
+    )

@@ -1,0 +1,1 @@
+"""Declarative XML mapping on lxml. Never calls libvirt."""
