@@ -80,7 +80,7 @@ _UNSUPPORTED = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_OPERATION_UNSUPPORTE
 def translate(error):
     """Map a libvirtError to the matching VirtError (returned, not raised)."""
     code = error.get_error_code()
-    message = error.get_error_message() or str(error)
+    message = str(error) or error.get_error_message() or "libvirt error"
     if code in _NOT_FOUND:
         cls = NotFound
     elif code in _INVALID:

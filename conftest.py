@@ -1,0 +1,86 @@
+"""Suite-wide fixtures: personas, clients, hosts on libvirt's test driver, Redis, the lab."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from core.testing import PASSWORD, node_uri
+from virtdeck import daemons
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server():
+    """A private Redis for Channels and Celery, started once for the suite if none answers."""
+    run_dir = settings.RUN_DIR
+    sock, started = daemons.start_redis(run_dir)
+    yield sock
+    if started:
+        daemons.stop_redis(run_dir)
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool():
+    """Each test gets new libvirt connections (a node fixture's state is per connection)."""
+    from hosts.services import pool
+
+    pool().close_all()
+    yield
+    pool().close_all()
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.org", PASSWORD)
+
+
+@pytest.fixture
+def member(django_user_model):
+    """An ordinary logged-in user (not staff)."""
+    return django_user_model.objects.create_user("alice", "alice@example.org", PASSWORD)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def api(admin_user):
+    from rest_framework.test import APIClient
+
+    api_client = APIClient()
+    api_client.force_authenticate(admin_user)
+    return api_client
+
+
+@pytest.fixture
+def make_host(db):
+    """Register a host through the service (connects first), on a node fixture by default."""
+    from hosts.models import Host
+    from hosts.services import create_host
+
+    def make(name="small", uri=None, **fields):
+        return create_host(Host(name=fields.pop("host_name", name), uri=uri or node_uri(name), **fields))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The real libvirtd + QEMU (TCG) lab: started if it is not up, stopped at the end if we started it."""
+    status = subprocess.run([str(ROOT / "lab" / "status")], capture_output=True, text=True)
+    started = status.returncode != 0
+    if started:
+        up = subprocess.run([str(ROOT / "lab" / "up")], capture_output=True, text=True)
+        if up.returncode != 0:
+            pytest.fail(f"lab/up failed:\n{up.stdout}\n{up.stderr}")
+    port = os.environ.get("LAB_TCP_PORT", "16509")
+    yield {"uri": f"qemu+tcp://127.0.0.1:{port}/system", "test_uri": f"test+tcp://127.0.0.1:{port}/default",
+           "port": int(port)}
+    if started:
+        subprocess.run([str(ROOT / "lab" / "down")], capture_output=True, text=True)

@@ -1,0 +1,116 @@
+"""Host services against libvirt's test driver, cross-checked through libvirt itself."""
+import libvirt
+import pytest
+
+from core.testing import node_uri
+from hosts import services
+from hosts.models import Host
+from instances.models import Instance
+from virt.errors import HostUnreachable, InvalidConfig
+
+pytestmark = pytest.mark.django_db
+
+
+def libvirt_domains(uri):
+    conn = libvirt.open(uri)
+    try:
+        return {d.UUIDString(): (d.name(), d.state()[0]) for d in conn.listAllDomains()}
+    finally:
+        conn.close()
+
+
+def test_it_creates_a_host_and_reads_its_facts(make_host):
+    host = make_host("small")
+    assert host.state == Host.State.UP
+    assert host.facts["hostname"]
+    assert host.facts["cpus"] == 8
+    assert host.facts["libvirt_version"].startswith("9.")
+    assert host.facts["driver"] == "TEST"
+    assert "<capabilities>" in host.capabilities_xml
+    assert host.facts["kernel"]  # test:/// runs on this machine
+
+
+def test_it_syncs_the_inventory_as_libvirt_sees_it(make_host):
+    host = make_host("small")
+    rows = {str(i.uuid): i for i in Instance.objects.filter(host=host)}
+    expected = libvirt_domains(node_uri("small"))
+    assert set(rows) == set(expected)
+    assert {r.name: r.state for r in rows.values()} == {"web1": "running", "db1": "shut off", "cache1": "paused"}
+    web1 = next(r for r in rows.values() if r.name == "web1")
+    assert (web1.vcpus, web1.memory_kib, web1.persistent) == (2, 524288, True)
+
+
+def test_it_follows_changes_made_out_of_band_and_removes_undefined_vms(make_host):
+    host = make_host("small")
+
+    def change(conn):
+        conn.lookupByName("web1").destroy()
+        conn.lookupByName("db1").undefine()
+        conn.defineXML(
+            "<domain type='test'><name>new1</name><memory>131072</memory><vcpu>3</vcpu>"
+            "<os><type>hvm</type></os></domain>"
+        )
+
+    services.call(host, change)  # same connection as the sync: the same private copy of the node
+    assert services.sync_host(host) == 3
+    states = dict(Instance.objects.filter(host=host).values_list("name", "state"))
+    assert states == {"web1": "shut off", "cache1": "paused", "new1": "shut off"}
+    assert Instance.objects.get(name="new1").vcpus == 3
+
+
+def test_it_does_not_save_a_host_it_cannot_reach(db):
+    with pytest.raises(HostUnreachable, match="Connection refused"):
+        services.create_host(Host(name="nowhere", uri="qemu+tcp://127.0.0.1:1/system"))
+    assert not Host.objects.exists()
+
+
+@pytest.mark.parametrize("uri", ["qemu+ssh://h/system?command=/bin/sh", "http://example.org/", "test:///etc/passwd"])
+def test_it_refuses_unsafe_uris_before_connecting(db, uri):
+    with pytest.raises(InvalidConfig):
+        services.create_host(Host(name="bad", uri=uri))
+    assert not Host.objects.exists()
+
+
+def test_it_marks_a_broken_host_unreachable_and_keeps_others(make_host):
+    good = make_host("small")
+    other = make_host("empty")
+    Host.objects.filter(pk=other.pk).update(uri="qemu+tcp://127.0.0.1:1/system")
+    other.refresh_from_db()
+    services.pool().reset(f"host-{other.pk}")
+    assert services.sync_host(other) is None
+    other.refresh_from_db()
+    assert other.state == Host.State.UNREACHABLE and "Connection refused" in other.last_error
+    assert services.sync_host(good) == 3
+    good.refresh_from_db()
+    assert good.state == Host.State.UP and good.latency_ms is not None
+
+
+def test_it_encrypts_credentials_at_rest(make_host):
+    from django.db import connection
+
+    host = make_host("small", password="sasl-secret", ssh_private_key="-----BEGIN KEY-----\nabc\n")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password, ssh_private_key FROM hosts_host WHERE id = %s", [host.pk])
+        stored = cursor.fetchone()
+    assert "sasl-secret" not in stored[0] and "BEGIN KEY" not in stored[1]
+    assert Host.objects.get(pk=host.pk).password == "sasl-secret"
+
+
+def test_it_writes_ssh_and_tls_credentials_to_private_files(db, tmp_path):
+    import os
+    import stat
+
+    host = Host(name="k", uri="qemu+libssh://root@kvm1/system", ssh_private_key="KEY", ssh_known_hosts="kvm1 ssh-ed25519 AAAA")
+    spec = services.connection_spec(host)
+    assert "keyfile=" in spec.uri and "known_hosts=" in spec.uri and "known_hosts_verify=normal" in spec.uri
+    keyfile = spec.uri.split("keyfile=")[1].split("&")[0]
+    assert stat.S_IMODE(os.stat(keyfile).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(keyfile)).st_mode) == 0o700
+
+    tls = Host(name="t", uri="qemu+tls://kvm1/system", tls_ca_cert="CA", tls_client_cert="CERT", tls_client_key="PKEY")
+    pki = services.connection_spec(tls).uri.split("pkipath=")[1]
+    assert sorted(os.listdir(pki)) == ["cacert.pem", "clientcert.pem", "clientkey.pem"]
+
+    ssh = Host(name="s", uri="qemu+ssh://root@kvm1/system", ssh_private_key="KEY", ssh_known_hosts="kvm1 ssh-ed25519 AAAA")
+    wrapper = services.connection_spec(ssh).uri.split("command=")[1].split("&")[0]
+    assert "StrictHostKeyChecking=yes" in open(wrapper).read()

@@ -1,0 +1,138 @@
+"""`make run`: the whole of virtdeck on this machine, on embedded defaults.
+
+Migrates SQLite, makes sure an `admin` user exists, starts a private Redis and
+the lab libvirtd (which serves the demo host over libvirt's test driver),
+registers the demo host when there is none, then runs daphne, a Celery
+worker, Celery beat and the host watcher until Ctrl+C, which stops everything
+this command started (by PID, never by name).
+"""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "virtdeck.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from virtdeck import daemons  # noqa: E402
+
+PORT = int(os.environ.get("PORT", "8000"))
+LAB_PORT = os.environ.get("LAB_TCP_PORT", "16509")
+DEMO_URI = f"test+tcp://127.0.0.1:{LAB_PORT}/default"
+PY = sys.executable
+
+
+def say(message):
+    print(f"virtdeck: {message}", flush=True)
+
+
+def ensure_admin():
+    User = get_user_model()
+    if User.objects.filter(username="admin").exists():
+        say("user 'admin' exists (set its password with: .venv/bin/python manage.py changepassword admin)")
+        return
+    password = os.environ.get("VIRTDECK_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    User.objects.create_superuser("admin", "", password)
+    if os.environ.get("VIRTDECK_ADMIN_PASSWORD"):
+        say("created user 'admin' with the password from VIRTDECK_ADMIN_PASSWORD")
+    else:
+        say(f"created user 'admin' with password: {password}")
+
+
+def start_lab():
+    """The lab libvirtd serves the demo host. Returns True if this command started it."""
+    if subprocess.run([str(ROOT / "lab" / "status")], capture_output=True).returncode == 0:
+        return False
+    result = subprocess.run([str(ROOT / "lab" / "up")], capture_output=True, text=True)
+    if result.returncode != 0:
+        say(f"lab libvirtd did not start, so no demo host:\n{result.stdout}{result.stderr}")
+        return None
+    return True
+
+
+def ensure_demo_host():
+    from hosts.models import Host
+    from hosts.services import create_host
+    from virt.errors import VirtError
+
+    if Host.objects.exists():
+        return
+    try:
+        create_host(Host(name="demo", uri=DEMO_URI, description="libvirt's test driver, served by the lab libvirtd"))
+        say(f"registered the demo host ({DEMO_URI})")
+    except VirtError as exc:
+        say(f"could not register the demo host: {exc.message}")
+
+
+class Supervisor:
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.children = {}
+        self.stopping = threading.Event()
+
+    def start(self, name, argv):
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
+        self.children[name] = proc
+        threading.Thread(target=self._relay, args=(name, proc), daemon=True).start()
+
+    def _relay(self, name, proc):
+        for line in proc.stdout:
+            print(f"{name:>7} | {line}", end="", flush=True)
+        if not self.stopping.is_set():
+            say(f"{name} exited with {proc.wait()}; stopping everything")
+            self.stopping.set()
+
+    def stop(self):
+        self.stopping.set()
+        for name in reversed(list(self.children)):
+            daemons.stop_pidfile(self.run_dir / f"{name}.pid")
+
+
+def main():
+    run_dir = Path(settings.RUN_DIR)
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    call_command("migrate", "--noinput", verbosity=0)
+    ensure_admin()
+    _, redis_started = daemons.start_redis(run_dir)
+    lab_started = start_lab()
+    if lab_started is not None:
+        ensure_demo_host()
+
+    supervisor = Supervisor(run_dir)
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
+    try:
+        supervisor.start("web", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), "virtdeck.asgi:application"])
+        supervisor.start("worker", [PY, "-m", "celery", "-A", "virtdeck", "worker", "-l", "warning",
+                                    "--concurrency", "2", "-n", f"worker-{os.getpid()}@%h"])
+        supervisor.start("beat", [PY, "-m", "celery", "-A", "virtdeck", "beat", "-l", "warning",
+                                  "--schedule", str(run_dir / "celerybeat-schedule")])
+        supervisor.start("watcher", [PY, "manage.py", "watch_hosts"])
+        say(f"serving http://127.0.0.1:{PORT}/ (Ctrl+C stops everything)")
+        supervisor.stopping.wait()
+    finally:
+        say("stopping")
+        supervisor.stop()
+        if redis_started:
+            daemons.stop_redis(run_dir)
+        if lab_started:
+            subprocess.run([str(ROOT / "lab" / "down")], capture_output=True)
+        say("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+import pytest
+
+from virt.uri import URIError, parse
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "qemu:///system",
+        "qemu+tcp://kvm1.example.org/system",
+        "qemu+tcp://127.0.0.1:16509/system",
+        "qemu+ssh://root@kvm1:2222/system",
+        "qemu+libssh://root@kvm1/system?known_hosts_verify=normal",
+        "qemu+tls://kvm1.example.org/system",
+        "test:///default",
+        "test:///srv/nodes/a.xml",
+        "test+tcp://127.0.0.1/default",
+        "qemu+ssh://root@[2001:db8::1]/system",
+    ],
+)
+def test_it_accepts_and_round_trips_supported_uris(uri):
+    assert parse(uri).build() == uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("", "required"),
+        ("xen:///system", "Unsupported URI scheme"),
+        ("qemu+ext:///system", "Unsupported URI scheme"),
+        ("qemu+ssh://h/system?command=/bin/sh", "'command' is not allowed"),
+        ("qemu+ssh://h/system?netcat=/tmp/x", "'netcat' is not allowed"),
+        ("qemu+unix:///system?socket=/tmp/evil", "'socket' is not allowed"),
+        ("qemu+ssh://h/system?proxy=native", "'proxy' is not allowed"),
+        ("qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa", "set by virtdeck"),
+        ("qemu+tcp:///system", "needs a host name"),
+        ("qemu://kvm1/system", "local and takes no host name"),
+        ("qemu+tcp://h/elsewhere", "/system or /session"),
+        ("test:///etc/passwd", "node XML"),
+        ("test:///../x.xml", "node XML"),
+        ("qemu+tcp://h:99999/system", "Invalid port"),
+        ("qemu+tcp://user:secret@h/system", "password"),
+        ("qemu+tcp://h/system#frag", "fragment"),
+        ("qemu+tcp://h/sys tem", "whitespace"),
+    ],
+)
+def test_it_refuses_dangerous_or_malformed_uris(uri, reason):
+    with pytest.raises(URIError, match=reason):
+        parse(uri)
+
+
+def test_it_adds_managed_parameters_when_building():
+    parsed = parse("qemu+libssh://root@kvm1/system")
+    built = parsed.build({"keyfile": "/var/lib/virtdeck/credentials/x/id_key", "sshauth": "privkey"})
+    assert built == "qemu+libssh://root@kvm1/system?keyfile=/var/lib/virtdeck/credentials/x/id_key&sshauth=privkey"
+
+
+def test_it_classifies_transports():
+    assert parse("qemu+ssh://h/system").has_shell
+    assert parse("qemu:///system").has_shell
+    assert not parse("qemu+tcp://h/system").has_shell
+    assert parse("test:///default").is_test
+    assert parse("qemu+tls://h/system").is_remote

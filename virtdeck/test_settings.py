@@ -1,0 +1,16 @@
+"""Settings for the test suite: the same settings, with their own state directory.
+
+Tests own var/test/ (database, Redis socket, credentials), so a running
+`make run` (var/) and the suite never share a queue or a database.
+"""
+import os
+from pathlib import Path
+
+os.environ.setdefault("VIRTDECK_STATE_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "6")
+os.environ.setdefault("VIRTDECK_LIBVIRT_TIMEOUT", "3")
+os.environ.setdefault("VIRTDECK_LIBVIRT_CONNECT_TIMEOUT", "2")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
