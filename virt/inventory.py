@@ -38,13 +38,18 @@ def _sum(stats, prefix, suffix):
     return sum(stats.get(f"{prefix}.{i}.{suffix}", 0) for i in range(count))
 
 
+ACTIVE_STATES = {"running", "blocked", "paused", "shutting down", "suspended"}
+
+
 def record_from_stats(dom, stats):
     """One inventory record from a domain and its stats dict. Pure."""
+    state = state_name(stats.get("state.state", 0))
     record = {
         "uuid": dom.UUIDString(),
         "name": dom.name(),
-        "state": state_name(stats.get("state.state", 0)),
-        "cpu_time_ns": stats.get("cpu.time", 0),
+        "state": state,
+        # libvirt 9.0 reports libvirtd's own CPU time as cpu.time of a shut-off domain: ignore it.
+        "cpu_time_ns": stats.get("cpu.time", 0) if state in ACTIVE_STATES else 0,
         "disk_read_bytes": _sum(stats, "block", "rd.bytes"),
         "disk_write_bytes": _sum(stats, "block", "wr.bytes"),
         "net_rx_bytes": _sum(stats, "net", "rx.bytes"),
@@ -63,7 +68,7 @@ def _fill_from_info(dom, record):
     record.setdefault("vcpus", vcpus)
     record.setdefault("max_memory_kib", max_mem)
     record.setdefault("memory_kib", mem)
-    if not record["cpu_time_ns"]:
+    if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
         record["cpu_time_ns"] = cpu_time
 
 
