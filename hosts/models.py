@@ -17,7 +17,7 @@ class Host(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     uri = models.CharField(max_length=500, help_text="libvirt URI, e.g. qemu+ssh://root@kvm1/system")
-    username = models.CharField(max_length=100, blank=True, help_text="SASL user name (qemu+tcp with SASL)")
+    username = models.CharField(max_length=100, blank=True, help_text="SASL user name (e.g. SCRAM over qemu+tls; libvirt allows only encrypting mechanisms on qemu+tcp)")
     password = EncryptedTextField(blank=True)
     ssh_private_key = EncryptedTextField(blank=True)
     ssh_known_hosts = models.TextField(blank=True, help_text="known_hosts lines pinning the host's SSH key")

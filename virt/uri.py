@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 SCHEMES = {
     "qemu": "local socket",
     "qemu+unix": "local socket",
-    "qemu+tcp": "TCP (SASL or none)",
+    "qemu+tcp": "TCP (plain, or SASL with Kerberos)",
     "qemu+tls": "TLS",
     "qemu+ssh": "SSH (OpenSSH client)",
     "qemu+libssh": "SSH (libssh)",
