@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, unique=True)),
                 ('uri', models.CharField(help_text='libvirt URI, e.g. qemu+ssh://root@kvm1/system', max_length=500)),
-                ('username', models.CharField(blank=True, help_text='SASL user name (qemu+tcp with SASL)', max_length=100)),
+                ('username', models.CharField(blank=True, help_text='SASL user name (e.g. SCRAM over qemu+tls; libvirt allows only encrypting mechanisms on qemu+tcp)', max_length=100)),
                 ('password', core.crypto.EncryptedTextField(blank=True)),
                 ('ssh_private_key', core.crypto.EncryptedTextField(blank=True)),
                 ('ssh_known_hosts', models.TextField(blank=True, help_text="known_hosts lines pinning the host's SSH key")),
