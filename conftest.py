@@ -1,4 +1,5 @@
 """Suite-wide fixtures: personas, clients, hosts on libvirt's test driver, Redis, the lab."""
+import fcntl
 import os
 import subprocess
 from pathlib import Path
@@ -13,7 +14,19 @@ ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session", autouse=True)
-def redis_server():
+def one_session_per_state_dir():
+    """Two pytest runs on one state dir would share a database file, Redis and the lab: run one at a time.
+
+    Set VIRTDECK_STATE_DIR to run a second session in parallel on its own state.
+    """
+    Path(settings.STATE_DIR).mkdir(parents=True, exist_ok=True)
+    with open(Path(settings.STATE_DIR) / "pytest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server(one_session_per_state_dir):
     """A private Redis for Channels and Celery, started once for the suite if none answers."""
     run_dir = settings.RUN_DIR
     sock, started = daemons.start_redis(run_dir)

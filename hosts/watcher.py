@@ -84,22 +84,25 @@ class Watcher:
         except VirtError as exc:
             log.warning("event for %s on %s: %s", uuid, host.name, exc.message)
 
+    def _guarded(self, fn, *args):
+        """One failure (a locked database, a host error) must not end the watcher."""
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - logged; the loop goes on
+            log.exception("watcher: %s failed", fn.__name__)
+        finally:
+            close_old_connections()
+
     def run(self):
         next_rescan = 0.0
         while not self.stop.is_set():
             if time.monotonic() >= next_rescan:
-                try:
-                    self.rescan()
-                finally:
-                    close_old_connections()
+                self._guarded(self.rescan)
                 next_rescan = time.monotonic() + self.rescan_interval
             try:
                 host_id, uuid, event = self.events.get(timeout=0.5)
             except queue.Empty:
                 continue
-            try:
-                self.handle(host_id, uuid, event)
-            finally:
-                close_old_connections()
+            self._guarded(self.handle, host_id, uuid, event)
         for host_id in list(self.subscriptions):
             self._unsubscribe(host_id)

@@ -1,13 +1,16 @@
 from django import template
-from django.template.defaultfilters import filesizeformat
 
 register = template.Library()
 
 
 @register.filter
 def filesizeformat_kib(kib):
-    """KiB (libvirt's memory unit) as a human size."""
-    return filesizeformat((kib or 0) * 1024)
+    """KiB (libvirt's memory unit) in IEC units, as libvirt and admins count memory: 256 MiB, 15.5 GiB."""
+    value = float(kib or 0)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}".replace(".0 ", " ")
+        value /= 1024
 
 
 @register.filter

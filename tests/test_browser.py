@@ -1,0 +1,211 @@
+"""The browser tier: Debian's Chromium, driven by Playwright, against a real daphne.
+
+daphne and the host watcher run as subprocesses on the test database; the lab
+libvirtd runs a real TCG guest that we start and destroy out of band (plain
+libvirt, not virtdeck) while the instance list is open: the row changes state
+over the websocket, without a reload.
+"""
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import libvirt
+import pytest
+from django.conf import settings
+from django.db import connection
+from playwright.sync_api import expect, sync_playwright
+
+from core.testing import PASSWORD, eventually
+from hosts import services
+from instances.models import Instance
+from lab import guest
+from virtdeck import daemons
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(settings.BASE_DIR)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOT_COPY = Path("/tmp/virtdeck-instances.png")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Service:
+    """One app process in its own process group, on the test DB, stopped by its pidfile."""
+
+    def __init__(self, name, argv, tmp_path):
+        self.name = name
+        self.log_path = tmp_path / f"{name}.log"
+        self.pidfile = tmp_path / f"{name}.pid"
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
+               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1"}
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.pidfile.write_text(str(self.proc.pid))
+
+    def output(self):
+        return self.log_path.read_text()
+
+    def wait_until(self, check, timeout, what):
+        eventually(lambda: check() or self.proc.poll() is not None, timeout=timeout, interval=0.1,
+                   message=f"{self.name}: {what}")
+        assert self.proc.poll() is None, f"{self.name} exited ({self.proc.returncode}):\n{self.output()}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            daemons.stop_pidfile(self.pidfile, timeout=10)
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def daphne(tmp_path):
+    """daphne serving virtdeck.asgi on a free loopback port; yields the base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = Service("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                 "virtdeck.asgi:application"], tmp_path)
+    try:
+        service.wait_until(lambda: answers(f"{base}/login/"), timeout=30, what="answering /login/")
+        yield base
+    finally:
+        service.stop()
+
+
+@contextlib.contextmanager
+def chromium_page():
+    """A fresh Chromium page. Playwright's sync API runs an event loop in this thread, so the
+    Django ORM refuses to work while it is open: do database work before entering this."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 800}).new_page()
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def lab_host(lab, make_host):
+    return make_host("lab", uri=lab["uri"])
+
+
+@pytest.fixture
+def running_guest(lab, lab_host, tmp_path):
+    """A TCG guest defined and started out of band; destroyed and undefined at the end."""
+    conn = libvirt.open(lab["uri"])
+    name = f"vd-browser-{uuid.uuid4().hex[:8]}"
+    dom = conn.defineXML(guest.domain_xml(name, guest.make_disk(tmp_path, name)))
+    try:
+        dom.create()
+        yield dom
+    finally:
+        try:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        except libvirt.libvirtError:
+            pass
+        conn.close()
+
+
+@pytest.fixture
+def watcher(lab_host, running_guest, tmp_path):
+    """manage.py watch_hosts, started after the host exists; ready once it watches the lab host."""
+    service = Service("watcher", [sys.executable, "manage.py", "watch_hosts", "--rescan", "0.5"], tmp_path)
+    try:
+        service.wait_until(lambda: f"watching {lab_host.name} (" in service.output(), timeout=30,
+                           what="subscribed to the lab host")
+        yield service
+    finally:
+        service.stop()
+
+
+def log_in(page, base, next_path=None):
+    page.goto(f"{base}/login/" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_it_shows_a_vm_destroyed_out_of_band_without_a_reload(admin_user, lab_host, running_guest, watcher,
+                                                               daphne, tmp_path):
+    dom_uuid = running_guest.UUIDString()
+    assert services.sync_host(lab_host) >= 1
+    assert Instance.objects.get(uuid=dom_uuid).state == "running"
+    with chromium_page() as page:
+        elapsed = watch_it_shut_off(page, daphne, running_guest, tmp_path)
+    print(f"row read 'shut off' {elapsed:.2f} s after the out-of-band destroy; screenshot {SCREENSHOT_COPY}")
+
+
+def watch_it_shut_off(page, daphne, running_guest, tmp_path):
+    dom_uuid = running_guest.UUIDString()
+
+    log_in(page, daphne)
+    expect(page).to_have_url(f"{daphne}/")
+    expect(page.locator("nav")).to_contain_text("admin")
+
+    page.get_by_role("link", name="Instances").click()
+    expect(page).to_have_url(f"{daphne}/instances/")
+    row = page.locator(f'tr[data-uuid="{dom_uuid}"]')
+    expect(row.locator("td.vm-state")).to_have_text("running")
+    expect(row).to_contain_text(running_guest.name())
+    expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"))
+
+    navigations = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+    page.evaluate("""() => {
+        window.__marker = 1;
+        window.__states = [];
+        document.addEventListener("virtdeck:instance", (e) => window.__states.push(e.detail.state));
+    }""")
+
+    running_guest.destroy()  # out of band: plain libvirt, not virtdeck
+    started = time.monotonic()
+    expect(page.locator(f'tr[data-uuid="{dom_uuid}"] td.vm-state')).to_have_text("shut off", timeout=10_000)
+    elapsed = time.monotonic() - started
+
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+    assert navigations == [], navigations
+    assert "shut off" in page.evaluate("window.__states"), "no instance event came over the websocket"
+    expect(page).to_have_url(f"{daphne}/instances/")
+    expect(page.locator(f'tr[data-uuid="{dom_uuid}"]')).to_have_attribute("data-state", "shut off")
+    expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"))
+
+    shot = tmp_path / "instances.png"
+    page.screenshot(path=str(shot), full_page=True)
+    shutil.copyfile(shot, SCREENSHOT_COPY)
+    return elapsed
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(daphne):
+    with chromium_page() as page:
+        page.goto(f"{daphne}/instances/")
+        expect(page).to_have_url(f"{daphne}/login/?next=/instances/")
+        expect(page.get_by_role("button", name="Log in")).to_be_visible()
+        expect(page.locator("#live-status")).to_have_count(0)  # no nav, no websocket for anonymous pages
