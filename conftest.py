@@ -97,3 +97,68 @@ def lab():
            "port": int(port)}
     if started:
         subprocess.run([str(ROOT / "lab" / "down")], capture_output=True, text=True)
+
+
+@pytest.fixture
+def silent_port():
+    """A TCP port that accepts connections and never says a word, like a hung libvirtd."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def lab_guests(lab, tmp_path):
+    """Define TCG guests on the lab out of band (plain libvirt, not virtdeck); all removed at the end.
+
+    lab_guests.define(start=True) -> virDomain; lab_guests.conn is the out-of-band connection.
+    """
+    import uuid
+
+    import libvirt
+
+    from lab import guest
+
+    class Guests:
+        conn = libvirt.open(lab["uri"])
+        made = []
+
+        def define(self, start=True, prefix="vd-test"):
+            name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+            dom = self.conn.defineXML(guest.domain_xml(name, guest.make_disk(tmp_path, name)))
+            self.made.append(dom)
+            if start:
+                dom.create()
+            return dom
+
+    guests = Guests()
+    yield guests
+    for dom in guests.made:
+        try:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        except libvirt.libvirtError:
+            pass  # the test removed it already
+    guests.conn.close()

@@ -15,10 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
-import libvirt
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -27,7 +25,6 @@ from playwright.sync_api import expect, sync_playwright
 from core.testing import PASSWORD, eventually
 from hosts import services
 from instances.models import Instance
-from lab import guest
 from virtdeck import daemons
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -116,22 +113,8 @@ def lab_host(lab, make_host):
 
 
 @pytest.fixture
-def running_guest(lab, lab_host, tmp_path):
-    """A TCG guest defined and started out of band; destroyed and undefined at the end."""
-    conn = libvirt.open(lab["uri"])
-    name = f"vd-browser-{uuid.uuid4().hex[:8]}"
-    dom = conn.defineXML(guest.domain_xml(name, guest.make_disk(tmp_path, name)))
-    try:
-        dom.create()
-        yield dom
-    finally:
-        try:
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-        except libvirt.libvirtError:
-            pass
-        conn.close()
+def running_guest(lab_host, lab_guests):
+    return lab_guests.define(prefix="vd-browser")
 
 
 @pytest.fixture

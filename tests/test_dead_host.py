@@ -1,5 +1,4 @@
 """A host that accepts TCP and never answers must not slow anything else down."""
-import socket
 import threading
 
 import pytest
@@ -8,32 +7,6 @@ from hosts import services
 from hosts.models import Host
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def silent_port():
-    """A listener that accepts connections and never says a word, like a hung libvirtd."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 def test_it_keeps_pages_and_api_answering_while_a_host_hangs(admin_client, api, make_host, silent_port):

@@ -1,5 +1,4 @@
 """The pool against libvirt's test driver, and against a host that never answers."""
-import socket
 import threading
 import time
 
@@ -16,33 +15,6 @@ def pool():
     p = Pool(call_timeout=1.0, connect_timeout=0.5)
     yield p
     p.close_all()
-
-
-@pytest.fixture
-def silent_listener():
-    """Accepts TCP connections and never says a word, like a hung libvirtd."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def test_it_reuses_one_connection_per_host(pool):
@@ -69,8 +41,8 @@ def test_it_reports_a_refused_connection_verbatim(pool):
         pool.call(spec, lambda conn: conn.getHostname())
 
 
-def test_it_bounds_a_host_that_never_answers_and_then_fails_fast(pool, silent_listener):
-    spec = ConnectionSpec(key="dead", uri=f"qemu+tcp://127.0.0.1:{silent_listener}/system")
+def test_it_bounds_a_host_that_never_answers_and_then_fails_fast(pool, silent_port):
+    spec = ConnectionSpec(key="dead", uri=f"qemu+tcp://127.0.0.1:{silent_port}/system")
     started = time.monotonic()
     with pytest.raises(HostUnreachable, match="no answer"):
         pool.call(spec, lambda conn: conn.getHostname())
