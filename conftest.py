@@ -93,8 +93,10 @@ def lab():
         if up.returncode != 0:
             pytest.fail(f"lab/up failed:\n{up.stdout}\n{up.stderr}")
     port = os.environ.get("LAB_TCP_PORT", "16509")
+    tls_port = os.environ.get("LAB_TLS_PORT", "16514")
+    lab_dir = os.environ.get("LAB_DIR") or str(ROOT / "var" / "lab")  # as lab/lib.sh
     yield {"uri": f"qemu+tcp://127.0.0.1:{port}/system", "test_uri": f"test+tcp://127.0.0.1:{port}/default",
-           "port": int(port)}
+           "port": int(port), "tls_port": int(tls_port), "dir": lab_dir}
     if started:
         subprocess.run([str(ROOT / "lab" / "down")], capture_output=True, text=True)
 

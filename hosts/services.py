@@ -3,6 +3,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -40,12 +41,16 @@ def _write_private(directory, name, content):
     return path
 
 
-def _credentials_dir(host):
+def _credentials_path(host):
     """A private directory named by a digest of the credentials (no pk needed before saving)."""
     digest = hashlib.sha256()
     for field in CREDENTIAL_FIELDS[1:]:
         digest.update(getattr(host, field).encode() + b"\0")
-    directory = Path(settings.STATE_DIR) / "credentials" / digest.hexdigest()[:20]
+    return Path(settings.STATE_DIR) / "credentials" / digest.hexdigest()[:20]
+
+
+def _credentials_dir(host):
+    directory = _credentials_path(host)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(directory, 0o700)
     return directory
@@ -55,8 +60,8 @@ def _ssh_wrapper(directory, known_hosts):
     """OpenSSH ignores libvirt's known_hosts=: pin the key with a wrapper that passes -o options."""
     script = (
         "#!/bin/sh\n"
-        f"exec ssh -o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes "
-        '-o BatchMode=yes "$@"\n'
+        f"exec ssh -o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
+        '-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes "$@"\n'
     )
     path = _write_private(directory, "ssh", script)
     os.chmod(path, 0o700)
@@ -88,6 +93,17 @@ def managed_params(host, parsed):
         _write_private(directory, "clientkey.pem", host.tls_client_key)
         params["pkipath"] = str(directory)
     return params
+
+
+def forget_credentials(host):
+    """Remove the host's credential files unless another saved host uses the same ones."""
+    directory = _credentials_path(host)
+    if not directory.exists():
+        return
+    others = Host.objects.exclude(pk=host.pk) if host.pk else Host.objects.all()
+    if any(_credentials_path(other) == directory for other in others):
+        return
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def connection_spec(host):
@@ -130,7 +146,12 @@ def create_host(host):
     except virt_uri.URIError as exc:
         raise InvalidConfig(str(exc)) from None
     pool().reset(connection_spec(host).key)
-    facts = read_facts(host)  # raises with libvirt's own message
+    try:
+        facts = read_facts(host)  # raises with libvirt's own message
+    except VirtError:
+        pool().reset(connection_spec(host).key)
+        forget_credentials(host)  # nothing of a refused host stays behind, key files included
+        raise
     with transaction.atomic():
         host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
         host.capabilities_xml = facts["capabilities_xml"]
@@ -160,6 +181,7 @@ def update_host(host, changed_fields):
 def delete_host(host):
     pool().reset(connection_spec(host).key)
     host_id = host.pk
+    forget_credentials(host)
     host.delete()
     publish("host", id=host_id, deleted=True)
 

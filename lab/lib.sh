@@ -2,11 +2,16 @@
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LAB_DIR="${LAB_DIR:-$REPO/var/lab}"
 LAB_TCP_PORT="${LAB_TCP_PORT:-16509}"
+LAB_TLS_PORT="${LAB_TLS_PORT:-16514}"
 # Fixed: there is no SMBIOS here, so libvirt would invent a new host UUID at every start.
 LAB_HOST_UUID="${LAB_HOST_UUID:-5f0c7a2e-3b1d-4c8e-9a6f-1d2e3c4b5a69}"
 QEMU_URI="qemu+tcp://127.0.0.1:$LAB_TCP_PORT/system"
 TEST_URI="test+tcp://127.0.0.1:$LAB_TCP_PORT/default"
 NODE_URI="test+tcp://127.0.0.1:$LAB_TCP_PORT$LAB_DIR/test-node.xml"
+# CA, server certificate (IP SAN 127.0.0.1) and client certificate made by lab/up. pkipath=
+# reads cacert.pem, clientcert.pem and clientkey.pem from that directory.
+LAB_PKI="$LAB_DIR/pki"
+TLS_URI="qemu+tls://127.0.0.1:$LAB_TLS_PORT/system?pkipath=$LAB_PKI"
 LIBVIRTD_PID="$LAB_DIR/libvirtd.pid"
 TINI_PID="$LAB_DIR/tini.pid"
 VIRTLOGD_PID="$LAB_DIR/virtlogd.pid"
@@ -52,6 +57,7 @@ lab is up (dir $LAB_DIR)
   $QEMU_URI
   $TEST_URI
   $NODE_URI   (example fixture; any absolute node.xml path works)
+  $TLS_URI   (TLS; CA and client certificate in $LAB_PKI)
   qemu:///system   (unix socket, as root)
 EOT
 }

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 KEEPALIVE_INTERVAL = 5
 KEEPALIVE_COUNT = 3
+# libvirt's libssh client (9.0 and later) leaves the rest of a multi-KiB reply in
+# libssh's buffer until the next keepalive tick: a 1 s tick bounds that stall
+# (5 s otherwise); 15 ticks keep the same 15 s dead-peer detection.
+LIBSSH_KEEPALIVE = (1, 15)
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 
@@ -97,8 +101,10 @@ def open_connection(spec):
         conn = libvirt.openAuth(spec.uri, auth, 0)
     except libvirt.libvirtError as exc:
         raise translate(exc) from None
+    interval, count = LIBSSH_KEEPALIVE if spec.uri.startswith("qemu+libssh:") else (KEEPALIVE_INTERVAL,
+                                                                                      KEEPALIVE_COUNT)
     try:
-        conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+        conn.setKeepAlive(interval, count)
     except libvirt.libvirtError:
         pass  # in-process drivers (test:///) have no keepalive
     return conn

@@ -71,6 +71,8 @@ _UNREACHABLE = {
     libvirt.VIR_ERR_INVALID_CONN,
     libvirt.VIR_ERR_RPC,
     libvirt.VIR_ERR_SYSTEM_ERROR,
+    libvirt.VIR_ERR_SSH,
+    libvirt.VIR_ERR_LIBSSH,
 }
 _AUTH = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED, libvirt.VIR_ERR_AUTH_UNAVAILABLE}
 _STATE = {libvirt.VIR_ERR_OPERATION_INVALID}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 os.environ.setdefault("VIRTDECK_STATE_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 os.environ.setdefault("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "6")
-os.environ.setdefault("VIRTDECK_LIBVIRT_TIMEOUT", "3")
+os.environ.setdefault("VIRTDECK_LIBVIRT_TIMEOUT", "5")
 os.environ.setdefault("VIRTDECK_LIBVIRT_CONNECT_TIMEOUT", "2")
 
 from .settings import *  # noqa: E402,F403
