@@ -210,13 +210,13 @@ def sync_host(host):
     """Refresh one host's inventory with bulk calls. Returns the number of VMs, or None if unreachable."""
     from instances import services as instance_services
 
-    known = instance_services.known_records(host)
+    existing = instance_services.current_rows(host)
 
     def gather(conn):
         started = time.perf_counter()
         conn.getLibVersion()
         latency = (time.perf_counter() - started) * 1000
-        return latency, virt_inventory.collect(conn, known), virt_host.usage(conn)
+        return latency, virt_inventory.collect(conn, existing), virt_host.usage(conn)
 
     try:
         latency, records, usage = call(host, gather)
@@ -235,7 +235,7 @@ def sync_host(host):
         cpu_times=usage["cpu_times"], cpu_percent=host.cpu_percent,
     )
     host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
-    changes = instance_services.apply_records(host, records)
+    changes = instance_services.apply_records(host, records, existing)
     if changed_state or changes:
         publish("host", id=host.pk, state=host.state, changes=changes)
     return len(records)

@@ -1,7 +1,7 @@
 """Inventory writes (from sync and events) and instance reads."""
 import uuid as uuidlib
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.events import publish
@@ -10,23 +10,36 @@ from virt import inventory as virt_inventory
 from .models import Instance
 
 _FIELDS = Instance.SYNCED_FIELDS
+# What a person sees change in a list: only these make open pages refresh.
+VISIBLE_FIELDS = ("name", "state", "vcpus", "memory_kib", "autostart", "persistent")
 
 
-def known_records(host):
-    """uuid -> {vcpus, memory_kib, max_memory_kib} of the host's rows (for drivers whose stats lack them)."""
-    rows = Instance.objects.filter(host=host).values_list("uuid", "vcpus", "memory_kib", "max_memory_kib")
-    return {str(u): {"vcpus": v, "memory_kib": m, "max_memory_kib": mm} for u, v, m, mm in rows}
+def current_rows(host):
+    """uuid -> {pk, synced fields} of the host's rows: the sync's `known` and its diff base (one query)."""
+    rows = Instance.objects.filter(host=host).values("pk", "uuid", *_FIELDS)
+    return {str(row.pop("uuid")): row for row in rows}
 
 
 def _values(record):
     return {f: record[f] for f in _FIELDS if f in record}
 
 
+def _update_many(changed, now):
+    """One UPDATE statement run for all changed rows: ~50x faster than bulk_update's CASE WHEN on SQLite."""
+    quote = connection.ops.quote_name
+    columns = [Instance._meta.get_field(f).column for f in (*_FIELDS, "updated_at")]
+    assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+    sql = f"UPDATE {quote(Instance._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(row[f] for f in _FIELDS), stamp, row["pk"]] for row in changed])
+
+
 @transaction.atomic
-def apply_records(host, records):
-    """Make the host's rows match a full listing. Returns how many rows changed."""
-    existing = {str(i.uuid): i for i in Instance.objects.filter(host=host)}
-    seen, to_create, to_update = set(), [], []
+def apply_records(host, records, existing=None):
+    """Make the host's rows match a full listing. Returns how many rows changed visibly."""
+    existing = current_rows(host) if existing is None else existing
+    seen, to_create, changed, visible = set(), [], [], 0
     now = timezone.now()
     for record in records:
         key = str(uuidlib.UUID(record["uuid"]))
@@ -36,17 +49,16 @@ def apply_records(host, records):
         if row is None:
             to_create.append(Instance(host=host, uuid=key, updated_at=now, **values))
             continue
-        if any(getattr(row, f) != v for f, v in values.items()):
-            for f, v in values.items():
-                setattr(row, f, v)
-            row.updated_at = now
-            to_update.append(row)
-    gone = [row.pk for key, row in existing.items() if key not in seen]
+        if any(row[f] != v for f, v in values.items()):
+            visible += any(row[f] != values[f] for f in VISIBLE_FIELDS if f in values)
+            changed.append({**row, **values})
+    gone = [row["pk"] for key, row in existing.items() if key not in seen]
     Instance.objects.bulk_create(to_create, batch_size=500)
-    Instance.objects.bulk_update(to_update, [*_FIELDS, "updated_at"], batch_size=500)
+    if changed:
+        _update_many(changed, now)
     if gone:
         Instance.objects.filter(pk__in=gone).delete()
-    return len(to_create) + len(to_update) + len(gone)
+    return len(to_create) + visible + len(gone)
 
 
 def apply_record(host, uuid, record):

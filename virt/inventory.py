@@ -73,7 +73,7 @@ def _fill_from_info(dom, record):
 
 
 def collect(conn, known=None):
-    """All domains of the host as records. `known` maps uuid -> previous record."""
+    """All domains of the host as records. `known` maps uuid -> the previous record of that domain."""
     known = known or {}
     stats = conn.getAllDomainStats(STATS_GROUPS, 0)
     autostart = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)}
@@ -88,6 +88,8 @@ def collect(conn, known=None):
             if previous:
                 for key in ("vcpus", "memory_kib", "max_memory_kib"):
                     record.setdefault(key, previous[key])
+                if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
+                    record["cpu_time_ns"] = previous.get("cpu_time_ns", 0)
             else:
                 _fill_from_info(dom, record)
         records.append(record)
