@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from core.jobs import JobTask
 from virt.errors import HostUnreachable
@@ -17,9 +18,14 @@ def sync_host(host_id):
 
 @shared_task(name="hosts.tasks.sync_all_hosts", ignore_result=True)
 def sync_all_hosts():
-    """Fan out: one task per host, so a slow host delays nobody else."""
+    """Fan out: one task per host, so a slow host delays nobody else.
+
+    A sync not started within one interval is dropped: the next one supersedes it,
+    so a busy worker never works through a backlog of stale syncs.
+    """
+    interval = settings.CELERY_BEAT_SCHEDULE["sync-inventory"]["schedule"]
     for host_id in Host.objects.values_list("pk", flat=True):
-        sync_host.delay(host_id)
+        sync_host.apply_async(args=[host_id], expires=interval)
 
 
 class RefreshHost(JobTask):

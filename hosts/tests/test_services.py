@@ -114,3 +114,14 @@ def test_it_writes_ssh_and_tls_credentials_to_private_files(db, tmp_path):
     ssh = Host(name="s", uri="qemu+ssh://root@kvm1/system", ssh_private_key="KEY", ssh_known_hosts="kvm1 ssh-ed25519 AAAA")
     wrapper = services.connection_spec(ssh).uri.split("command=")[1].split("&")[0]
     assert "StrictHostKeyChecking=yes" in open(wrapper).read()
+
+
+def test_it_fans_out_one_expiring_sync_per_host(make_host, monkeypatch):
+    from hosts import tasks
+
+    hosts = [make_host("small"), make_host("empty")]
+    sent = []
+    monkeypatch.setattr(tasks.sync_host, "apply_async", lambda **kwargs: sent.append(kwargs))
+    tasks.sync_all_hosts()
+    assert sorted(k["args"][0] for k in sent) == sorted(h.pk for h in hosts)
+    assert all(k["expires"] == 5.0 for k in sent)
