@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class Watcher:
-    def __init__(self, rescan_interval=5.0):
+    def __init__(self, rescan_interval=2.0):
         self.events = queue.Queue()
         self.rescan_interval = rescan_interval
         self.subscriptions = {}  # host id -> (spec, conn, callback id)

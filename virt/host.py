@@ -40,6 +40,10 @@ def facts(conn):
     features = {f.get("name") for f in cpu.iterfind("feature")} if cpu is not None else set()
     topology = cpu.find("topology") if cpu is not None else None
     types = _domain_types(conn, caps)
+    hardware = "vmx" in features or "svm" in features
+    # kvm: hardware-assisted; kvm-no-vmx: /dev/kvm answers without vmx/svm (nested or
+    # paravirtualized KVM, which can run guests far slower than TCG); tcg: emulation only.
+    acceleration = ("kvm" if hardware else "kvm-no-vmx") if types["kvm"] else "tcg"
     try:
         hv_version = conn.getVersion()
     except libvirt.libvirtError:
@@ -60,6 +64,7 @@ def facts(conn):
         "svm": "svm" in features,
         "kvm": types["kvm"],
         "tcg": types["qemu"],
+        "acceleration": acceleration,
         "memory_mib": info[1],
         "driver": conn.getType(),
         "libvirt_version": _version_string(conn.getLibVersion()),

@@ -78,4 +78,10 @@ def test_it_syncs_a_real_qemu_host_with_bulk_stats(lab_host, lab_guests):
     assert row.cpu_time_ns > 0
     lab_host.refresh_from_db()
     assert lab_host.facts["driver"] == "QEMU" and lab_host.facts["tcg"] is True
+    # Cross-check with the capabilities XML as libvirt gives it.
+    caps = lab_guests.conn.getCapabilities()
+    kvm = "<domain type='kvm'" in caps
+    hardware = "<feature name='vmx'/>" in caps or "<feature name='svm'/>" in caps
+    expected = ("kvm" if hardware else "kvm-no-vmx") if kvm else "tcg"
+    assert lab_host.facts["acceleration"] == expected
     assert lab_host.facts["kernel"] and lab_host.memory_total_kib > 0

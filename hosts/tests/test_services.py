@@ -28,6 +28,7 @@ def test_it_creates_a_host_and_reads_its_facts(make_host):
     assert host.facts["driver"] == "TEST"
     assert "<capabilities>" in host.capabilities_xml
     assert host.facts["kernel"]  # test:/// runs on this machine
+    assert host.facts["acceleration"] == "tcg"  # the test driver offers no kvm domain type
 
 
 def test_it_syncs_the_inventory_as_libvirt_sees_it(make_host):

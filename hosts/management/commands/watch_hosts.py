@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "Follow libvirt lifecycle events on every host and keep the inventory fresh."
 
     def add_arguments(self, parser):
-        parser.add_argument("--rescan", type=float, default=5.0, help="seconds between host rescans")
+        parser.add_argument("--rescan", type=float, default=2.0, help="seconds between looks for added or broken hosts")
 
     def handle(self, *args, rescan, **options):
         watcher = Watcher(rescan_interval=rescan)
