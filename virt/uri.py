@@ -6,6 +6,7 @@ schemes and query parameters listed here; credentials (SSH key, known_hosts,
 TLS certificates) come from the host's credential fields and are added to
 the URI by `build()`, never typed into it.
 """
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -27,6 +28,12 @@ USER_PARAMS = {"no_tty", "sshauth", "known_hosts_verify", "no_verify", "tls_prio
 # Parameters virtdeck itself adds from the credential fields.
 MANAGED_PARAMS = {"keyfile", "known_hosts", "pkipath"}
 QEMU_PATHS = {"/system", "/session"}
+
+
+# Host names and user names go on an ssh command line: letters, digits, '.', '_', '-'
+# (never leading '-', which ssh would read as an option), or an IPv6 literal.
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9._-]{1,253}$|^[0-9A-Fa-f:.]+$")
+_USERNAME = re.compile(r"^(?!-)[A-Za-z0-9._-]{1,64}$")
 
 
 class URIError(ValueError):
@@ -113,6 +120,11 @@ def parse(uri):
         params[key] = value
 
     hostname = parts.hostname or ""
+    username = parts.username or ""
+    if hostname and not _HOSTNAME.match(hostname):
+        raise URIError(f"Invalid host name '{hostname}'.")
+    if username and not _USERNAME.match(username):
+        raise URIError(f"Invalid user name '{username}'.")
     path = parts.path or ""
     if scheme in REMOTE_SCHEMES and not hostname:
         raise URIError(f"A {scheme}:// URI needs a host name, e.g. {scheme}://kvm1.example.org/system.")
@@ -127,7 +139,7 @@ def parse(uri):
         scheme=scheme,
         hostname=hostname,
         port=port,
-        username=parts.username or "",
+        username=username,
         path=path,
         params=params,
     )

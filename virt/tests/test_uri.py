@@ -42,6 +42,12 @@ def test_it_accepts_and_round_trips_supported_uris(uri):
         ("qemu+tcp://user:secret@h/system", "password"),
         ("qemu+tcp://h/system#frag", "fragment"),
         ("qemu+tcp://h/sys tem", "whitespace"),
+        ("qemu+ssh://-oProxyCommand=x/system", "Invalid host name"),
+        ("qemu+ssh://-oProxyCommand=evil@h/system", "Invalid user name"),
+        ("qemu+ssh://ro%20ot@h/system", "Invalid user name"),
+        ("qemu+ssh://root@h;id/system", "Invalid host name"),
+        ("qemu+ssh://h/system?COMMAND=/bin/sh", "'COMMAND' is not allowed"),
+        ("qemu+ssh://h/system?comm%61nd=/bin/sh", "'command' is not allowed"),
     ],
 )
 def test_it_refuses_dangerous_or_malformed_uris(uri, reason):
