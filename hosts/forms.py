@@ -2,7 +2,7 @@ from django import forms
 
 from virt import uri as virt_uri
 
-from .models import Host
+from .models import Host, parse_host_uri
 
 SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
 
@@ -36,7 +36,7 @@ class HostForm(forms.ModelForm):
 
     def clean_uri(self):
         try:
-            return str(virt_uri.parse(self.cleaned_data["uri"]))
+            return str(parse_host_uri(self.cleaned_data["uri"]))
         except virt_uri.URIError as exc:
             raise forms.ValidationError(str(exc)) from None
 

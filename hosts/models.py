@@ -1,8 +1,14 @@
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
 from core.crypto import EncryptedTextField
 from virt import uri as virt_uri
+
+
+def parse_host_uri(uri):
+    """virt.uri.parse with this deployment's allowed test-driver node directories."""
+    return virt_uri.parse(uri, test_node_dirs=settings.VIRTDECK_TEST_NODE_DIRS)
 
 
 class Host(models.Model):
@@ -54,7 +60,7 @@ class Host(models.Model):
 
     @property
     def parsed_uri(self):
-        return virt_uri.parse(self.uri)
+        return parse_host_uri(self.uri)
 
     @property
     def transport(self):

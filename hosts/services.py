@@ -18,7 +18,7 @@ from virt import uri as virt_uri
 from virt.connection import ConnectionSpec, get_pool
 from virt.errors import HostUnreachable, InvalidConfig, VirtError
 
-from .models import Host
+from .models import Host, parse_host_uri
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def forget_credentials(host):
 
 
 def connection_spec(host):
-    parsed = virt_uri.parse(host.uri)
+    parsed = parse_host_uri(host.uri)
     return ConnectionSpec(
         key=f"host-{host.pk}" if host.pk else f"new-{host.uri}",
         uri=parsed.build(managed_params(host, parsed)),
@@ -132,7 +132,7 @@ def _is_local(parsed):
 
 def read_facts(host):
     facts = call(host, virt_host.facts)
-    parsed = virt_uri.parse(host.uri)
+    parsed = parse_host_uri(host.uri)
     # libvirt does not report the kernel; on this machine we can read it ourselves.
     facts["kernel"] = f"{os.uname().sysname} {os.uname().release}" if _is_local(parsed) else ""
     facts["has_shell"] = parsed.has_shell
@@ -142,7 +142,7 @@ def read_facts(host):
 def create_host(host):
     """Validate, connect, read facts, then save. Nothing is saved when the host cannot be reached."""
     try:
-        virt_uri.parse(host.uri)
+        parse_host_uri(host.uri)
     except virt_uri.URIError as exc:
         raise InvalidConfig(str(exc)) from None
     pool().reset(connection_spec(host).key)
@@ -167,7 +167,7 @@ def update_host(host, changed_fields):
     """Save edits; a changed URI or credential must still connect."""
     if set(changed_fields) & {"uri", "username", *CREDENTIAL_FIELDS}:
         try:
-            virt_uri.parse(host.uri)
+            parse_host_uri(host.uri)
         except virt_uri.URIError as exc:
             raise InvalidConfig(str(exc)) from None
         pool().reset(connection_spec(host).key)

@@ -8,6 +8,7 @@ the URI by `build()`, never typed into it.
 """
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 SCHEMES = {
@@ -27,7 +28,8 @@ SSH_SCHEMES = {"qemu+ssh", "qemu+libssh"}
 USER_PARAMS = {"no_tty", "sshauth", "known_hosts_verify", "no_verify", "tls_priority"}
 # Parameters virtdeck itself adds from the credential fields.
 MANAGED_PARAMS = {"keyfile", "known_hosts", "pkipath"}
-QEMU_PATHS = {"/system", "/session"}
+# qemu:///session would spawn a libvirt daemon as the web user, with access to virtdeck's own files.
+QEMU_PATHS = {"/system"}
 
 
 # Host names and user names go on an ssh command line: letters, digits, '.', '_', '-'
@@ -85,8 +87,24 @@ class HostURI:
         return self.build()
 
 
-def parse(uri):
-    """Validate `uri` and return a HostURI, or raise URIError with the reason."""
+def _test_path_allowed(path, test_node_dirs):
+    """/default, or a node XML file inside one of the allowed directories."""
+    if path == "/default":
+        return True
+    if not path.endswith(".xml"):
+        return False
+    node = PurePosixPath(path)
+    if ".." in node.parts or not node.is_absolute():
+        return False
+    return any(PurePosixPath(d) in node.parents for d in test_node_dirs)
+
+
+def parse(uri, test_node_dirs=()):
+    """Validate `uri` and return a HostURI, or raise URIError with the reason.
+
+    libvirt's test driver reads the node XML file a test URI names (and quotes it in
+    its errors): only files under `test_node_dirs` are accepted.
+    """
     uri = (uri or "").strip()
     if not uri:
         raise URIError("A libvirt URI is required, e.g. qemu+tcp://kvm1.example.org/system.")
@@ -130,11 +148,16 @@ def parse(uri):
         raise URIError(f"A {scheme}:// URI needs a host name, e.g. {scheme}://kvm1.example.org/system.")
     if scheme in ("qemu", "qemu+unix", "test", "test+unix") and hostname:
         raise URIError(f"A {scheme}:// URI is local and takes no host name ({scheme}:///...).")
+    if "%" in path:
+        raise URIError("The URI path must not be percent-encoded.")
     if scheme.startswith("qemu") and path not in QEMU_PATHS:
-        raise URIError("A qemu URI path must be /system or /session.")
-    if scheme.startswith("test"):
-        if path != "/default" and not (path.startswith("/") and path.endswith(".xml") and ".." not in path):
-            raise URIError("A test driver URI path must be /default or an absolute path to a node XML file.")
+        raise URIError("A qemu URI path must be /system.")
+    if scheme.startswith("test") and not _test_path_allowed(path, test_node_dirs):
+        allowed = ", ".join(str(d) for d in test_node_dirs) or "none configured"
+        raise URIError(
+            "A test driver URI path must be /default or a node XML file in an allowed directory "
+            f"(VIRTDECK_TEST_NODE_DIRS: {allowed})."
+        )
     return HostURI(
         scheme=scheme,
         hostname=hostname,

@@ -185,6 +185,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Node XML files libvirt's test driver may load (test:///path.xml): the suite's fixtures,
+# the lab's and the benchmark's. Empty it in production if no test hosts are wanted.
+VIRTDECK_TEST_NODE_DIRS = [
+    d for d in os.environ.get(
+        "VIRTDECK_TEST_NODE_DIRS",
+        ":".join(str(p) for p in (BASE_DIR / "core" / "testing" / "nodes", BASE_DIR / "var" / "lab",
+                                  BASE_DIR / "var" / "bench")),
+    ).split(":") if d
+]
+
 # libvirt access: every call is bounded; a host that does not answer is marked
 # unreachable after this many seconds and retried with backoff.
 VIRT_CALL_TIMEOUT = float(os.environ.get("VIRTDECK_LIBVIRT_TIMEOUT", "10"))

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from virt import uri as virt_uri
 
-from ..models import Host
+from ..models import Host, parse_host_uri
 
 SECRETS = ("password", "ssh_private_key", "tls_client_key")
 
@@ -41,7 +41,7 @@ class HostSerializer(serializers.ModelSerializer):
 
     def validate_uri(self, value):
         try:
-            return str(virt_uri.parse(value))
+            return str(parse_host_uri(value))
         except virt_uri.URIError as exc:
             raise serializers.ValidationError(str(exc)) from None
 

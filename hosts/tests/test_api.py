@@ -95,3 +95,17 @@ def test_it_deletes_a_host_and_its_inventory_only(api, make_host):
     host = make_host("small")
     assert api.delete(f"{LIST}{host.pk}/").status_code == 204
     assert not Host.objects.exists() and not Instance.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["{state}/secret_key%00.xml", "/etc/shadow%00.xml", "/etc/hostname.xml",
+                                  "{nodes}/%2e%2e/%2e%2e/%2e%2e/etc/x.xml"])
+def test_it_never_lets_the_test_driver_read_other_files(api, path):
+    from django.conf import settings
+
+    from core.testing import NODES
+
+    uri = "test://" + path.format(state=settings.STATE_DIR, nodes=NODES)
+    response = api.post(LIST, {"name": "leak", "uri": uri}, format="json")
+    assert response.status_code == 400 and "uri" in response.json()
+    assert settings.SECRET_KEY not in response.content.decode() and "root:" not in response.content.decode()
+    assert not Host.objects.exists()

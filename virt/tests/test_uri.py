@@ -19,7 +19,7 @@ from virt.uri import URIError, parse
     ],
 )
 def test_it_accepts_and_round_trips_supported_uris(uri):
-    assert parse(uri).build() == uri
+    assert parse(uri, test_node_dirs=["/srv/nodes"]).build() == uri
 
 
 @pytest.mark.parametrize(
@@ -35,9 +35,15 @@ def test_it_accepts_and_round_trips_supported_uris(uri):
         ("qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa", "set by virtdeck"),
         ("qemu+tcp:///system", "needs a host name"),
         ("qemu://kvm1/system", "local and takes no host name"),
-        ("qemu+tcp://h/elsewhere", "/system or /session"),
+        ("qemu+tcp://h/elsewhere", "/system"),
         ("test:///etc/passwd", "node XML"),
         ("test:///../x.xml", "node XML"),
+        ("test:///srv/nodes/../../etc/x.xml", "node XML"),
+        ("test:///srv/elsewhere/x.xml", "node XML"),
+        ("test:///srv/nodes/secret_key%00.xml", "percent-encoded"),
+        ("test:///srv/nodes/%2e%2e/%2e%2e/etc/shadow.xml", "percent-encoded"),
+        ("test+tcp://127.0.0.1/etc/shadow%00.xml", "percent-encoded"),
+        ("qemu:///session", "/system"),
         ("qemu+tcp://h:99999/system", "Invalid port"),
         ("qemu+tcp://user:secret@h/system", "password"),
         ("qemu+tcp://h/system#frag", "fragment"),
@@ -52,7 +58,13 @@ def test_it_accepts_and_round_trips_supported_uris(uri):
 )
 def test_it_refuses_dangerous_or_malformed_uris(uri, reason):
     with pytest.raises(URIError, match=reason):
-        parse(uri)
+        parse(uri, test_node_dirs=["/srv/nodes"])
+
+
+def test_it_accepts_no_node_files_unless_a_directory_is_allowed():
+    with pytest.raises(URIError, match="none configured"):
+        parse("test:///srv/nodes/a.xml")
+    assert parse("test:///default").path == "/default"
 
 
 def test_it_adds_managed_parameters_when_building():
