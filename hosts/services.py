@@ -113,6 +113,7 @@ def connection_spec(host):
         uri=parsed.build(managed_params(host, parsed)),
         username=host.username,
         password=host.password,
+        display=host.uri,
     )
 
 

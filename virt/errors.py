@@ -70,17 +70,22 @@ _UNREACHABLE = {
     libvirt.VIR_ERR_NO_CONNECT,
     libvirt.VIR_ERR_INVALID_CONN,
     libvirt.VIR_ERR_RPC,
-    libvirt.VIR_ERR_SYSTEM_ERROR,
     libvirt.VIR_ERR_SSH,
     libvirt.VIR_ERR_LIBSSH,
 }
+# errno-based failures: "connection refused" while opening, "no such file" afterwards.
+_UNREACHABLE_WHEN_OPENING = {libvirt.VIR_ERR_SYSTEM_ERROR}
 _AUTH = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED, libvirt.VIR_ERR_AUTH_UNAVAILABLE}
 _STATE = {libvirt.VIR_ERR_OPERATION_INVALID}
 _UNSUPPORTED = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED}
 
 
-def translate(error):
-    """Map a libvirtError to the matching VirtError (returned, not raised)."""
+def translate(error, opening=False):
+    """Map a libvirtError to the matching VirtError (returned, not raised).
+
+    `opening`: the error came from opening the connection, where a system error
+    (refused, no route) means the host cannot be reached.
+    """
     code = error.get_error_code()
     message = str(error) or error.get_error_message() or "libvirt error"
     if code in _NOT_FOUND:
@@ -89,7 +94,7 @@ def translate(error):
         cls = InvalidConfig
     elif code in _AUTH:
         cls = AuthFailed
-    elif code in _UNREACHABLE:
+    elif code in _UNREACHABLE or (opening and code in _UNREACHABLE_WHEN_OPENING):
         cls = HostUnreachable
     elif code in _STATE:
         cls = OperationInvalid

@@ -87,3 +87,54 @@ def test_it_passes_sasl_credentials_to_the_callback(monkeypatch, pool):
     pool.call(spec, lambda conn: conn.getHostname())
     assert seen == {"user": "virtdeck", "password": "s3cret"}
     assert "s3cret" not in repr(spec)
+
+
+def test_it_keeps_a_healthy_connection_after_an_ordinary_system_error(pool):
+    from virt.errors import OperationFailed
+
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    first = pool.call(spec, lambda conn: conn)
+    with pytest.raises(OperationFailed, match="No such file or directory"):
+        pool.call(spec, lambda conn: conn.lookupByName("web1").save("/nonexistent/dir/web1.save"))
+    assert pool.call(spec, lambda conn: conn) is first  # not marked dead, no backoff
+
+
+def test_it_never_adopts_an_open_of_a_uri_that_was_edited_away(pool, silent_port):
+    old = ConnectionSpec(key="h", uri=f"qemu+tcp://127.0.0.1:{silent_port}/system")
+    with pytest.raises(HostUnreachable):
+        pool.call(old, lambda conn: conn.getHostname())
+    new = ConnectionSpec(key="h", uri=node_uri("small"))
+    pool.reset("h")
+    assert pool.call(new, lambda conn: conn.getURI()) == node_uri("small")
+
+
+def test_it_starts_no_second_open_behind_a_hanging_one(pool, silent_port):
+    spec = ConnectionSpec(key="dead", uri=f"qemu+tcp://127.0.0.1:{silent_port}/system")
+    before = set(threading.enumerate())
+    for _ in range(4):
+        pool.reset("dead")  # what Refresh and host edits do
+        with pytest.raises(HostUnreachable):
+            pool.call(spec, lambda conn: conn.getHostname())
+    openers = [t for t in set(threading.enumerate()) - before if t.name == "libvirt-call" and t.is_alive()]
+    assert len(openers) == 1
+
+
+def test_it_lets_a_process_exit_while_an_open_hangs(silent_port, tmp_path):
+    """libvirt's open never returns from a silent peer; its thread must not keep the process alive."""
+    import subprocess
+    import sys
+
+    script = (
+        "from virt.connection import ConnectionSpec, Pool\n"
+        "from virt.errors import HostUnreachable\n"
+        "pool = Pool(call_timeout=1, connect_timeout=0.5)\n"
+        f"spec = ConnectionSpec(key='d', uri='qemu+tcp://127.0.0.1:{silent_port}/system')\n"
+        "try:\n    pool.call(spec, lambda conn: conn.getHostname())\n"
+        "except HostUnreachable as exc:\n    print('unreachable:', exc)\n"
+    )
+    from django.conf import settings
+
+    result = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "unreachable: no answer from" in result.stdout
