@@ -80,20 +80,30 @@ def collect(conn, known=None):
     transient = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
     records = []
     for dom, dom_stats in stats:
-        record = record_from_stats(dom, dom_stats)
-        record["autostart"] = record["uuid"] in autostart
-        record["persistent"] = record["uuid"] not in transient
-        if "vcpus" not in record or "memory_kib" not in record:
-            previous = known.get(record["uuid"].lower())
-            if previous:
-                for key in ("vcpus", "memory_kib", "max_memory_kib"):
-                    record.setdefault(key, previous[key])
-                if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
-                    record["cpu_time_ns"] = previous.get("cpu_time_ns", 0)
-            else:
-                _fill_from_info(dom, record)
-        records.append(record)
+        try:
+            records.append(_record(dom, dom_stats, autostart, transient, known))
+        except libvirt.libvirtError as exc:
+            # Gone between the listing and info() (a transient VM stopped, a migration ended).
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
     return records
+
+
+def _record(dom, dom_stats, autostart, transient, known):
+    """One domain's record; vCPUs and memory from `known` when the stats lack them."""
+    record = record_from_stats(dom, dom_stats)
+    record["autostart"] = record["uuid"] in autostart
+    record["persistent"] = record["uuid"] not in transient
+    if "vcpus" not in record or "memory_kib" not in record:
+        previous = known.get(record["uuid"].lower())
+        if previous:
+            for key in ("vcpus", "memory_kib", "max_memory_kib"):
+                record.setdefault(key, previous[key])
+            if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
+                record["cpu_time_ns"] = previous.get("cpu_time_ns", 0)
+        else:
+            _fill_from_info(dom, record)
+    return record
 
 
 def collect_one(conn, uuid):

@@ -126,3 +126,23 @@ def test_it_fans_out_one_expiring_sync_per_host(make_host, monkeypatch):
     tasks.sync_all_hosts()
     assert sorted(k["args"][0] for k in sent) == sorted(h.pk for h in hosts)
     assert all(k["expires"] == 5.0 for k in sent)
+
+
+def test_it_skips_a_vm_that_vanishes_during_the_sync(make_host, monkeypatch):
+    """A transient VM that stops between the listing and its info() must not fail the host."""
+    from virt import inventory
+
+    host = make_host("empty")
+    services.call(host, lambda conn: conn.createXML(
+        "<domain type='test'><name>blink</name><memory>131072</memory><os><type>hvm</type></os></domain>"))
+    real_fill = inventory._fill_from_info
+
+    def vanish_first(dom, record):
+        if dom.name() == "blink":
+            dom.destroy()  # transient: gone now
+        return real_fill(dom, record)
+
+    monkeypatch.setattr(inventory, "_fill_from_info", vanish_first)
+    assert services.sync_host(host) == 0
+    host.refresh_from_db()
+    assert host.state == Host.State.UP
