@@ -10,7 +10,10 @@
 
 A heartbeat thread stamps the row every HEARTBEAT seconds and watches the
 cancel flag; a job whose heartbeat stops (worker killed) is failed by
-`reap_lost_jobs` (Celery beat, and at every worker start).
+`reap_lost_jobs` (Celery beat, and at every worker start), and so is a job that
+never reached the broker. Every status change is a guarded UPDATE (`finish`
+with `expect`): a reaped job never flips back to succeeded, a finished one is
+never reaped.
 """
 import logging
 import os
@@ -21,7 +24,7 @@ from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from virt.errors import VirtError
@@ -31,6 +34,8 @@ from .models import Job
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 2.0
+# A queued job without a Celery task id this old was never sent to the broker.
+UNSENT_TIMEOUT = timedelta(minutes=10)
 
 
 class JobCancelled(Exception):
@@ -106,14 +111,18 @@ class _Heartbeat(threading.Thread):
         last_stamp = time.monotonic()
         try:
             while not self.stop.wait(0.5):
-                rows = Job.objects.filter(pk=self.ctx.id)
-                if rows.filter(cancel_requested=True).exists():
-                    self.ctx._cancel_now()
-                if time.monotonic() - last_stamp >= HEARTBEAT:
-                    rows.update(heartbeat=timezone.now())
-                    last_stamp = time.monotonic()
+                try:
+                    rows = Job.objects.filter(pk=self.ctx.id)
+                    if rows.filter(cancel_requested=True).exists():
+                        self.ctx._cancel_now()
+                    if time.monotonic() - last_stamp >= HEARTBEAT:
+                        rows.update(heartbeat=timezone.now())
+                        last_stamp = time.monotonic()
+                except Exception:  # noqa: BLE001 - one DB error must not end heartbeats and cancel
+                    log.exception("job %s heartbeat failed; retrying", self.ctx.id)
+                    connection.close()  # a broken connection is reopened by the next query
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
 
 def worker_name():
@@ -160,22 +169,35 @@ class JobTask(Task):
         finally:
             beat.stop.set()
             beat.join(timeout=5)
-        finish(job, status, error=error, result=result)
+        if not finish(job, status, error=error, result=result, expect={"status": Job.Status.RUNNING}):
+            # Reaped meanwhile (heartbeat looked lost): the reaper's verdict stands.
+            job.refresh_from_db(fields=["status"])
+            log.warning("job %s was %s before it ended (%s); its outcome is dropped", job_id, job.status, status)
+            return job.status
         return status
 
 
-def finish(job, status, error="", result=None):
+def finish(job, status, error="", result=None, expect=None):
+    """Move the job to a final status; with `expect` (field lookups), only if the row still matches.
+
+    Returns whether the row was changed; the job object and the websocket follow only then.
+    """
     fields = {"status": status, "finished": timezone.now(), "error": error, "result": result or {}}
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 100
-    Job.objects.filter(pk=job.pk).update(**fields)
+    if not Job.objects.filter(pk=job.pk, **(expect or {})).update(**fields):
+        return False
     for key, value in fields.items():
         setattr(job, key, value)
     _push(job)
+    return True
 
 
 def enqueue(task, *, user=None, target=None, target_kind=None, host=None, **kwargs):
-    """Create the Job row and send the task once the row is committed."""
+    """Create the Job row and send the task once the row is committed.
+
+    If the broker cannot take the task (Redis down), the job fails at once with the reason.
+    """
     target_kind = target_kind or (getattr(target, "job_target_kind", Job.TargetKind.NONE))
     job = Job.objects.create(
         kind=task.kind,
@@ -188,35 +210,65 @@ def enqueue(task, *, user=None, target=None, target_kind=None, host=None, **kwar
     )
 
     def send():
-        async_result = task.apply_async(args=[job.pk], kwargs=kwargs)
+        try:
+            async_result = task.apply_async(args=[job.pk], kwargs=kwargs)
+        except Exception as exc:  # noqa: BLE001 - kombu/redis errors vary; the job must not stay queued
+            log.exception("job %s could not be sent to the broker", job.pk)
+            message = f"could not queue: {exc}"
+            if finish(job, Job.Status.FAILED, error=message, expect={"status": Job.Status.QUEUED}):
+                _append_log(job, message, level="error")
+            return
         Job.objects.filter(pk=job.pk).update(celery_task_id=async_result.id)
 
-    transaction.on_commit(send)
     _push(job)
+    transaction.on_commit(send)
     return job
 
 
+def _append_log(job, message, level="info"):
+    entry = {"time": timezone.now().isoformat(), "level": level, "message": message}
+    job.log = [*job.log, entry]
+    Job.objects.filter(pk=job.pk).update(log=job.log)
+
+
 def request_cancel(job):
-    """Ask a job to stop. A queued job is cancelled at once; a running one at its next check."""
-    if job.is_finished:
-        return False
-    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
-    job.cancel_requested = True
-    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).exists():
-        finish(job, Job.Status.CANCELLED)
-        Job.objects.filter(pk=job.pk).update(log=[*job.log, {"time": timezone.now().isoformat(),
-                                                             "level": "warning",
-                                                             "message": "cancelled before it started"}])
-    return True
+    """Ask a job to stop. A queued job is cancelled at once; a running one at its next check.
+
+    Returns whether anything was requested (False: the job had finished already).
+    """
+    now = timezone.now()
+    log_entries = [*job.log, {"time": now.isoformat(), "level": "warning", "message": "cancelled before it started"}]
+    fields = {"status": Job.Status.CANCELLED, "finished": now, "cancel_requested": True, "log": log_entries}
+    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(**fields):
+        for key, value in fields.items():
+            setattr(job, key, value)
+        _push(job)
+        return True
+    if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True):
+        job.cancel_requested = True
+        return True
+    return False
 
 
-def reap_lost_jobs(worker_prefix=None):
-    """Fail running jobs whose heartbeat stopped (or whose worker restarted)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
-    lost = Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=cutoff)
+def reap_lost_jobs():
+    """Fail running jobs whose heartbeat stopped, and queued jobs that never reached the broker.
+
+    Each UPDATE re-checks its condition: a job that finished (or beat) since the SELECT is left alone.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
     reaped = []
-    for job in lost:
-        finish(job, Job.Status.FAILED, error="worker lost: no heartbeat since "
-               f"{job.heartbeat:%Y-%m-%d %H:%M:%S} UTC (the worker was killed or died)")
-        reaped.append(job.pk)
+    for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=cutoff):
+        error = (f"worker lost: no heartbeat since {job.heartbeat:%Y-%m-%d %H:%M:%S} UTC "
+                 "(the worker was killed or died)")
+        if finish(job, Job.Status.FAILED, error=error,
+                  expect={"status": Job.Status.RUNNING, "heartbeat__lt": cutoff}):
+            reaped.append(job.pk)
+    unsent = now - UNSENT_TIMEOUT
+    for job in Job.objects.filter(status=Job.Status.QUEUED, celery_task_id="", created__lt=unsent):
+        error = (f"never queued: no task reached the broker within {UNSENT_TIMEOUT.seconds // 60} minutes "
+                 "(was Redis down?)")
+        if finish(job, Job.Status.FAILED, error=error,
+                  expect={"status": Job.Status.QUEUED, "celery_task_id": "", "created__lt": unsent}):
+            reaped.append(job.pk)
     return reaped
