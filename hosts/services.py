@@ -211,6 +211,8 @@ def sync_host(host):
     """Refresh one host's inventory with bulk calls. Returns the number of VMs, or None if unreachable."""
     from instances import services as instance_services
 
+    # Rows an event writes after this instant are newer than the listing: apply_records keeps them.
+    sync_started = timezone.now()
     existing = instance_services.current_rows(host)
 
     def gather(conn):
@@ -221,10 +223,7 @@ def sync_host(host):
 
     try:
         latency, records, usage = call(host, gather)
-    except HostUnreachable as exc:
-        mark_unreachable(host, exc.message)
-        return None
-    except VirtError as exc:
+    except VirtError as exc:  # HostUnreachable included
         mark_unreachable(host, exc.message)
         return None
     now = timezone.now()
@@ -236,7 +235,7 @@ def sync_host(host):
         cpu_times=usage["cpu_times"], cpu_percent=host.cpu_percent,
     )
     host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
-    changes = instance_services.apply_records(host, records, existing)
+    changes = instance_services.apply_records(host, records, existing, sync_started=sync_started)
     if changed_state or changes:
         publish("host", id=host.pk, state=host.state, changes=changes)
     return len(records)

@@ -24,20 +24,32 @@ def _values(record):
     return {f: record[f] for f in _FIELDS if f in record}
 
 
-def _update_many(changed, now):
-    """One UPDATE statement run for all changed rows: ~50x faster than bulk_update's CASE WHEN on SQLite."""
+def _update_many(changed, now, not_after=None):
+    """One UPDATE statement run for all changed rows: ~50x faster than bulk_update's CASE WHEN on SQLite.
+
+    With `not_after`, a row whose updated_at is newer (an event wrote it meanwhile) is left alone.
+    """
     quote = connection.ops.quote_name
     columns = [Instance._meta.get_field(f).column for f in (*_FIELDS, "updated_at")]
     assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
     sql = f"UPDATE {quote(Instance._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
     stamp = connection.ops.adapt_datetimefield_value(now)
+    guard = []
+    if not_after is not None:
+        sql += f" AND {quote(Instance._meta.get_field('updated_at').column)} <= %s"
+        guard = [connection.ops.adapt_datetimefield_value(not_after)]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[*(row[f] for f in _FIELDS), stamp, row["pk"]] for row in changed])
+        cursor.executemany(sql, [[*(row[f] for f in _FIELDS), stamp, row["pk"], *guard] for row in changed])
 
 
 @transaction.atomic
-def apply_records(host, records, existing=None):
-    """Make the host's rows match a full listing. Returns how many rows changed visibly."""
+def apply_records(host, records, existing=None, sync_started=None):
+    """Make the host's rows match a full listing. Returns how many rows changed visibly.
+
+    `sync_started` is when the listing began: a row written after it (by an event from the
+    watcher) is newer than the listing and is neither overwritten nor deleted, and a row the
+    watcher inserted meanwhile is kept as it is.
+    """
     existing = current_rows(host) if existing is None else existing
     seen, to_create, changed, visible = set(), [], [], 0
     now = timezone.now()
@@ -53,11 +65,14 @@ def apply_records(host, records, existing=None):
             visible += any(row[f] != values[f] for f in VISIBLE_FIELDS if f in values)
             changed.append({**row, **values})
     gone = [row["pk"] for key, row in existing.items() if key not in seen]
-    Instance.objects.bulk_create(to_create, batch_size=500)
+    Instance.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
     if changed:
-        _update_many(changed, now)
+        _update_many(changed, now, not_after=sync_started)
     if gone:
-        Instance.objects.filter(pk__in=gone).delete()
+        doomed = Instance.objects.filter(pk__in=gone)
+        if sync_started is not None:
+            doomed = doomed.filter(updated_at__lte=sync_started)
+        doomed.delete()
     return len(to_create) + visible + len(gone)
 
 
