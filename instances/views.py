@@ -39,5 +39,7 @@ class InstanceDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["details"] = services.read_details(self.object)
+        # htmx live re-fetches (on every websocket event) only swap the state badge: DB only, no libvirt.
+        live = self.request.headers.get("HX-Request") == "true"
+        context["details"] = None if live else services.read_details(self.object)
         return context
