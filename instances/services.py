@@ -103,6 +103,8 @@ def read_details(instance):
     One bounded libvirt call; when the host is down the page still shows the
     inventory row and says why the details are missing.
     """
+    from lxml import etree
+
     from hosts.services import call
     from virt.errors import VirtError
     from virt.xml.domain import summarize
@@ -110,6 +112,9 @@ def read_details(instance):
     uuid = str(instance.uuid)
     try:
         xml = call(instance.host, lambda conn: conn.lookupByUUIDString(uuid).XMLDesc(0))
-    except VirtError as exc:
+        summary = summarize(xml)
+    except VirtError as exc:  # InvalidConfig included: the XML did not parse
         return {"summary": None, "xml": "", "error": exc.message}
-    return {"summary": summarize(xml), "xml": xml, "error": ""}
+    except (etree.LxmlError, ValueError) as exc:
+        return {"summary": None, "xml": "", "error": f"the host's domain XML could not be read: {exc}"}
+    return {"summary": summary, "xml": xml, "error": ""}
