@@ -36,6 +36,15 @@ def redis_server(one_session_per_state_dir):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters (the token endpoint's 10/min) live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_pool():
     """Each test gets new libvirt connections (a node fixture's state is per connection)."""
     from hosts.services import pool

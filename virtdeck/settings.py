@@ -94,7 +94,9 @@ ASGI_APPLICATION = "virtdeck.asgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{STATE_DIR / 'virtdeck.sqlite3'}", conn_max_age=60
+        # No persistent connections: under ASGI each request may run in another thread, and Django
+        # closes connections only at request end; persistent ones would pile up (Django's ASGI docs).
+        default=f"sqlite:///{STATE_DIR / 'virtdeck.sqlite3'}", conn_max_age=0
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -173,6 +175,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    # Token endpoint: password guessing is slowed to 10 tries a minute per client (per process:
+    # the default cache is Django's in-memory one).
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "virtdeck API",

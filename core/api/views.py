@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from core import jobs
 from core.filters import JobFilterSet
@@ -37,4 +38,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
 
 class TokenView(ObtainAuthToken):
-    """POST username and password; get a token for `Authorization: Token <key>`."""
+    """POST username and password; get a token for `Authorization: Token <key>`.
+
+    Throttled (scope "login", see REST_FRAMEWORK's DEFAULT_THROTTLE_RATES): 429 past the rate.
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
