@@ -126,6 +126,7 @@ def open_connection(spec):
                 cred[4] = cred[3]
         return 0
 
+    ensure_event_loop()  # keepalive and events need it registered before the open
     auth = [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE], request_cred, None]
     try:
         conn = libvirt.openAuth(spec.uri, auth, 0)

@@ -1,0 +1,47 @@
+"""The watcher on libvirt's test driver: subscriptions, bad hosts, events to rows."""
+import pytest
+
+from core.testing import eventually
+from hosts.models import Host
+from hosts.watcher import Watcher
+from instances.models import Instance
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def watcher():
+    w = Watcher()
+    yield w
+    for subscription in w.subscriptions.values():
+        subscription.close()
+
+
+def test_it_watches_every_host_even_when_one_is_broken(watcher, make_host):
+    good = make_host("small")
+    broken = make_host("empty")
+    Host.objects.filter(pk=broken.pk).update(uri="qemu+ssh://h/system?command=/bin/sh")  # refused by the allowlist now
+    watcher.rescan()
+    assert set(watcher.subscriptions) == {good.pk}
+
+
+def test_it_turns_an_event_into_a_row_update(watcher, make_host):
+    host = make_host("small")
+    watcher.rescan()
+    subscription = watcher.subscriptions[host.pk]
+    # Act on the subscription's own connection: a node fixture's state is per connection.
+    subscription.conn.lookupByName("web1").destroy()
+    host_id, uuid = eventually(lambda: not watcher.events.empty() and watcher.events.get(), timeout=5,
+                               message="lifecycle event queued")
+    assert host_id == host.pk
+    # The pool's connection is another private copy of the node: read the event's domain from there.
+    assert uuid == "11111111-1111-4111-8111-111111111111"
+
+
+def test_it_drops_the_subscription_of_a_removed_host(watcher, make_host):
+    host = make_host("small")
+    watcher.rescan()
+    Host.objects.filter(pk=host.pk).delete()
+    watcher.rescan()
+    assert watcher.subscriptions == {}
+    assert not Instance.objects.exists()

@@ -1,0 +1,60 @@
+"""Lifecycle event subscriptions: one dedicated connection per watched host.
+
+The subscription owns its connection (not the pool's): a registered event
+callback holds a reference inside libvirt, so the connection must be
+deregistered before it is closed, and the pool may drop its own connections
+at any time. Opening and registering are bounded like any pool call; closing
+happens in the background.
+"""
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import libvirt
+
+from .connection import _alive, in_thread, open_connection
+from .errors import HostUnreachable, translate
+
+
+class LifecycleSubscription:
+    """Calls on_event(uuid, event) from libvirt's event loop thread for every lifecycle event of the host."""
+
+    def __init__(self, spec, on_event, timeout):
+        self.spec = spec
+        self._lost = threading.Event()
+
+        def callback(_conn, dom, event, _detail, _opaque):
+            on_event(dom.UUIDString(), event)
+
+        def subscribe():
+            conn = open_connection(spec)
+            try:
+                conn.registerCloseCallback(lambda *_: self._lost.set(), None)
+                callback_id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)
+            except libvirt.libvirtError as exc:
+                in_thread(conn.close)
+                raise translate(exc) from None
+            return conn, callback_id
+
+        future = in_thread(subscribe)
+        try:
+            self.conn, self.callback_id = future.result(timeout=timeout)
+        except FutureTimeout:
+            future.add_done_callback(lambda f: f.exception() is None and in_thread(self._release, *f.result()))
+            raise HostUnreachable(f"no answer from {spec.name} within {timeout:g} s") from None
+
+    @property
+    def alive(self):
+        return not self._lost.is_set() and _alive(self.conn)
+
+    @staticmethod
+    def _release(conn, callback_id):
+        for step in (lambda: conn.domainEventDeregisterAny(callback_id), conn.unregisterCloseCallback, conn.close):
+            try:
+                step()
+            except libvirt.libvirtError:
+                pass  # the connection is already gone
+
+    def close(self):
+        """Deregister, then close, in the background (both are RPCs to a possibly hung peer)."""
+        in_thread(self._release, self.conn, self.callback_id)
+
