@@ -9,6 +9,9 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accept first: a close before accept reaches the browser as 1006, and live.js would retry
+            # forever; 4401 tells it the session is gone.
+            await self.accept()
             await self.close(code=4401)
             return
         await self.channel_layer.group_add(GROUP, self.channel_name)
