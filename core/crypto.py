@@ -1,5 +1,7 @@
 """Encryption at rest for host credentials (Fernet, keyed from the environment)."""
 import base64
+import functools
+import logging
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -7,15 +9,26 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import models
 
+log = logging.getLogger(__name__)
 
-def _fernet():
-    key = settings.ENCRYPTION_KEY
-    if key:
-        return Fernet(key.encode())
+
+@functools.lru_cache(maxsize=4)
+def _fernet_from_key(key):
+    return Fernet(key.encode())
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_from_secret(secret_key):
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"virtdeck", info=b"credentials").derive(
-        settings.SECRET_KEY.encode()
+        secret_key.encode()
     )
     return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet():
+    """One Fernet per key material (cached: HKDF and key parsing ran on every value of every row)."""
+    key = settings.ENCRYPTION_KEY
+    return _fernet_from_key(key) if key else _fernet_from_secret(settings.SECRET_KEY)
 
 
 def encrypt(text):
@@ -32,10 +45,21 @@ def decrypt(token):
 
 
 class EncryptedTextField(models.TextField):
-    """Stores Fernet ciphertext; Python code sees the plain text."""
+    """Stores Fernet ciphertext; Python code sees the plain text.
+
+    A value that does not decrypt (a key rotation mix-up) reads as "" and is logged by field name,
+    so one bad row does not break every page that loads it. List views defer these fields.
+    """
 
     def from_db_value(self, value, expression, connection):
-        return decrypt(value) if value else ""
+        if not value:
+            return ""
+        try:
+            return _fernet().decrypt(value.encode()).decode()
+        except InvalidToken:
+            log.error("%s.%s: stored credential cannot be decrypted (was VIRTDECK_ENCRYPTION_KEY changed?); "
+                      "read as empty", self.model._meta.label, self.name)
+            return ""
 
     def get_prep_value(self, value):
         return encrypt(value) if value else ""
