@@ -3,8 +3,11 @@ import hashlib
 import ipaddress
 import logging
 import os
+import shlex
 import shutil
+import tempfile
 import time
+import uuid as uuidlib
 from pathlib import Path
 
 from django.conf import settings
@@ -16,7 +19,7 @@ from virt import host as virt_host
 from virt import inventory as virt_inventory
 from virt import uri as virt_uri
 from virt.connection import ConnectionSpec, get_pool
-from virt.errors import HostUnreachable, InvalidConfig, VirtError
+from virt.errors import InvalidConfig, VirtError
 
 from .models import Host, parse_host_uri
 
@@ -31,10 +34,10 @@ def pool():
 
 
 def _write_private(directory, name, content):
+    """Write a 0600 file atomically (a unique temporary name: several processes may write it)."""
     path = directory / name
     if not path.exists() or path.read_text() != content:
-        tmp = directory / f".{name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")  # mkstemp creates it 0600
         with os.fdopen(fd, "w") as f:
             f.write(content)
         os.replace(tmp, path)
@@ -58,11 +61,10 @@ def _credentials_dir(host):
 
 def _ssh_wrapper(directory, known_hosts):
     """OpenSSH ignores libvirt's known_hosts=: pin the key with a wrapper that passes -o options."""
-    script = (
-        "#!/bin/sh\n"
-        f"exec ssh -o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
-        '-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes "$@"\n'
-    )
+    # ssh expands %-tokens in UserKnownHostsFile: double any '%' of the path, then quote it for sh.
+    options = [f"UserKnownHostsFile={str(known_hosts).replace('%', '%%')}", "GlobalKnownHostsFile=/dev/null",
+               "StrictHostKeyChecking=yes", "IdentitiesOnly=yes", "BatchMode=yes"]
+    script = "#!/bin/sh\nexec ssh " + " ".join(f"-o {shlex.quote(o)}" for o in options) + ' "$@"\n'
     path = _write_private(directory, "ssh", script)
     os.chmod(path, 0o700)
     return path
@@ -88,28 +90,30 @@ def managed_params(host, parsed):
         if parsed.scheme == "qemu+libssh" and host.ssh_private_key:
             params.setdefault("sshauth", "privkey")
     if parsed.scheme == "qemu+tls" and (host.tls_ca_cert or host.tls_client_cert):
-        _write_private(directory, "cacert.pem", host.tls_ca_cert)
-        _write_private(directory, "clientcert.pem", host.tls_client_cert)
-        _write_private(directory, "clientkey.pem", host.tls_client_key)
+        # Only the files given: libvirt fails on an empty client certificate, and
+        # without one it simply presents none.
+        for name, content in (("cacert.pem", host.tls_ca_cert), ("clientcert.pem", host.tls_client_cert),
+                              ("clientkey.pem", host.tls_client_key)):
+            if content:
+                _write_private(directory, name, content)
         params["pkipath"] = str(directory)
     return params
 
 
 def forget_credentials(host):
-    """Remove the host's credential files unless another saved host uses the same ones."""
+    """Remove the credential files of `host`'s fields unless a saved host (as stored) uses the same ones."""
     directory = _credentials_path(host)
     if not directory.exists():
         return
-    others = Host.objects.exclude(pk=host.pk) if host.pk else Host.objects.all()
-    if any(_credentials_path(other) == directory for other in others):
+    if any(_credentials_path(saved) == directory for saved in Host.objects.all()):
         return
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def connection_spec(host):
+def connection_spec(host, key=None):
     parsed = parse_host_uri(host.uri)
     return ConnectionSpec(
-        key=f"host-{host.pk}" if host.pk else f"new-{host.uri}",
+        key=key or f"host-{host.pk}",
         uri=parsed.build(managed_params(host, parsed)),
         username=host.username,
         password=host.password,
@@ -131,8 +135,8 @@ def _is_local(parsed):
         return parsed.hostname == "localhost"
 
 
-def read_facts(host):
-    facts = call(host, virt_host.facts)
+def read_facts(host, key=None):
+    facts = pool().call(connection_spec(host, key), virt_host.facts)
     parsed = parse_host_uri(host.uri)
     # libvirt does not report the kernel; on this machine we can read it ourselves.
     facts["kernel"] = f"{os.uname().sysname} {os.uname().release}" if _is_local(parsed) else ""
@@ -140,50 +144,61 @@ def read_facts(host):
     return facts
 
 
-def create_host(host):
-    """Validate, connect, read facts, then save. Nothing is saved when the host cannot be reached."""
+def _probe(host):
+    """Connect with the host's current (unsaved) settings and read its facts.
+
+    A separate pool entry, discarded afterwards: a failed try leaves neither a
+    backoff on the saved host nor credential files behind.
+    """
     try:
         parse_host_uri(host.uri)
     except virt_uri.URIError as exc:
         raise InvalidConfig(str(exc)) from None
-    pool().reset(connection_spec(host).key)
+    key = f"probe-{uuidlib.uuid4()}"
     try:
-        facts = read_facts(host)  # raises with libvirt's own message
+        return read_facts(host, key=key)  # raises with libvirt's own message
     except VirtError:
-        pool().reset(connection_spec(host).key)
-        forget_credentials(host)  # nothing of a refused host stays behind, key files included
+        forget_credentials(host)
         raise
+    finally:
+        pool().discard(key)
+
+
+def _store_facts(host, facts):
+    host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
+    host.capabilities_xml = facts["capabilities_xml"]
+
+
+def create_host(host):
+    """Validate, connect, read facts, then save. Nothing is saved when the host cannot be reached."""
+    facts = _probe(host)
     with transaction.atomic():
-        host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
-        host.capabilities_xml = facts["capabilities_xml"]
+        _store_facts(host, facts)
         host.state = Host.State.UP
         host.last_seen = timezone.now()
         host.save()
-    pool().reset(f"new-{host.uri}")
     sync_host(host)
     return host
 
 
 def update_host(host, changed_fields):
-    """Save edits; a changed URI or credential must still connect."""
+    """Save edits; a changed URI or credential must still connect (else nothing changes)."""
     if set(changed_fields) & {"uri", "username", *CREDENTIAL_FIELDS}:
-        try:
-            parse_host_uri(host.uri)
-        except virt_uri.URIError as exc:
-            raise InvalidConfig(str(exc)) from None
+        stored = Host.objects.get(pk=host.pk)
+        _store_facts(host, _probe(host))
+        host.save()
+        forget_credentials(stored)  # the replaced key files, unless still in use
         pool().reset(connection_spec(host).key)
-        facts = read_facts(host)
-        host.facts = {k: v for k, v in facts.items() if k != "capabilities_xml"}
-        host.capabilities_xml = facts["capabilities_xml"]
-    host.save()
+    else:
+        host.save()
     return host
 
 
 def delete_host(host):
-    pool().reset(connection_spec(host).key)
+    pool().discard(f"host-{host.pk}")
     host_id = host.pk
-    forget_credentials(host)
     host.delete()
+    forget_credentials(host)
     publish("host", id=host_id, deleted=True)
 
 

@@ -299,18 +299,29 @@ class Pool:
         if old is not None:
             close_quietly(old)
 
+    def discard(self, key):
+        """Forget a host entirely (a removed host, a finished probe)."""
+        with self._lock:
+            entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._release(entry)
+
+    @staticmethod
+    def _release(entry):
+        with entry.lock:
+            if entry.conn is not None:
+                close_quietly(entry.conn)
+                entry.conn = None
+            if entry.opening is not None:
+                entry.opening.add_done_callback(_close_result)
+                entry.opening = None
+
     def close_all(self):
         with self._lock:
             entries = list(self._entries.values())
             self._entries.clear()
         for entry in entries:
-            with entry.lock:
-                if entry.conn is not None:
-                    close_quietly(entry.conn)
-                    entry.conn = None
-                if entry.opening is not None:
-                    entry.opening.add_done_callback(_close_result)
-                    entry.opening = None
+            self._release(entry)
 
 
 _pool = None

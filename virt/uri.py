@@ -110,7 +110,11 @@ def parse(uri, test_node_dirs=()):
         raise URIError("A libvirt URI is required, e.g. qemu+tcp://kvm1.example.org/system.")
     if any(ch.isspace() for ch in uri) or "\x00" in uri:
         raise URIError("The URI must not contain whitespace.")
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        parts.hostname  # noqa: B018 - urlsplit checks [bracketed] hosts only when asked
+    except ValueError as exc:
+        raise URIError(f"Malformed URI: {exc}.") from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         allowed = ", ".join(sorted(SCHEMES))

@@ -16,6 +16,8 @@ STATUS = {
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RecursionError):  # DRF's JSON parser on absurdly nested input
+        return Response({"detail": "JSON parse error - nested too deeply."}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, errors.VirtError):
         code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), status.HTTP_502_BAD_GATEWAY)
         return Response({"detail": exc.message, "error": type(exc).__name__}, status=code)

@@ -146,3 +146,30 @@ def test_it_skips_a_vm_that_vanishes_during_the_sync(make_host, monkeypatch):
     assert services.sync_host(host) == 0
     host.refresh_from_db()
     assert host.state == Host.State.UP
+
+
+def test_it_keeps_everything_as_it_was_when_an_edit_does_not_connect(make_host, tmp_path):
+    from hosts.forms import HostForm
+
+    host = make_host("small", ssh_private_key="OLD-KEY")
+    old_dir = services._credentials_path(host)
+    services.connection_spec(host)  # writes the stored key files, as any call does
+    assert old_dir.exists()
+    form = HostForm({"name": host.name, "uri": "qemu+tcp://127.0.0.1:1/system", "ssh_private_key": "NEW-KEY"},
+                    instance=Host.objects.get(pk=host.pk))
+    assert form.is_valid(), form.errors
+    with pytest.raises(HostUnreachable):
+        services.update_host(form.instance, form.changed_data)
+    stored = Host.objects.get(pk=host.pk)
+    assert (stored.uri, stored.ssh_private_key) == (node_uri("small"), "OLD-KEY")
+    assert old_dir.exists() and not services._credentials_path(form.instance).exists()
+    # The saved host is not left in a backoff by the failed try.
+    assert services.sync_host(stored) == 3
+
+
+def test_it_removes_replaced_key_files_after_a_successful_edit(make_host):
+    host = make_host("small", ssh_known_hosts="kvm1 ssh-ed25519 OLD")
+    old_dir = services._credentials_dir(host)
+    host.ssh_known_hosts = "kvm1 ssh-ed25519 NEW"
+    services.update_host(host, ["ssh_known_hosts"])
+    assert not old_dir.exists()

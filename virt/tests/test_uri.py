@@ -44,6 +44,8 @@ def test_it_accepts_and_round_trips_supported_uris(uri):
         ("test:///srv/nodes/%2e%2e/%2e%2e/etc/shadow.xml", "percent-encoded"),
         ("test+tcp://127.0.0.1/etc/shadow%00.xml", "percent-encoded"),
         ("qemu:///session", "/system"),
+        ("qemu+tcp://[127.0.0.1:1/system", "Malformed URI"),
+        ("qemu+ssh://user@[evil]/system", "Malformed URI"),
         ("qemu+tcp://h:99999/system", "Invalid port"),
         ("qemu+tcp://user:secret@h/system", "password"),
         ("qemu+tcp://h/system#frag", "fragment"),
