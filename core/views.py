@@ -6,6 +6,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from hosts.models import Host
+from hosts.querysets import with_instance_counts, without_secrets
 from instances.models import Instance
 
 from . import jobs
@@ -18,10 +19,7 @@ class DashboardView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        hosts = Host.objects.annotate(
-            vm_count=Count("instances"),
-            running_count=Count("instances", filter=Q(instances__state="running")),
-        )
+        hosts = with_instance_counts(without_secrets(Host.objects.all()))
         totals = Instance.objects.aggregate(
             total=Count("id"),
             running=Count("id", filter=Q(state="running")),
@@ -44,7 +42,12 @@ class JobListView(FilterView):
     paginate_by = 50
 
     def get_queryset(self):
-        return Job.objects.select_related("user", "host")
+        return without_secrets(Job.objects.select_related("user", "host"), prefix="host__")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["hosts"] = Host.objects.only("id", "name")  # the host filter's choices
+        return context
 
 
 class JobDetailView(DetailView):

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django.views.generic import DeleteView, DetailView, FormView, ListView
@@ -10,29 +9,21 @@ from virt.errors import VirtError
 from . import services, tasks
 from .forms import HostForm
 from .models import Host
-
-
-def _with_counts(queryset):
-    return queryset.annotate(
-        vm_count=Count("instances"),
-        running_count=Count("instances", filter=Q(instances__state="running")),
-        paused_count=Count("instances", filter=Q(instances__state="paused")),
-        shutoff_count=Count("instances", filter=Q(instances__state="shut off")),
-    )
+from .querysets import with_instance_counts, without_secrets
 
 
 class HostListView(ListView):
     template_name = "hosts/host_list.html"
 
     def get_queryset(self):
-        return _with_counts(Host.objects.all())
+        return with_instance_counts(without_secrets(Host.objects.all()))
 
 
 class HostDetailView(DetailView):
     template_name = "hosts/host_detail.html"
 
     def get_queryset(self):
-        return _with_counts(Host.objects.all())
+        return with_instance_counts(Host.objects.all())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

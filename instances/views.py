@@ -2,6 +2,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from hosts.models import Host
+from hosts.querysets import without_secrets
 
 from . import services
 from .filters import InstanceFilterSet
@@ -16,7 +17,7 @@ class InstanceListView(FilterView):
     paginate_by = 100
 
     def get_queryset(self):
-        return Instance.objects.select_related("host")
+        return without_secrets(Instance.objects.select_related("host"), prefix="host__")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,4 +1,3 @@
-from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -9,13 +8,12 @@ from core.jobs import enqueue
 
 from .. import services, tasks
 from ..models import Host
+from ..querysets import with_instance_counts
 from .serializers import HostDetailSerializer, HostSerializer
 
 
 class HostViewSet(viewsets.ModelViewSet):
-    queryset = Host.objects.annotate(
-        vm_count=Count("instances"), running_count=Count("instances", filter=Q(instances__state="running"))
-    )
+    queryset = with_instance_counts(Host.objects.all())
     filterset_fields = ["state"]
     search_fields = ["name", "uri"]
     ordering_fields = ["name", "state", "latency_ms"]

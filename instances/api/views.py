@@ -1,5 +1,7 @@
 from rest_framework import viewsets
 
+from hosts.querysets import without_secrets
+
 from ..filters import InstanceFilterSet
 from ..models import Instance
 from .serializers import InstanceDetailSerializer, InstanceSerializer
@@ -10,6 +12,10 @@ class InstanceViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Instance.objects.select_related("host")
     filterset_class = InstanceFilterSet
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return without_secrets(queryset, prefix="host__") if self.action == "list" else queryset
 
     def get_serializer_class(self):
         return InstanceDetailSerializer if self.action == "retrieve" else InstanceSerializer
