@@ -2,9 +2,10 @@
 
 Migrates SQLite, makes sure an `admin` user exists, starts a private Redis and
 the lab libvirtd (which serves the demo host over libvirt's test driver),
-registers the demo host when there is none, then runs daphne, a Celery
-worker, Celery beat and the host watcher until Ctrl+C, which stops everything
-this command started (by PID, never by name).
+registers the demo host when there is none, then runs daphne, two Celery
+workers (jobs on the default queue, inventory syncs on the "inventory" queue),
+Celery beat and the host watcher until Ctrl+C, which stops everything this
+command started (by PID, never by name).
 """
 import os
 import secrets
@@ -102,6 +103,22 @@ class Supervisor:
             daemons.stop_pidfile(self.run_dir / f"{name}.pid")
 
 
+def commands(run_dir, pid=None):
+    """(name, argv) of every process `make run` supervises."""
+    pid = pid or os.getpid()
+    celery = [PY, "-m", "celery", "-A", "virtdeck"]
+    return [
+        ("web", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), "virtdeck.asgi:application"]),
+        # Jobs (the default "celery" queue): long work.
+        ("worker", [*celery, "worker", "-l", "warning", "--concurrency", "2", "-n", f"worker-{pid}@%h"]),
+        # Inventory syncs and the reaper (settings.CELERY_TASK_ROUTES): never behind a long job.
+        ("inventory", [*celery, "worker", "-l", "warning", "-Q", "inventory", "--concurrency", "1",
+                       "-n", f"inventory-{pid}@%h"]),
+        ("beat", [*celery, "beat", "-l", "warning", "--schedule", str(Path(run_dir) / "celerybeat-schedule")]),
+        ("watcher", [PY, "manage.py", "watch_hosts"]),
+    ]
+
+
 def main():
     run_dir = Path(settings.RUN_DIR)
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -116,12 +133,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
     try:
-        supervisor.start("web", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), "virtdeck.asgi:application"])
-        supervisor.start("worker", [PY, "-m", "celery", "-A", "virtdeck", "worker", "-l", "warning",
-                                    "--concurrency", "2", "-n", f"worker-{os.getpid()}@%h"])
-        supervisor.start("beat", [PY, "-m", "celery", "-A", "virtdeck", "beat", "-l", "warning",
-                                  "--schedule", str(run_dir / "celerybeat-schedule")])
-        supervisor.start("watcher", [PY, "manage.py", "watch_hosts"])
+        for name, argv in commands(run_dir):
+            supervisor.start(name, argv)
         say(f"serving http://127.0.0.1:{PORT}/ (Ctrl+C stops everything)")
         supervisor.stopping.wait()
     finally:

@@ -152,6 +152,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues: "celery" (the default) carries jobs, which can run for minutes; "inventory" carries the
+# periodic syncs and the reaper, on a worker of its own, so long jobs never starve them.
+CELERY_TASK_ROUTES = {
+    "hosts.tasks.sync_host": {"queue": "inventory"},
+    "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
+    "core.tasks.reap_lost_jobs": {"queue": "inventory"},
+}
 CELERY_BEAT_SCHEDULE = {
     "sync-inventory": {
         "task": "hosts.tasks.sync_all_hosts",

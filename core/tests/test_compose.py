@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-SERVICES = {"web", "worker", "beat", "watcher", "migrate", "redis", "postgres"}
-APP_SERVICES = {"web", "worker", "beat", "watcher"}
+SERVICES = {"web", "worker", "inventory-worker", "beat", "watcher", "migrate", "redis", "postgres"}
+APP_SERVICES = {"web", "worker", "inventory-worker", "beat", "watcher"}
 REQUIRED = {
     "VIRTDECK_SECRET_KEY": "dummy-secret-key",
     "VIRTDECK_ENCRYPTION_KEY": "dummy-encryption-key",
@@ -103,6 +103,9 @@ def test_it_runs_the_documented_commands(tmp_path):
     services = yaml.safe_load(out)["services"]
     assert services["web"]["command"] == ["daphne", "-b", "0.0.0.0", "-p", "8000", "virtdeck.asgi:application"]
     assert services["worker"]["command"] == ["celery", "-A", "virtdeck", "worker", "-l", "info"]
+    assert services["inventory-worker"]["command"] == [
+        "celery", "-A", "virtdeck", "worker", "-l", "info", "-Q", "inventory", "-n", "inventory@%h"
+    ]
     assert services["beat"]["command"] == [
         "celery", "-A", "virtdeck", "beat", "-l", "info", "--schedule", "/var/lib/virtdeck/celerybeat-schedule"
     ]
