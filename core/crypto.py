@@ -44,11 +44,21 @@ def decrypt(token):
         raise ValueError("stored credential cannot be decrypted: was VIRTDECK_ENCRYPTION_KEY changed?") from None
 
 
+class Undecryptable(str):
+    """An empty string standing for ciphertext this key cannot read; saved back unchanged."""
+
+    def __new__(cls, token):
+        value = super().__new__(cls, "")
+        value.token = token
+        return value
+
+
 class EncryptedTextField(models.TextField):
     """Stores Fernet ciphertext; Python code sees the plain text.
 
     A value that does not decrypt (a key rotation mix-up) reads as "" and is logged by field name,
-    so one bad row does not break every page that loads it. List views defer these fields.
+    so one bad row does not break every page that loads it; saving the row keeps the original
+    ciphertext, so fixing the key later recovers it. List views defer these fields.
     """
 
     def from_db_value(self, value, expression, connection):
@@ -59,7 +69,9 @@ class EncryptedTextField(models.TextField):
         except InvalidToken:
             log.error("%s.%s: stored credential cannot be decrypted (was VIRTDECK_ENCRYPTION_KEY changed?); "
                       "read as empty", self.model._meta.label, self.name)
-            return ""
+            return Undecryptable(value)
 
     def get_prep_value(self, value):
+        if isinstance(value, Undecryptable):
+            return value.token
         return encrypt(value) if value else ""

@@ -30,3 +30,19 @@ def test_it_reads_an_undecryptable_credential_as_empty_and_logs_the_field(make_h
         assert Host.objects.get(pk=host.pk).password == ""
         assert admin_client.get(host.get_absolute_url()).status_code == 200
     assert "hosts.Host.password" in caplog.text and bogus not in caplog.text
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_undecryptable_credential_when_the_row_is_saved(make_host):
+    from hosts.models import Host
+
+    host = make_host("small", password="hunter2")
+    bogus = "gAAAAABnot-a-token-from-this-key"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Host._meta.db_table} SET password = %s WHERE id = %s", [bogus, host.pk])
+    loaded = Host.objects.get(pk=host.pk)
+    loaded.description = "edited while the key was wrong"
+    loaded.save()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT password FROM {Host._meta.db_table} WHERE id = %s", [host.pk])
+        assert cursor.fetchone()[0] == bogus  # recoverable once the right key is back

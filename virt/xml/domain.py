@@ -71,9 +71,12 @@ class DomainXML(XMLObject):
             anchor = boot
 
 
-def summarize(xml_text):
-    """What a list or detail page shows about a domain, from its XML. Never includes secrets."""
-    domain = DomainXML.from_xml(xml_text)
+def summarize(xml_text, trusted=False):
+    """What a list or detail page shows about a domain, from its XML. Never includes secrets.
+
+    trusted: the XML comes from libvirt (no hostile-input checks needed).
+    """
+    domain = DomainXML.from_xml(xml_text, trusted=trusted)
     return {
         "name": domain.name,
         "uuid": domain.uuid,
