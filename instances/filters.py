@@ -9,7 +9,7 @@ from .models import Instance
 class InstanceFilterSet(django_filters.FilterSet):
     """One filter set for the list page and /api/instances/."""
 
-    search = django_filters.CharFilter(method="filter_search", label="Search")
+    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
     host = django_filters.ModelMultipleChoiceFilter(queryset=Host.objects.all())
     state = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in Instance.STATES])
     ordering = django_filters.OrderingFilter(
