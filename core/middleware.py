@@ -1,3 +1,5 @@
+import codecs
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 
@@ -17,4 +19,27 @@ class LoginRequiredMiddleware:
             if request.headers.get("HX-Request"):
                 return JsonResponse({"detail": "Authentication required."}, status=401)
             return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+# Django decodes request bodies with any codec Python knows (zlib, rot13...): allow text encodings only.
+TEXT_CHARSETS = {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+                 "ascii", "iso8859-1", "iso8859-15", "cp1252"}
+
+
+class RequestCharsetMiddleware:
+    """415 for a request body declared in a charset that is not a text encoding."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = (request.content_params or {}).get("charset")
+        if charset:
+            try:
+                name = codecs.lookup(charset).name
+            except LookupError:
+                name = None  # Django ignores charsets it does not know
+            if name is not None and name not in TEXT_CHARSETS:
+                return JsonResponse({"detail": f'Unsupported charset "{charset}" in request.'}, status=415)
         return self.get_response(request)

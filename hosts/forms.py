@@ -1,5 +1,7 @@
 from django import forms
 
+from core.validators import CREDENTIAL_MAX
+
 from virt import uri as virt_uri
 
 from .models import Host, parse_host_uri
@@ -10,10 +12,13 @@ SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
 class HostForm(forms.ModelForm):
     """Secrets are write-only: shown empty; left empty on edit keeps the stored value."""
 
-    password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
-    ssh_private_key = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+    password = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
+                               widget=forms.PasswordInput(render_value=False))
+    ssh_private_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
+                                      widget=forms.Textarea(attrs={"rows": 4}),
                                       help_text="OpenSSH private key for qemu+ssh / qemu+libssh")
-    tls_client_key = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    tls_client_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
+                                     widget=forms.Textarea(attrs={"rows": 4}))
 
     class Meta:
         model = Host

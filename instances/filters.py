@@ -1,4 +1,5 @@
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from hosts.models import Host
@@ -6,11 +7,30 @@ from hosts.models import Host
 from .models import Instance
 
 
+class HostIdsField(django_filters.fields.ModelMultipleChoiceField):
+    """Host ids; one past 64 bits is an invalid choice, not a database overflow."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue
+            if not -(2**63) <= number < 2**63:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                      params={"value": pk})
+        return super()._check_values(value)
+
+
+class HostIdsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = HostIdsField
+
+
 class InstanceFilterSet(django_filters.FilterSet):
     """One filter set for the list page and /api/instances/."""
 
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
-    host = django_filters.ModelMultipleChoiceFilter(queryset=Host.objects.all())
+    host = HostIdsFilter(queryset=Host.objects.all())
     state = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in Instance.STATES])
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("host__name", "host"), ("state", "state"), ("vcpus", "vcpus"),

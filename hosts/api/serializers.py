@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from core.validators import CREDENTIAL_MAX
+
 from virt import uri as virt_uri
 
 from ..models import Host, parse_host_uri
@@ -11,9 +13,12 @@ class HostSerializer(serializers.ModelSerializer):
     """Credentials are write-only; `has_<secret>` says whether one is stored."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api-hosts:host-detail")
-    password = serializers.CharField(write_only=True, required=False, allow_blank=True, style={"input_type": "password"})
-    ssh_private_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
-    tls_client_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=CREDENTIAL_MAX,
+                                     style={"input_type": "password"})
+    ssh_private_key = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                            max_length=CREDENTIAL_MAX)
+    tls_client_key = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                           max_length=CREDENTIAL_MAX)
     has_password = serializers.SerializerMethodField()
     has_ssh_private_key = serializers.SerializerMethodField()
     has_tls_client_key = serializers.SerializerMethodField()
@@ -30,13 +35,13 @@ class HostSerializer(serializers.ModelSerializer):
         read_only_fields = ["state", "last_error", "latency_ms", "last_seen", "last_sync", "memory_total_kib",
                             "memory_free_kib", "cpu_percent", "facts", "created"]
 
-    def get_has_password(self, obj):
+    def get_has_password(self, obj) -> bool:
         return bool(obj.password)
 
-    def get_has_ssh_private_key(self, obj):
+    def get_has_ssh_private_key(self, obj) -> bool:
         return bool(obj.ssh_private_key)
 
-    def get_has_tls_client_key(self, obj):
+    def get_has_tls_client_key(self, obj) -> bool:
         return bool(obj.tls_client_key)
 
     def validate_uri(self, value):

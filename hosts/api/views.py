@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from core.api.serializers import JobSerializer
 from core.api.views import accepted
@@ -14,8 +16,9 @@ from .serializers import HostDetailSerializer, HostSerializer
 
 class HostViewSet(viewsets.ModelViewSet):
     queryset = with_instance_counts(Host.objects.all())
+    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
     filterset_fields = ["state"]
-    search_fields = ["name", "uri"]
+    search_fields = ["name", "uri", "description"]
     ordering_fields = ["name", "state", "latency_ms"]
 
     def get_serializer_class(self):
@@ -25,7 +28,7 @@ class HostViewSet(viewsets.ModelViewSet):
         # Connect first: nothing is saved if libvirt refuses (its message becomes the 4xx/503 detail).
         host = Host(**serializer.validated_data)
         services.create_host(host)
-        serializer.instance = host
+        serializer.instance = self.get_queryset().get(pk=host.pk)  # with its instance counts
 
     def perform_update(self, serializer):
         host = serializer.instance
