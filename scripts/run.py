@@ -112,7 +112,8 @@ def commands(run_dir, pid=None):
         # Jobs (the default "celery" queue): long work.
         ("worker", [*celery, "worker", "-l", "warning", "--concurrency", "2", "-n", f"worker-{pid}@%h"]),
         # Inventory syncs and the reaper (settings.CELERY_TASK_ROUTES): never behind a long job.
-        ("inventory", [*celery, "worker", "-l", "warning", "-Q", "inventory", "--concurrency", "1",
+        # Threads: syncs wait on hosts, not on the CPU, and a hung host must not hold up the others.
+        ("inventory", [*celery, "worker", "-l", "warning", "-Q", "inventory", "--pool", "threads", "--concurrency", "8",
                        "-n", f"inventory-{pid}@%h"]),
         ("beat", [*celery, "beat", "-l", "warning", "--schedule", str(Path(run_dir) / "celerybeat-schedule")]),
         ("watcher", [PY, "manage.py", "watch_hosts"]),

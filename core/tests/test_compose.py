@@ -104,7 +104,8 @@ def test_it_runs_the_documented_commands(tmp_path):
     assert services["web"]["command"] == ["daphne", "-b", "0.0.0.0", "-p", "8000", "virtdeck.asgi:application"]
     assert services["worker"]["command"] == ["celery", "-A", "virtdeck", "worker", "-l", "info"]
     assert services["inventory-worker"]["command"] == [
-        "celery", "-A", "virtdeck", "worker", "-l", "info", "-Q", "inventory", "-n", "inventory@%h"
+        "celery", "-A", "virtdeck", "worker", "-l", "info", "-Q", "inventory", "--pool", "threads", "--concurrency", "8",
+        "-n", "inventory@%h",
     ]
     assert services["beat"]["command"] == [
         "celery", "-A", "virtdeck", "beat", "-l", "info", "--schedule", "/var/lib/virtdeck/celerybeat-schedule"
