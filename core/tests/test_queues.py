@@ -33,4 +33,4 @@ def test_it_runs_a_worker_for_each_queue_in_make_run(tmp_path):
     assert "-Q" not in jobs_worker and "worker-4242@%h" in jobs_worker  # the default queue
     queue = inventory_worker[inventory_worker.index("-Q") + 1]
     assert queue == "inventory" and "inventory-4242@%h" in inventory_worker
-    assert inventory_worker[inventory_worker.index("--concurrency") + 1] == "1"
+    assert inventory_worker[inventory_worker.index("--pool") + 1] == "threads"  # a hung host holds up no other
