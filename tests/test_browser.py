@@ -6,11 +6,8 @@ libvirt, not virtdeck) while the instance list is open: the row changes state
 over the websocket, without a reload.
 """
 import contextlib
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -19,13 +16,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
-from core.testing import PASSWORD, eventually
+from core.testing import PASSWORD, AppProcess, free_port
 from hosts import services
 from instances.models import Instance
-from virtdeck import daemons
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,12 +31,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOT_COPY = Path("/tmp/virtdeck-instances.png")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def answers(url):
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
@@ -50,41 +39,12 @@ def answers(url):
         return False
 
 
-class Service:
-    """One app process in its own process group, on the test DB, stopped by its pidfile."""
-
-    def __init__(self, name, argv, tmp_path):
-        self.name = name
-        self.log_path = tmp_path / f"{name}.log"
-        self.pidfile = tmp_path / f"{name}.pid"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
-               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1"}
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.pidfile.write_text(str(self.proc.pid))
-
-    def output(self):
-        return self.log_path.read_text()
-
-    def wait_until(self, check, timeout, what):
-        eventually(lambda: check() or self.proc.poll() is not None, timeout=timeout, interval=0.1,
-                   message=f"{self.name}: {what}")
-        assert self.proc.poll() is None, f"{self.name} exited ({self.proc.returncode}):\n{self.output()}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            daemons.stop_pidfile(self.pidfile, timeout=10)
-        self.proc.wait(timeout=10)
-        self.log.close()
-
-
 @pytest.fixture
 def daphne(tmp_path):
     """daphne serving virtdeck.asgi on a free loopback port; yields the base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    service = Service("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+    service = AppProcess("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                  "virtdeck.asgi:application"], tmp_path)
     try:
         service.wait_until(lambda: answers(f"{base}/login/"), timeout=30, what="answering /login/")
@@ -120,7 +80,7 @@ def running_guest(lab_host, lab_guests):
 @pytest.fixture
 def watcher(lab_host, running_guest, tmp_path):
     """manage.py watch_hosts, started after the host exists; ready once it watches the lab host."""
-    service = Service("watcher", [sys.executable, "manage.py", "watch_hosts", "--rescan", "0.5"], tmp_path)
+    service = AppProcess("watcher", [sys.executable, "manage.py", "watch_hosts", "--rescan", "0.5"], tmp_path)
     try:
         service.wait_until(lambda: f"watching {lab_host.name} (" in service.output(), timeout=30,
                            what="subscribed to the lab host")

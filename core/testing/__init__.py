@@ -1,4 +1,7 @@
-"""Test helpers shared by every app: personas, node fixtures, waiting."""
+"""Test helpers shared by every app: personas, node fixtures, waiting, app processes."""
+import os
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -48,3 +51,51 @@ def fleet_node_xml(count, running_every=2, prefix="vm"):
         if i % running_every:
             etree.SubElement(dom, f"{{{ns}}}runstate").text = "5"
     return etree.tostring(node, pretty_print=True, encoding="unicode")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppProcess:
+    """One virtdeck process (daphne, a worker, the watcher) on the test database, in its own process group.
+
+    Output goes to <tmp_path>/<name>.log; stop() ends it by the PID in <tmp_path>/<name>.pid.
+    """
+
+    def __init__(self, name, argv, tmp_path):
+        from django.conf import settings
+        from django.db import connection
+
+        self.name = name
+        self.log_path = tmp_path / f"{name}.log"
+        self.pidfile = tmp_path / f"{name}.pid"
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
+               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1"}
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.pidfile.write_text(str(self.proc.pid))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def output(self):
+        return self.log_path.read_text()
+
+    def wait_until(self, check, timeout, what):
+        eventually(lambda: check() or self.proc.poll() is not None, timeout=timeout, interval=0.1,
+                   message=f"{self.name}: {what}")
+        assert self.proc.poll() is None, f"{self.name} exited ({self.proc.returncode}):\n{self.output()}"
+
+    def stop(self):
+        from virtdeck import daemons
+
+        if self.proc.poll() is None:
+            daemons.stop_pidfile(self.pidfile, timeout=15)
+        self.proc.wait(timeout=10)
+        self.log.close()

@@ -1,45 +1,28 @@
 """Jobs through a real Celery worker process: progress, cancel, and a worker killed mid-job."""
 import os
 import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from core import jobs
 from core.models import Job
 from core.tasks import wait_job
-from core.testing import eventually
-from virtdeck import daemons
+from core.testing import AppProcess, eventually
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(settings.BASE_DIR)
 
 
 @pytest.fixture
 def worker(tmp_path):
-    """A Celery worker in its own process group, on the test database and the test Redis."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
-           "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "virtdeck", "worker", "-l", "info", "--concurrency", "1",
-         "-n", f"test-{os.getpid()}@%h", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    pidfile = tmp_path / "worker.pid"
-    pidfile.write_text(str(proc.pid))
-    eventually(lambda: "ready." in (tmp_path / "worker.log").read_text() or proc.poll() is not None,
-               timeout=60, message="worker ready")
-    assert proc.poll() is None, (tmp_path / "worker.log").read_text()
+    """A Celery worker (and its pool child) in its own process group, on the test database and Redis."""
+    proc = AppProcess("worker", [sys.executable, "-m", "celery", "-A", "virtdeck", "worker", "-l", "info",
+                                 "--concurrency", "1", "-n", f"test-{os.getpid()}@%h", "--without-mingle",
+                                 "--without-gossip"], tmp_path)
+    proc.wait_until(lambda: "ready." in proc.output(), timeout=60, what="ready")
     yield proc
-    if proc.poll() is None:
-        daemons.stop_pidfile(pidfile, timeout=15)
-    proc.wait(timeout=10)
-    log.close()
+    proc.stop()
 
 
 def running_with_progress(job):
@@ -68,7 +51,7 @@ def test_it_fails_the_job_of_a_killed_worker(worker):
     job = jobs.enqueue(wait_job, seconds=120, steps=120)
     eventually(lambda: running_with_progress(job), timeout=30, message="job running in the worker")
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children: our own process group
-    worker.wait(timeout=10)
+    worker.proc.wait(timeout=10)
     # What Celery beat runs every 15 s (and every worker runs at start).
     eventually(lambda: jobs.reap_lost_jobs() or Job.objects.get(pk=job.pk).status == "failed",
                timeout=settings.JOB_HEARTBEAT_TIMEOUT + 10, interval=0.5, message="lost job reaped")

@@ -23,7 +23,7 @@ import libvirt
 import pytest
 from django.conf import settings
 
-from core.testing import eventually
+from core.testing import eventually, free_port
 from hosts import services
 from hosts.models import Host
 from instances.models import Instance
@@ -42,12 +42,6 @@ def keygen(path, comment):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
                    check=True, capture_output=True)
     return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ssh_banner(port):
