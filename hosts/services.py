@@ -135,11 +135,25 @@ def _is_local(parsed):
         return parsed.hostname == "localhost"
 
 
+def _kernel(host, parsed):
+    """libvirt does not report the kernel: read it here for this machine, over SSH for SSH hosts."""
+    from . import shell
+
+    if parsed.is_ssh:
+        try:
+            return shell.run(host, ["uname", "-sr"], timeout=10).strip()
+        except shell.HostShellError as exc:
+            log.warning("kernel version of %s over SSH: %s", host.name, exc)
+            return ""
+    if _is_local(parsed):
+        return f"{os.uname().sysname} {os.uname().release}"
+    return ""
+
+
 def read_facts(host, key=None):
     facts = pool().call(connection_spec(host, key), virt_host.facts)
     parsed = parse_host_uri(host.uri)
-    # libvirt does not report the kernel; on this machine we can read it ourselves.
-    facts["kernel"] = f"{os.uname().sysname} {os.uname().release}" if _is_local(parsed) else ""
+    facts["kernel"] = _kernel(host, parsed)
     facts["has_shell"] = parsed.has_shell
     return facts
 

@@ -295,6 +295,9 @@ def test_it_brings_up_an_ssh_host_with_its_host_key_pinned(api, sshd, lab_conn, 
         wrapper = Path(uri.split("command=", 1)[1].split("&", 1)[0])
         assert "StrictHostKeyChecking=yes" in wrapper.read_text() and oct(wrapper.stat().st_mode)[-3:] == "700"
     assert "Accepted publickey for root from 127.0.0.1" in sshd["log"].read_text()
+    # libvirt does not report the kernel: virtdeck read it over the same pinned SSH ("uname -sr").
+    assert host.facts["kernel"] == f"{os.uname().sysname} {os.uname().release}"
+    assert sshd["log"].read_text().count("Accepted publickey") >= 2  # libvirt's session and uname's
 
 
 def test_it_authenticates_over_libssh_with_the_pinned_key(sshd, lab_conn, lab_dom):

@@ -173,3 +173,17 @@ def test_it_removes_replaced_key_files_after_a_successful_edit(make_host):
     host.ssh_known_hosts = "kvm1 ssh-ed25519 NEW"
     services.update_host(host, ["ssh_known_hosts"])
     assert not old_dir.exists()
+
+
+def test_it_builds_an_ssh_command_with_the_pinned_key_and_no_shell(db):
+    from hosts import shell
+
+    host = Host(name="k", uri="qemu+libssh://root@kvm1:2222/system", ssh_private_key="KEY",
+                ssh_known_hosts="[kvm1]:2222 ssh-ed25519 AAAA")
+    argv = shell.ssh_argv(host, ["uname", "-sr"])
+    assert argv[0] == "ssh" and argv[-4:] == ["--", "kvm1", "uname", "-sr"]
+    assert "StrictHostKeyChecking=yes" in argv and "BatchMode=yes" in argv
+    assert argv[argv.index("-p") + 1] == "2222" and argv[argv.index("-l") + 1] == "root"
+    assert any(a.startswith("UserKnownHostsFile=") for a in argv)
+    with pytest.raises(shell.HostShellError, match="not reached over SSH"):
+        shell.ssh_argv(Host(name="t", uri="qemu+tls://kvm1/system"), ["uname"])

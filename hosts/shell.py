@@ -1,0 +1,48 @@
+"""Commands on a host over SSH, with the host's own key and pinned known_hosts.
+
+Hosts reached over SSH (qemu+ssh, qemu+libssh) unlock host-side tools; this is
+the one way virtdeck runs anything there. Argument lists only: the remote
+command is fixed by the caller, never built from user input.
+"""
+import subprocess
+
+from .models import parse_host_uri
+
+
+class HostShellError(Exception):
+    pass
+
+
+def ssh_argv(host, remote_argv):
+    """The OpenSSH command line that runs `remote_argv` on `host` (an SSH host)."""
+    from .services import managed_params
+
+    parsed = parse_host_uri(host.uri)
+    if not parsed.is_ssh:
+        raise HostShellError(f"{host.name} is not reached over SSH")
+    params = managed_params(host, parsed)
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=5"]
+    known = params.get("known_hosts")
+    if "command" in params:  # the pinning wrapper of qemu+ssh holds the same options
+        argv[0] = params["command"]
+    elif known:
+        argv += ["-o", f"UserKnownHostsFile={known.replace('%', '%%')}", "-o", "GlobalKnownHostsFile=/dev/null"]
+    if "keyfile" in params:
+        argv += ["-o", "IdentitiesOnly=yes", "-i", params["keyfile"]]
+    if parsed.port:
+        argv += ["-p", str(parsed.port)]
+    if parsed.username:
+        argv += ["-l", parsed.username]
+    return [*argv, "--", parsed.hostname, *remote_argv]
+
+
+def run(host, remote_argv, timeout=10):
+    """stdout of `remote_argv` run on the host; HostShellError with ssh's message on failure."""
+    try:
+        result = subprocess.run(ssh_argv(host, remote_argv), capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise HostShellError(f"no answer over SSH within {timeout} s") from None
+    if result.returncode != 0:
+        raise HostShellError(result.stderr.strip() or f"exit status {result.returncode}")
+    return result.stdout
