@@ -124,8 +124,7 @@ def with_lab(lab, what, fn, attempts=3):
         except (libvirt.libvirtError, VirtError, ConnectionError) as exc:
             if attempt == attempts - 1:
                 raise
-            log(f"  {what}: {exc}; lab restarted? waiting and retrying")
-            time.sleep(5)
+            log(f"  {what}: {exc}; lab restarted? waiting for it and retrying")
             lab.ensure()
             if "django" in sys.modules and os.environ.get("VIRTDECK_STATE_DIR") == str(BENCH_DIR):
                 from hosts.services import pool

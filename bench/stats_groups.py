@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "lab"))
 from guest import define_and_start  # noqa: E402  (lab/guest.py)
 
 from virt.inventory import STATS_GROUPS  # noqa: E402
+from virtdeck.daemons import wait_for  # noqa: E402
 
 URI = "qemu+tcp://127.0.0.1:16509/system"
 DISKS = ROOT / "var" / "bench" / "disks"
@@ -49,7 +50,10 @@ def main():
     try:
         for name in names:
             doms.append(define_and_start(conn, name, str(DISKS)))
-        time.sleep(2)  # SeaBIOS settles
+        # Measure booted guests: SeaBIOS has read each (empty) disk once it has settled.
+        wait_for(lambda: all(st.get("block.0.rd.reqs", 0) > 0
+                             for _, st in conn.domainListGetStats(doms, libvirt.VIR_DOMAIN_STATS_BLOCK, 0)),
+                 30, interval=0.2, what="guests to boot")
         total = len(conn.listAllDomains(0))
         print(f"{count} running TCG guests ({total} domains on the host), libvirt {libvirt.getVersion()}")
         for label, groups in SETS:
