@@ -8,10 +8,13 @@ import shutil
 import tempfile
 import time
 import uuid as uuidlib
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.events import publish
@@ -30,7 +33,8 @@ CREDENTIAL_FIELDS = ("password", "ssh_private_key", "ssh_known_hosts", "tls_ca_c
 
 
 def pool():
-    return get_pool(call_timeout=settings.VIRT_CALL_TIMEOUT, connect_timeout=settings.VIRT_CONNECT_TIMEOUT)
+    return get_pool(call_timeout=settings.VIRT_CALL_TIMEOUT, connect_timeout=settings.VIRT_CONNECT_TIMEOUT,
+                    backoff_max=settings.VIRT_BACKOFF_MAX)
 
 
 def _write_private(directory, name, content):
@@ -118,6 +122,7 @@ def connection_spec(host, key=None):
         username=host.username,
         password=host.password,
         display=host.uri,
+        keepalive=settings.VIRT_KEEPALIVE,
     )
 
 
@@ -226,12 +231,20 @@ def _cpu_percent(previous, current):
 
 
 def mark_unreachable(host, error):
-    changed = host.state != Host.State.UNREACHABLE or host.last_error != error
-    host.state, host.last_error, host.latency_ms = Host.State.UNREACHABLE, error, None
-    host.last_sync = timezone.now()
-    Host.objects.filter(pk=host.pk).update(
-        state=host.state, last_error=error, latency_ms=None, last_sync=host.last_sync
+    """Record a VirtError as the host's state, unless the host was seen up after the failure.
+
+    Several processes watch a host: a pool still backing off from an old failure
+    must not flip back a host that another process has since reached.
+    """
+    observed = datetime.fromtimestamp(error.observed_at, tz=dt_timezone.utc)
+    now = timezone.now()
+    updated = Host.objects.filter(pk=host.pk).filter(Q(last_seen__isnull=True) | Q(last_seen__lt=observed)).update(
+        state=Host.State.UNREACHABLE, last_error=error.message, latency_ms=None, last_sync=now
     )
+    if not updated:
+        return
+    changed = host.state != Host.State.UNREACHABLE or host.last_error != error.message
+    host.state, host.last_error, host.latency_ms, host.last_sync = Host.State.UNREACHABLE, error.message, None, now
     if changed:
         publish("host", id=host.pk, state=host.state)
 
@@ -253,7 +266,7 @@ def sync_host(host):
     try:
         latency, records, usage = call(host, gather)
     except VirtError as exc:  # HostUnreachable included
-        mark_unreachable(host, exc.message)
+        mark_unreachable(host, exc)
         return None
     now = timezone.now()
     changed_state = host.state != Host.State.UP

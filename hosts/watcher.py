@@ -53,7 +53,7 @@ class Watcher:
             try:
                 self._subscribe(host)
             except VirtError as exc:
-                services.mark_unreachable(host, exc.message)
+                services.mark_unreachable(host, exc)
                 continue
             except Exception:  # noqa: BLE001 - one bad host must not keep the others unwatched
                 log.exception("watcher: cannot watch %s", host.name)

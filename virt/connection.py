@@ -1,7 +1,7 @@
 """Connection pool: one libvirt connection per host per process.
 
 - libvirt's default event loop runs in a daemon thread, registered before any
-  connection opens (keepalive and events need it).
+  connection opens (keepalive and events need it). It is never stopped.
 - Keepalive (5 s x 3) lets libvirt notice a silent peer; a close callback marks
   the connection dead; the next call reopens it, with exponential backoff
   after failures so a dead host is not hammered and fails fast.
@@ -11,7 +11,13 @@
   closes the connection. An open that hangs (a peer that accepts TCP and never
   answers: keepalive only starts after the open) is waited for by nobody after
   its timeout, and no second open starts behind it.
-- Closing a connection sends an RPC too: it always happens in the background.
+- One call at a time per connection, and a connection is closed only once no
+  call runs on it. libvirt 9.0's RPC client crashes (SIGSEGV, "not a
+  virObjectLockable instance") when keepalive tears down a connection that
+  several threads are waiting on, or when it is closed under a running call:
+  both were seen when a frozen host resumed. A dead connection is retired:
+  no new calls, calls still queued on it give up, and the last call to
+  return closes it in the background (a close is an RPC too).
 """
 import logging
 import os
@@ -27,14 +33,9 @@ from .errors import HostUnreachable, VirtError, translate
 
 log = logging.getLogger(__name__)
 
-KEEPALIVE_INTERVAL = 5
-KEEPALIVE_COUNT = 3
-# libvirt's libssh client (9.0 and later) leaves the rest of a multi-KiB reply in
-# libssh's buffer until the next keepalive tick: a 1 s tick bounds that stall
-# (5 s otherwise); 15 ticks keep the same 15 s dead-peer detection.
-LIBSSH_KEEPALIVE = (1, 15)
+KEEPALIVE = (5, 3)  # interval in seconds, missed replies before libvirt closes the connection
 BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 60.0
+BACKOFF_MAX = 30.0
 
 _loop_lock = threading.Lock()
 _loop_pid = None
@@ -91,6 +92,7 @@ class ConnectionSpec:
     username: str = ""
     password: str = ""
     display: str = ""
+    keepalive: tuple = KEEPALIVE
 
     @property
     def name(self):
@@ -108,6 +110,7 @@ class _Entry:
         self.failures = 0
         self.retry_at = 0.0
         self.last_error = ""
+        self.failed_at = 0.0  # wall clock of the last failure
         self.opening = None  # Future of an open in progress
         self.opening_spec = None  # what that open connects to
         self.opening_stalled = False  # that open already timed out once
@@ -132,8 +135,12 @@ def open_connection(spec):
         conn = libvirt.openAuth(spec.uri, auth, 0)
     except libvirt.libvirtError as exc:
         raise translate(exc, opening=True) from None
-    interval, count = LIBSSH_KEEPALIVE if spec.uri.startswith("qemu+libssh:") else (KEEPALIVE_INTERVAL,
-                                                                                      KEEPALIVE_COUNT)
+    interval, count = spec.keepalive
+    if spec.uri.startswith("qemu+libssh:"):
+        # libvirt's libssh client (9.0 and later) leaves the rest of a multi-KiB reply in
+        # libssh's buffer until the next keepalive tick: a 1 s tick bounds that stall, with
+        # as many ticks as keep the same dead-peer detection time.
+        interval, count = 1, interval * count
     try:
         conn.setKeepAlive(interval, count)
     except libvirt.libvirtError:
@@ -141,26 +148,69 @@ def open_connection(spec):
     return conn
 
 
-def close_quietly(conn):
-    """Close in the background: a close is an RPC, and the peer may be hung."""
-
-    def close():
+def _close(conn):
+    """Close a connection nobody else holds (an RPC: run it in a background thread)."""
+    for step in (conn.unregisterCloseCallback, conn.close):
         try:
-            conn.unregisterCloseCallback()
+            step()
         except libvirt.libvirtError:
-            pass
-        try:
-            conn.close()
-        except libvirt.libvirtError:
-            pass
-
-    in_thread(close)
+            pass  # already gone
 
 
 def _close_result(future):
     """Done-callback for an abandoned open: close what it opened, if anything."""
     if not future.cancelled() and future.exception() is None:
-        close_quietly(future.result())
+        in_thread(_close, future.result())
+
+
+class _Connection:
+    """A pooled connection and the calls on it.
+
+    enter()/leave() bracket every call (leave() in the thread that ran it, so a
+    call abandoned by a timeout still counts until it returns); `serial` lets
+    one call at a time reach libvirt; retire() refuses new calls, and the
+    connection is closed when the last call leaves.
+    """
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.serial = threading.Lock()
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._retired = False
+
+    @property
+    def retired(self):
+        with self._lock:
+            return self._retired
+
+    def enter(self):
+        with self._lock:
+            if self._retired:
+                return False
+            self._calls += 1
+            return True
+
+    def leave(self):
+        with self._lock:
+            self._calls -= 1
+            close = self._retired and self._calls == 0
+        if close:
+            _close(self.conn)  # already on a call's own background thread
+
+    def retire(self):
+        with self._lock:
+            if self._retired:
+                return
+            self._retired = True
+            close = self._calls == 0
+        if close:
+            in_thread(_close, self.conn)
+
+    @property
+    def running_calls(self):
+        with self._lock:
+            return self._calls
 
 
 def _alive(conn):
@@ -171,10 +221,11 @@ def _alive(conn):
 
 
 class Pool:
-    def __init__(self, call_timeout=10.0, connect_timeout=5.0):
+    def __init__(self, call_timeout=10.0, connect_timeout=5.0, backoff_max=BACKOFF_MAX):
         ensure_event_loop()
         self.call_timeout = call_timeout
         self.connect_timeout = connect_timeout
+        self.backoff_max = backoff_max
         self._entries = {}
         self._lock = threading.Lock()
 
@@ -182,16 +233,23 @@ class Pool:
         with self._lock:
             return self._entries.setdefault(key, _Entry())
 
-    def _mark_dead(self, entry, conn, reason):
+    def _mark_dead(self, entry, handle, reason, observed_at=None):
+        """Record a failure; retire `handle` (or, if None, whatever connection the entry holds)."""
         with entry.lock:
-            if conn is not None and entry.conn is not conn:
+            if handle is not None and entry.conn is not handle:
                 return  # already replaced
             old, entry.conn = entry.conn, None
             entry.failures += 1
             entry.last_error = reason
-            entry.retry_at = time.monotonic() + min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (entry.failures - 1))
+            entry.failed_at = observed_at or time.time()
+            entry.retry_at = time.monotonic() + min(self.backoff_max, BACKOFF_FIRST * 2 ** (entry.failures - 1))
         if old is not None:
-            close_quietly(old)
+            old.retire()
+
+    @staticmethod
+    def _known_failure(entry):
+        """The last failure, raised again without a new try (observed when it happened, not now)."""
+        return HostUnreachable(entry.last_error or "host unreachable", observed_at=entry.failed_at)
 
     def _start_open(self, entry, spec):
         """Called with entry.lock held: the future of an open of `spec` (existing or new)."""
@@ -201,19 +259,21 @@ class Pool:
             entry.opening, entry.opening_stalled = None, False
         if entry.opening is not None and entry.opening_stalled and not entry.opening.done():
             # An earlier open is still hanging: do not pile up threads behind it.
-            raise HostUnreachable(entry.last_error or "host unreachable")
+            raise self._known_failure(entry)
         if entry.opening is None:
             if time.monotonic() < entry.retry_at:
-                raise HostUnreachable(entry.last_error or "host unreachable")
+                raise self._known_failure(entry)
             entry.opening, entry.opening_spec, entry.opening_stalled = in_thread(open_connection, spec), spec, False
         return entry.opening
 
     def _connect(self, spec, entry):
+        """The entry's connection for `spec`, opened if needed, with one call entered on it."""
         with entry.lock:
             if entry.conn is not None and entry.spec == spec:
+                entry.conn.enter()  # cannot fail: a connection is retired only after leaving the entry
                 return entry.conn
             if entry.conn is not None:  # spec changed (host edited): drop the old one
-                close_quietly(entry.conn)
+                entry.conn.retire()
                 entry.conn = None
             opening = self._start_open(entry, spec)
         try:
@@ -229,23 +289,24 @@ class Pool:
             with entry.lock:
                 if entry.opening is opening:
                     entry.opening = None
-            self._mark_dead(entry, None, exc.message)
+            self._mark_dead(entry, None, exc.message, exc.observed_at)
             raise
         with entry.lock:
             if entry.opening is opening:
                 entry.opening = None
-                entry.conn, entry.spec = conn, spec
+                entry.conn, entry.spec = _Connection(conn), spec
                 entry.failures, entry.last_error, entry.retry_at = 0, "", 0.0
 
-                def on_close(_conn, reason, _opaque, entry=entry, conn=conn):
-                    self._mark_dead(entry, conn, f"connection closed by libvirt (reason {reason})")
+                def on_close(_conn, reason, _opaque, entry=entry, handle=entry.conn):
+                    self._mark_dead(entry, handle, f"connection closed by libvirt (reason {reason})")
 
                 try:
                     conn.registerCloseCallback(on_close, None)
                 except libvirt.libvirtError:
                     pass
-            if entry.conn is conn:
-                return conn
+            if entry.conn is not None and entry.conn.conn is conn:
+                entry.conn.enter()
+                return entry.conn
         raise HostUnreachable(f"the connection to {spec.name} was replaced while it opened; try again")
 
     def call(self, spec, fn, timeout=None):
@@ -256,33 +317,35 @@ class Pool:
         errors (a missing disk, a bad XML) leave the connection as it is.
         """
         entry = self._entry(spec.key)
-        conn = self._connect(spec, entry)
+        handle = self._connect(spec, entry)
         timeout = self.call_timeout if timeout is None else timeout
 
         def run():
             try:
-                return fn(conn)
+                with handle.serial:
+                    if handle.retired:  # it died while this call waited its turn
+                        raise self._known_failure(entry)
+                    return fn(handle.conn)
             except libvirt.libvirtError as exc:
-                raise translate(exc) from None
+                error = translate(exc)
+                if isinstance(error, HostUnreachable) or not _alive(handle.conn):
+                    self._mark_dead(entry, handle, error.message if isinstance(error, HostUnreachable)
+                                    else f"connection to {spec.name} lost")
+                raise error from None
+            finally:
+                handle.leave()
 
-        future = in_thread(run)
+        try:
+            future = in_thread(run)
+        except BaseException:
+            handle.leave()
+            raise
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
             reason = f"{spec.name} did not answer within {timeout:g} s"
-            self._mark_dead(entry, conn, reason)
+            self._mark_dead(entry, handle, reason)
             raise HostUnreachable(reason) from None
-        except HostUnreachable as exc:
-            self._mark_dead(entry, conn, exc.message)
-            raise
-        except VirtError:
-            if not _alive(conn):
-                self._mark_dead(entry, conn, f"connection to {spec.name} lost")
-            raise
-
-    def connection(self, spec):
-        """The live connection itself, for long-lived users such as the event watcher."""
-        return self._connect(spec, self._entry(spec.key))
 
     def reset(self, key):
         """Forget failures and drop the connection so the next call retries now.
@@ -297,7 +360,7 @@ class Pool:
                 entry.opening.add_done_callback(_close_result)
                 entry.opening = None
         if old is not None:
-            close_quietly(old)
+            old.retire()
 
     def discard(self, key):
         """Forget a host entirely (a removed host, a finished probe)."""
@@ -310,7 +373,7 @@ class Pool:
     def _release(entry):
         with entry.lock:
             if entry.conn is not None:
-                close_quietly(entry.conn)
+                entry.conn.retire()
                 entry.conn = None
             if entry.opening is not None:
                 entry.opening.add_done_callback(_close_result)
@@ -329,11 +392,11 @@ _pool_pid = None
 _pool_lock = threading.Lock()
 
 
-def get_pool(call_timeout=10.0, connect_timeout=5.0):
+def get_pool(**options):
     """The process-wide pool (a fresh one after fork: threads do not survive it)."""
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
-            _pool = Pool(call_timeout=call_timeout, connect_timeout=connect_timeout)
+            _pool = Pool(**options)
             _pool_pid = os.getpid()
         return _pool

@@ -3,16 +3,20 @@
 Callers above virt/ catch VirtError subclasses only; each carries libvirt's
 own message so the UI and API can show it verbatim.
 """
+import time
+
 import libvirt
 
 
 class VirtError(Exception):
     """Base of every error virt/ raises. `message` is safe to show to users."""
 
-    def __init__(self, message, code=None):
+    def __init__(self, message, code=None, observed_at=None):
         super().__init__(message)
         self.message = message
         self.code = code
+        # When the failure was seen (wall clock): a pool in backoff raises an older failure again.
+        self.observed_at = time.time() if observed_at is None else observed_at
 
 
 class HostUnreachable(VirtError):

@@ -212,6 +212,10 @@ VIRTDECK_TEST_NODE_DIRS = [
 # unreachable after this many seconds and retried with backoff.
 VIRT_CALL_TIMEOUT = float(os.environ.get("VIRTDECK_LIBVIRT_TIMEOUT", "10"))
 VIRT_CONNECT_TIMEOUT = float(os.environ.get("VIRTDECK_LIBVIRT_CONNECT_TIMEOUT", "5"))
+# libvirt keepalive "interval,count": a silent host is dropped after about interval x count seconds.
+VIRT_KEEPALIVE = tuple(int(n) for n in os.environ.get("VIRTDECK_LIBVIRT_KEEPALIVE", "5,3").split(","))
+# Retries of a host that failed back off exponentially up to this many seconds.
+VIRT_BACKOFF_MAX = float(os.environ.get("VIRTDECK_LIBVIRT_BACKOFF_MAX", "30"))
 # A running job whose heartbeat is older than this is declared lost.
 JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "30"))
 

@@ -187,3 +187,19 @@ def test_it_builds_an_ssh_command_with_the_pinned_key_and_no_shell(db):
     assert any(a.startswith("UserKnownHostsFile=") for a in argv)
     with pytest.raises(shell.HostShellError, match="not reached over SSH"):
         shell.ssh_argv(Host(name="t", uri="qemu+tls://kvm1/system"), ["uname"])
+
+
+def test_it_does_not_flip_back_a_host_reached_after_the_failure(make_host):
+    """A pool still backing off repeats an old failure: a host another process reached since stays up."""
+    import time
+
+    host = make_host("small")
+    host.refresh_from_db()
+    seen_up = host.last_seen.timestamp()
+    services.mark_unreachable(host, HostUnreachable("Connection refused", observed_at=seen_up - 10))
+    host.refresh_from_db()
+    assert host.state == Host.State.UP and host.last_error == ""
+
+    services.mark_unreachable(host, HostUnreachable("no answer within 5 s", observed_at=time.time()))
+    host.refresh_from_db()
+    assert host.state == Host.State.UNREACHABLE and host.last_error == "no answer within 5 s"

@@ -5,7 +5,7 @@ import time
 import libvirt
 import pytest
 
-from core.testing import node_uri
+from core.testing import eventually, node_uri
 from virt.connection import ConnectionSpec, Pool
 from virt.errors import HostUnreachable, InvalidConfig, NotFound, OperationInvalid
 
@@ -138,3 +138,93 @@ def test_it_lets_a_process_exit_while_an_open_hangs(silent_port, tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "unreachable: no answer from" in result.stdout
+
+
+@pytest.fixture
+def closes(monkeypatch):
+    """The raw libvirt connections the pool closed, in order."""
+    from virt import connection
+
+    closed = []
+    real_close = connection._close
+
+    def recording_close(conn):
+        closed.append(conn)
+        real_close(conn)
+
+    monkeypatch.setattr(connection, "_close", recording_close)
+    return closed
+
+
+def test_it_closes_a_timed_out_connection_only_after_its_abandoned_call_returns(pool, closes):
+    """libvirt takes no reference for a call in progress: closing under one is a use-after-free."""
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    release, finished = threading.Event(), threading.Event()
+
+    def slow(conn):
+        release.wait(10)
+        result = conn.getHostname()  # the connection must still be open here
+        finished.set()
+        return result
+
+    first = pool.call(spec, lambda conn: conn)
+    with pytest.raises(HostUnreachable, match="did not answer within"):
+        pool.call(spec, slow, timeout=0.2)
+    pool.reset("a")  # skip the backoff: a new connection serves while the old one is retired
+    assert pool.call(spec, lambda conn: conn) is not first
+    assert closes == []  # the abandoned call still runs on `first`
+    release.set()
+    assert finished.wait(5)
+    eventually(lambda: closes == [first], message="retired connection closed after its last call")
+
+
+def test_it_runs_one_call_at_a_time_on_a_connection(pool):
+    """libvirt 9.0's client crashes when keepalive tears down a connection several threads wait on."""
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def call(conn):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)  # hold the connection long enough for the others to pile up
+        with lock:
+            running[0] -= 1
+        return conn.getHostname()
+
+    threads = [threading.Thread(target=pool.call, args=(spec, call)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+
+
+def test_it_drops_calls_still_queued_on_a_connection_that_died(pool, closes):
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    release = threading.Event()
+    ran = []
+    first = pool.call(spec, lambda conn: conn)
+    blocker = threading.Thread(target=lambda: pytest.raises(HostUnreachable, pool.call, spec,
+                                                            lambda conn: release.wait(10), timeout=0.5))
+    blocker.start()
+    eventually(lambda: any(t.name == "libvirt-call" for t in threading.enumerate()))
+    # Queued behind the blocker on the same connection; it times out too and must never run.
+    with pytest.raises(HostUnreachable):
+        pool.call(spec, lambda conn: ran.append(conn), timeout=0.3)
+    blocker.join()
+    release.set()
+    eventually(lambda: closes == [first], message="retired connection closed")
+    assert ran == []
+
+
+def test_it_reports_a_backoff_failure_as_observed_when_it_happened(pool):
+    spec = ConnectionSpec(key="b", uri="qemu+tcp://127.0.0.1:1/system")
+    with pytest.raises(HostUnreachable) as fresh:
+        pool.call(spec, lambda conn: conn.getHostname())
+    time.sleep(0.05)  # a measurable gap between the failure and its repetition from the backoff state
+    with pytest.raises(HostUnreachable) as repeated:
+        pool.call(spec, lambda conn: conn.getHostname())
+    assert repeated.value.message == fresh.value.message
+    assert repeated.value.observed_at == fresh.value.observed_at
