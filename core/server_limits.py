@@ -2,12 +2,13 @@
 
 daphne (on Twisted) reads a whole request body to a temporary file and then queues all of it to the
 application at once, so neither Django nor an ASGI middleware sees a request before its body is in
-memory (a 200 MB body cost daphne about 600 MB). Twisted also drops the connection on a request line
-longer than 16 KiB. This module gives daphne an HTTP channel that answers instead:
+memory (a 200 MB body cost daphne about 600 MB). Twisted also drops the connection on a request or
+header line longer than 16 KiB. This module gives daphne an HTTP channel that answers instead:
 
 - 413 as soon as the headers announce a body over MAX_REQUEST_BYTES (before any of it is read), or
   when a chunked body passes it while streaming in;
-- 414 for a request line (method, URL, version) over MAX_URL_BYTES, or over Twisted's own line limit.
+- 414 for a request line (method, URL, version) over MAX_URL_BYTES, or over Twisted's own line limit;
+  431 for a header line over that limit.
 
 The answer is JSON under /api/, a short page elsewhere. The rest of the request is read and dropped
 for a few seconds (a "lingering close", as nginx does), so that a client still sending its body gets
@@ -26,13 +27,16 @@ LINGER_SECONDS = 10
 
 
 def refusal(status, path):
-    """The bytes of a complete HTTP response refusing a request to `path` with `status` (413 or 414)."""
+    """The bytes of a complete HTTP response refusing a request to `path` with `status` (413, 414 or 431)."""
     if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
         detail = _("Request body too large: at most %(limit)d bytes are accepted.") % {
             "limit": settings.MAX_REQUEST_BYTES}
-    else:
+    elif status == HTTPStatus.REQUEST_URI_TOO_LONG:
         detail = _("Request line too long: at most %(limit)d bytes are accepted.") % {
             "limit": settings.MAX_URL_BYTES}
+    else:
+        detail = _("Request header too long: at most %(limit)d bytes are accepted.") % {
+            "limit": http.HTTPChannel.MAX_LENGTH}
     if path.startswith(b"/api/"):
         content_type, body = "application/json", json.dumps({"detail": detail}).encode()
     else:

@@ -124,6 +124,15 @@ def test_it_answers_414_to_a_url_over_the_limit(daphne, length):
                                           "are accepted."}
 
 
+def test_it_answers_431_to_a_header_line_over_twisteds_limit(daphne):
+    port, _ = daphne
+    with connect(port) as sock:
+        sock.sendall(f"GET /api/hosts/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {'a' * 20_000}\r\n\r\n".encode())
+        status, _, body = read_response(sock)
+    assert status == 431  # Twisted used to drop the connection
+    assert json.loads(body) == {"detail": "Request header too long: at most 16384 bytes are accepted."}
+
+
 def test_it_serves_a_long_url_under_the_limit(daphne):
     port, _ = daphne
     with connect(port) as sock:
