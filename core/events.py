@@ -1,4 +1,4 @@
-"""Push inventory and job changes to open pages (Channels group 'inventory')."""
+"""Push inventory and job changes to open pages (Channels group 'inventory'); close a session's pages at logout."""
 import logging
 
 from asgiref.sync import async_to_sync
@@ -17,3 +17,20 @@ def publish(kind, **data):
         async_to_sync(layer.group_send)(GROUP, {"type": "inventory.event", "kind": kind, "data": data})
     except Exception as exc:  # noqa: BLE001 - any transport error
         log.warning("could not publish %s event: %s", kind, exc)
+
+
+def session_group(session_key):
+    """The Channels group of the websockets opened by one login session."""
+    return f"session.{session_key}"
+
+
+def close_session_sockets(sender, request, **kwargs):
+    """On logout (user_logged_out), close the websockets of that session: they would go on receiving events."""
+    layer = get_channel_layer()
+    session_key = getattr(request, "session", None) and request.session.session_key
+    if layer is None or not session_key:
+        return
+    try:
+        async_to_sync(layer.group_send)(session_group(session_key), {"type": "session.ended"})
+    except Exception as exc:  # noqa: BLE001 - any transport error; the logout itself must go through
+        log.warning("could not close the websockets of a logged-out session: %s", exc)

@@ -2,6 +2,7 @@ import codecs
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 # Paths reachable without a session. The API authenticates itself (tokens),
 # and refuses anonymous callers through DRF's IsAuthenticated.
@@ -20,6 +21,21 @@ class LoginRequiredMiddleware:
                 return JsonResponse({"detail": "Authentication required."}, status=401)
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Logged-in pages and every API answer carry Cache-Control: no-store, so that neither a browser (the
+    back button after logout on a shared computer) nor a proxy keeps a copy. Static files stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/static/") and (
+                request.path.startswith("/api/") or request.user.is_authenticated):
+            add_never_cache_headers(response)
+        return response
 
 
 # Django decodes request bodies with any codec Python knows (zlib, rot13...): allow text encodings only.

@@ -1,12 +1,22 @@
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 # Key and certificate texts are a few KiB; anything near this is not a credential.
 CREDENTIAL_MAX = 64 * 1024
 
+# Unicode's Bidi_Control characters: they reorder the text around them, so that "rlo-\u202egpj.exe"
+# shows as "rlo-exe.jpg" (Trojan Source, CVE-2021-42574).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
 
 def no_control_characters(value):
-    """Names end up in logs, job titles and terminals: no escape sequences, bells or line breaks."""
+    """Names end up in logs, job titles and terminals: no escape sequences, bells, line breaks or text
+    direction overrides."""
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("Control characters are not allowed.", code="control_characters")
+        raise ValidationError(_("Control characters are not allowed."), code="control_characters")
+    bidi = sorted({f"U+{ord(ch):04X}" for ch in value if ch in BIDI_CONTROLS})
+    if bidi:
+        raise ValidationError(_("Bidirectional control characters (%(characters)s) are not allowed."),
+                              code="control_characters", params={"characters": ", ".join(bidi)})

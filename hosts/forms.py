@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext as _
 
 from core.validators import CREDENTIAL_MAX
 
@@ -9,16 +10,24 @@ from .models import Host, parse_host_uri
 SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
 
 
+class SecretTextarea(forms.Textarea):
+    """A textarea that, like PasswordInput(render_value=False), never renders a value: a form shown again
+    after an error must not put a submitted private key back into the page."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class HostForm(forms.ModelForm):
     """Secrets are write-only: shown empty; left empty on edit keeps the stored value."""
 
     password = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
                                widget=forms.PasswordInput(render_value=False))
     ssh_private_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
-                                      widget=forms.Textarea(attrs={"rows": 4}),
+                                      widget=SecretTextarea(attrs={"rows": 4}),
                                       help_text="OpenSSH private key for qemu+ssh / qemu+libssh")
     tls_client_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
-                                     widget=forms.Textarea(attrs={"rows": 4}))
+                                     widget=SecretTextarea(attrs={"rows": 4}))
 
     class Meta:
         model = Host
@@ -38,6 +47,8 @@ class HostForm(forms.ModelForm):
             self.initial[name] = ""
             if self.instance.pk and getattr(self.instance, name):
                 self.fields[name].help_text = "Stored. Leave empty to keep it."
+            if self.is_bound and self.data.get(name):  # seen only when the form comes back with errors
+                self.fields[name].help_text = _("Not shown again for safety: enter it again.")
 
     def clean_uri(self):
         try:

@@ -10,15 +10,13 @@ import re
 import shutil
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from core.testing import PASSWORD, AppProcess, free_port
+from core.testing import PASSWORD, AppProcess, daphne_process
 from hosts import services
 from instances.models import Instance
 
@@ -31,26 +29,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOT_COPY = Path("/tmp/virtdeck-instances.png")
 
 
-def answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture
 def daphne(tmp_path):
     """daphne serving virtdeck.asgi on a free loopback port; yields the base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    service = AppProcess("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                 "virtdeck.asgi:application"], tmp_path)
-    try:
-        service.wait_until(lambda: answers(f"{base}/login/"), timeout=30, what="answering /login/")
+    with daphne_process(tmp_path) as (base, _):
         yield base
-    finally:
-        service.stop()
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 `make run` needs none of these set; production sets at least
 VIRTDECK_SECRET_KEY, VIRTDECK_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
@@ -128,6 +130,17 @@ STATIC_ROOT = Path(os.environ.get("VIRTDECK_STATIC_ROOT", STATE_DIR / "staticfil
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 
+# Requests: daphne refuses a body over this many bytes (413) before reading it, and a request line
+# (method, URL, version) over MAX_URL_BYTES (414); see core/server_limits.py. Twisted caps a request
+# line and all headers at 16 KiB together, so MAX_URL_BYTES above that has no effect.
+MAX_REQUEST_BYTES = int(os.environ.get("VIRTDECK_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
+MAX_URL_BYTES = int(os.environ.get("VIRTDECK_MAX_URL_BYTES", "8192"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # Django's own check (request.body, forms) agrees
+# Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
+# from anyone else the header is ignored and the TCP peer is the client (core/asgi_middleware.py).
+TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)
+                   for p in os.environ.get("VIRTDECK_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -186,6 +199,9 @@ REST_FRAMEWORK = {
     # Token endpoint: password guessing is slowed to 10 tries a minute per client (per process:
     # the default cache is Django's in-memory one).
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # Throttles key on REMOTE_ADDR, never on X-Forwarded-For as sent: core.asgi_middleware sets the
+    # client address from it only for TRUSTED_PROXIES.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "virtdeck API",
@@ -223,7 +239,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"without_traceback": {"()": "core.log_filters.WithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("VIRTDECK_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # A request with a Host not in ALLOWED_HOSTS gets a 400 and one log line (scanners send many).
+        "django.security.DisallowedHost": {"filters": ["without_traceback"]},
+    },
 }

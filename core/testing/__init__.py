@@ -1,8 +1,12 @@
 """Test helpers shared by every app: personas, node fixtures, waiting, app processes."""
+import contextlib
 import os
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 NODES = Path(__file__).resolve().parent / "nodes"
@@ -66,7 +70,7 @@ class AppProcess:
     Output goes to <tmp_path>/<name>.log; stop() ends it by the PID in <tmp_path>/<name>.pid.
     """
 
-    def __init__(self, name, argv, tmp_path):
+    def __init__(self, name, argv, tmp_path, env=None):
         from django.conf import settings
         from django.db import connection
 
@@ -74,7 +78,8 @@ class AppProcess:
         self.log_path = tmp_path / f"{name}.log"
         self.pidfile = tmp_path / f"{name}.pid"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
-               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1"}
+               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1",
+               **(env or {})}
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -99,3 +104,26 @@ class AppProcess:
             daemons.stop_pidfile(self.pidfile, timeout=15)
         self.proc.wait(timeout=10)
         self.log.close()
+
+
+def answers(url):
+    """Whether a GET of `url` answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def daphne_process(tmp_path, env=None):
+    """daphne serving virtdeck.asgi on a free loopback port, with extra `env`; yields (base URL, AppProcess)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = AppProcess("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                    "virtdeck.asgi:application"], tmp_path, env=env)
+    try:
+        service.wait_until(lambda: answers(f"{base}/login/"), timeout=30, what="answering /login/")
+        yield base, service
+    finally:
+        service.stop()

@@ -89,7 +89,8 @@ def test_it_requires_csrf_for_session_writes(admin_user, make_host):
 
 @pytest.mark.django_db(transaction=True)
 async def test_it_closes_anonymous_websockets():
-    communicator = WebsocketCommunicator(application, "/ws/inventory/", headers=[(b"origin", b"http://127.0.0.1")])
+    communicator = WebsocketCommunicator(application, "/ws/inventory/",
+                                         headers=[(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")])
     connected, _ = await communicator.connect()
     assert connected  # accepted only to say why it closes: the browser sees 4401 and stops retrying
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}

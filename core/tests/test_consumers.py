@@ -1,26 +1,37 @@
-"""The inventory websocket: logged-in users receive what the services publish."""
+"""The inventory websocket: logged-in users receive what the services publish, from this site's pages only,
+until they log out."""
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 
 from core.events import publish
 from virtdeck.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
+HOST = b"127.0.0.1:8000"
+ORIGIN = b"http://127.0.0.1:8000"
 
 
-async def logged_in_socket(client, user, origin):
-    """A websocket to /ws/inventory/ carrying `user`'s session cookie, from `origin`."""
-    from asgiref.sync import sync_to_async
+def over(scheme):
+    """The application as reached by a `scheme` ("ws" or "wss") handshake."""
+    async def app(scope, receive, send):
+        return await application({**scope, "scheme": scheme}, receive, send)
+    return app
 
+
+async def logged_in_socket(client, user, origin=ORIGIN, host=HOST, scheme="ws", extra_headers=()):
+    """A websocket to /ws/inventory/ carrying `user`'s session cookie, from a page of `origin`."""
     await sync_to_async(client.force_login)(user)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    return WebsocketCommunicator(application, "/ws/inventory/", headers=[(b"origin", origin), (b"cookie", cookie)])
+    headers = [(b"host", host), (b"cookie", cookie), *extra_headers]
+    if origin is not None:
+        headers.append((b"origin", origin))
+    return WebsocketCommunicator(over(scheme), "/ws/inventory/", headers=headers)
 
 
 async def test_it_pushes_inventory_events_to_a_logged_in_page(admin_user, client):
-    from asgiref.sync import sync_to_async
-
-    communicator = await logged_in_socket(client, admin_user, b"http://127.0.0.1")
+    communicator = await logged_in_socket(client, admin_user)
     connected, _ = await communicator.connect()
     assert connected
     await sync_to_async(publish)("instance", id=7, state="running")
@@ -29,7 +40,72 @@ async def test_it_pushes_inventory_events_to_a_logged_in_page(admin_user, client
     await communicator.disconnect()
 
 
-async def test_it_refuses_a_websocket_from_another_origin(admin_user, client):
-    communicator = await logged_in_socket(client, admin_user, b"http://evil.example")
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme"),
+    [(b"http://evil.example", HOST, "ws"),
+     (b"http://127.0.0.1:8001", HOST, "ws"),          # another port of the same host
+     (b"http://127.0.0.1", HOST, "ws"),               # the default port is another port
+     (b"https://127.0.0.1:8000", HOST, "ws"),         # a TLS page talking to the plain-HTTP site
+     (b"http://127.0.0.1:8000", HOST, "wss"),         # a plain page talking to the TLS site
+     (b"http://127.0.0.1:8000.evil.example", HOST, "ws"),
+     (b"http://evil.example:8000", b"evil.example:8000", "ws"),  # host not in ALLOWED_HOSTS
+     (b"null", HOST, "ws"),                           # sandboxed iframes, file:// pages
+     (None, HOST, "ws"),
+     (b"http://127.0.0.1:8000/", HOST, "ws"),
+     (b"HTTP://127.0.0.1:8000", HOST, "ws")],
+    ids=["other-host", "other-port", "default-port", "https-page", "wss-site", "suffix", "disallowed-host",
+         "null", "none", "trailing-slash", "upper-case-scheme"],
+)
+async def test_it_refuses_a_websocket_from_another_origin(admin_user, client, origin, host, scheme):
+    communicator = await logged_in_socket(client, admin_user, origin=origin, host=host, scheme=scheme)
     connected, _ = await communicator.connect()
     assert not connected
+
+
+async def test_it_refuses_a_websocket_with_two_origins(admin_user, client):
+    communicator = await logged_in_socket(client, admin_user, extra_headers=[(b"origin", b"http://evil.example")])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize(("origin", "host", "scheme"),
+                         [(b"http://127.0.0.1:8000", HOST, "ws"), (b"https://127.0.0.1:8000", HOST, "wss"),
+                          (b"http://localhost", b"localhost", "ws")])
+async def test_it_accepts_a_websocket_from_its_own_origin(admin_user, client, origin, host, scheme):
+    communicator = await logged_in_socket(client, admin_user, origin=origin, host=host, scheme=scheme)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()
+
+
+async def test_it_accepts_an_origin_listed_in_csrf_trusted_origins(admin_user, client, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://virtdeck.example.org"]
+    communicator = await logged_in_socket(client, admin_user, origin=b"https://virtdeck.example.org")
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()
+
+
+async def test_it_takes_https_from_the_proxy_header_as_django_does(admin_user, client, settings):
+    # Behind a TLS proxy daphne sees "ws"; with VIRTDECK_HTTPS, X-Forwarded-Proto says what the browser used.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    communicator = await logged_in_socket(client, admin_user, origin=b"https://127.0.0.1:8000",
+                                          extra_headers=[(b"x-forwarded-proto", b"https")])
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.disconnect()
+
+
+async def test_it_closes_the_sessions_websockets_at_logout(admin_user, member, client):
+    communicator = await logged_in_socket(client, admin_user)
+    assert (await communicator.connect())[0]
+    bystander = await logged_in_socket(Client(), member)  # another user's session stays connected
+    assert (await bystander.connect())[0]
+
+    response = await sync_to_async(client.post)("/logout/")
+    assert response.status_code == 302
+
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    await sync_to_async(publish)("host", id=1)
+    assert await bystander.receive_json_from(timeout=5) == {"kind": "host", "data": {"id": 1}}
+    await bystander.disconnect()

@@ -195,7 +195,33 @@ def test_it_refuses_control_characters_in_a_name(api, name):
     assert not Host.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["ウェブ-1", "🚀 rocket", "Ωmega", "naïve café", "<script>alert(1)</script>",
+@pytest.mark.parametrize("field", ["name", "description", "username", "migration_address"])
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200e", "\u200f", "\u061c"])
+def test_it_refuses_bidirectional_controls_in_names(api, field, char):
+    payload = {"name": "bidi", "uri": node_uri("small")}
+    payload[field] = f"rlo-{char}gpj.exe"
+    response = post(api, payload)
+    assert response.status_code == 400, response.content
+    assert response.json() == {field: [f"Bidirectional control characters (U+{ord(char):04X}) are not allowed."]}
+    assert not Host.objects.exists()
+
+
+def test_it_refuses_bidirectional_controls_when_renaming(api, make_host):
+    host = make_host("small")
+    response = api.patch(f"{LIST}{host.pk}/", {"name": "rlo-\u202egpj.exe"}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    assert Host.objects.get().name == "small"
+
+
+def test_it_refuses_bidirectional_controls_in_the_host_form(admin_client):
+    response = admin_client.post("/hosts/add/", {"name": "rlo-\u202egpj.exe", "uri": node_uri("small")})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["Bidirectional control characters (U+202E) are not allowed."]
+    assert not Host.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["ウェブ-1", "🚀 rocket", "Ωmega", "naïve café", "שרת-1", "خادم", "<script>alert(1)</script>",
                                   "'; DROP TABLE hosts_host; --", "%s%s%n", "{{ 7*7 }}", "../../etc/passwd"])
 def test_it_stores_unicode_and_markup_in_a_name_verbatim(api, name):
     response = post(api, {"name": name, "uri": node_uri("small")})

@@ -44,6 +44,22 @@ def test_it_never_renders_stored_secrets_and_keeps_them_on_edit(admin_client, ma
     assert (host.name, host.password, host.ssh_private_key) == ("renamed", "sasl-secret", "PRIVATE-KEY")
 
 
+SECRETS = {"password": "pw-Zq9-never-shown", "ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nKEY-Zq9\n",
+           "tls_client_key": "-----BEGIN PRIVATE KEY-----\nTLS-Zq9\n"}
+
+
+@pytest.mark.parametrize("uri", ["qemu+tcp://127.0.0.1:1/system", "qemu+ssh://h/system?command=/bin/sh"],
+                         ids=["connect-fails", "form-invalid"])
+def test_it_never_renders_submitted_secrets_back(admin_client, uri):
+    response = admin_client.post("/hosts/add/", {"name": "down", "uri": uri, **SECRETS})
+    assert response.status_code == 200 and response.context["form"].errors
+    page = response.content.decode()
+    for marker in ("pw-Zq9", "KEY-Zq9", "TLS-Zq9"):
+        assert marker not in page
+    assert page.count("Not shown again for safety: enter it again.") == len(SECRETS)
+    assert not Host.objects.exists()
+
+
 def test_it_removes_a_host_after_confirmation(admin_client, make_host):
     host = make_host("small")
     assert b"Nothing changes on the host itself" in admin_client.get(f"/hosts/{host.pk}/delete/").content
