@@ -96,10 +96,9 @@ def commands(run_dir, pid=None):
     ]
 
 
-def make_database_private():
+def make_database_private(database):
     """The database holds session keys and API tokens: 0600. SQLite gives its -wal and -shm files the
     database file's own mode, so they follow. The umask covers a new database; this one from an older run."""
-    database = settings.DATABASES["default"]
     if not database["ENGINE"].endswith("sqlite3"):
         return
     for suffix in ("", "-wal", "-shm"):
@@ -110,7 +109,7 @@ def make_database_private():
 
 def main():
     os.umask(0o077)  # everything `make run` writes under var/ (database, schedule, pidfiles) is private
-    make_database_private()
+    make_database_private(settings.DATABASES["default"])
     run_dir = Path(settings.RUN_DIR)
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     call_command("migrate", "--noinput", verbosity=0)
