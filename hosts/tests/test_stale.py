@@ -22,6 +22,7 @@ def test_it_shows_a_freshly_synced_host_as_up(admin_client, api, make_host):
     host = make_host("small")
     assert badge("up") in admin_client.get("/hosts/").content.decode()
     assert badge("up") in admin_client.get(f"/hosts/{host.pk}/").content.decode()
+    assert "host not synced lately" not in admin_client.get("/instances/").content.decode()
     assert api.get(f"/api/hosts/{host.pk}/").json()["stale"] is False
 
 
@@ -39,6 +40,7 @@ def test_it_shows_a_host_without_a_recent_sync_as_stale(admin_client, api, make_
     body = api.get(f"/api/hosts/{host.pk}/").json()
     assert body["stale"] is True and body["state"] == "up"  # what the last sync saw, unchanged
     assert api.get("/api/hosts/").json()["results"][0]["stale"] is True
+    assert "host not synced lately" in admin_client.get("/instances/").content.decode()
 
 
 def test_it_keeps_an_unreachable_host_unreachable_when_stale(admin_client, make_host):
