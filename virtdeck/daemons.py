@@ -40,11 +40,10 @@ def read_pid(pidfile):
 
 def wait_for(condition, timeout, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise ServiceError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
-    raise ServiceError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def stop_pidfile(pidfile, timeout=10):
@@ -201,8 +200,8 @@ class Supervisor:
         """TERM the named children (all by default) at once, KILL what is left after `timeout`."""
         children = [c for name, c in self.children.items() if names is None or name in names]
         running = [c for c in children if c.restart_at is None and _exit_status(c.proc) is None]
-        for child in running:
-            child.proc.send_signal(signal.SIGTERM)
+        for child in running:  # os.kill, not Popen.send_signal: that would reap it and free its group id
+            os.kill(child.proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for child in running:
             try:
@@ -210,7 +209,7 @@ class Supervisor:
                          what=f"{child.name} to exit")
             except ServiceError:
                 self.say(f"{child.name} (pid {child.proc.pid}) did not stop in {timeout:g} s; killing it")
-                child.proc.kill()
+                os.kill(child.proc.pid, signal.SIGKILL)
         for child in children:
             _kill_leftovers(child.proc)
             self.pidfile(child.name).unlink(missing_ok=True)
