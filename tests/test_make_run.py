@@ -5,6 +5,7 @@ import http.cookiejar
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -97,6 +98,7 @@ def make_run(lab, tmp_path):
             run.interrupt()
         for pid in pids_in_groups(run.started):  # a failed test must not leave processes behind
             os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(run.run_dir, ignore_errors=True)
 
 
 def pids_in_groups(pgids):
