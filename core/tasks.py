@@ -1,10 +1,11 @@
 import time
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import beat_init, heartbeat_sent, worker_ready
 
 from virtdeck.celery import app
 
+from . import health
 from .jobs import JobTask, reap_lost_jobs
 
 
@@ -16,6 +17,19 @@ def reap_lost_jobs_task():
 @worker_ready.connect
 def _reap_at_start(**_kwargs):
     reap_lost_jobs()
+
+
+@heartbeat_sent.connect
+def _worker_heartbeat(**_kwargs):
+    """Celery's worker heartbeat (every 2 s while connected to the broker) marks the worker's queues alive."""
+    for queue in app.amqp.queues.consume_from:
+        if queue in health.QUEUE_COMPONENTS:
+            health.beat(health.QUEUE_COMPONENTS[queue])
+
+
+@beat_init.connect
+def _beat_heartbeat(**_kwargs):
+    health.beat_forever("beat")
 
 
 class WaitJob(JobTask):

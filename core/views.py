@@ -28,11 +28,17 @@ class DashboardView(TemplateView):
         )
         context.update(
             hosts=hosts,
-            hosts_up=sum(1 for h in hosts if h.state == Host.State.UP),
+            hosts_up=sum(1 for h in hosts if h.display_state == Host.State.UP),
             totals=totals,
             recent_jobs=Job.objects.select_related("user")[:8],
         )
         return context
+
+
+class HealthBannerView(TemplateView):
+    """The degraded banner alone: base.html polls it, so an open page shows a component going down."""
+
+    template_name = "core/_health_banner.html"
 
 
 class JobListView(FilterView):

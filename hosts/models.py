@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from core.crypto import EncryptedTextField
 from core.validators import CREDENTIAL_MAX, no_control_characters
@@ -59,6 +60,18 @@ class Host(models.Model):
 
     def get_absolute_url(self):
         return reverse("hosts:host_detail", args=[self.pk])
+
+    @property
+    def stale(self):
+        """No sync for HOST_STALE_AFTER seconds (workers or beat down): what we show of it is old news."""
+        if self.last_sync is None:
+            return True
+        return (timezone.now() - self.last_sync).total_seconds() > settings.HOST_STALE_AFTER
+
+    @property
+    def display_state(self):
+        """The state to show: "stale" instead of "up" when no sync has confirmed it lately."""
+        return "stale" if self.state == self.State.UP and self.stale else self.state
 
     @property
     def parsed_uri(self):

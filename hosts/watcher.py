@@ -15,6 +15,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections
 
+from core import health
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
 
@@ -82,6 +83,8 @@ class Watcher:
             close_old_connections()
 
     def run(self):
+        # From a thread, not this loop: a rescan may rightly wait a connect timeout on each hung host.
+        health.beat_forever("watcher", until=self.stop)
         next_rescan = 0.0
         while not self.stop.is_set():
             if time.monotonic() >= next_rescan:

@@ -5,7 +5,9 @@ the lab libvirtd (which serves the demo host over libvirt's test driver),
 registers the demo host when there is none, then runs daphne, two Celery
 workers (jobs on the default queue, inventory syncs on the "inventory" queue),
 Celery beat and the host watcher until Ctrl+C, which stops everything this
-command started (by PID, never by name).
+command started (by PID, never by name). A child that exits (Redis included)
+is logged and restarted after a backoff (virtdeck.daemons.Supervisor); the
+others, web included, carry on meanwhile.
 """
 import os
 import secrets
@@ -77,32 +79,6 @@ def ensure_demo_host():
         say(f"could not register the demo host: {exc.message}")
 
 
-class Supervisor:
-    def __init__(self, run_dir):
-        self.run_dir = Path(run_dir)
-        self.children = {}
-        self.stopping = threading.Event()
-
-    def start(self, name, argv):
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
-        (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
-        self.children[name] = proc
-        threading.Thread(target=self._relay, args=(name, proc), daemon=True).start()
-
-    def _relay(self, name, proc):
-        for line in proc.stdout:
-            print(f"{name:>7} | {line}", end="", flush=True)
-        if not self.stopping.is_set():
-            say(f"{name} exited with {proc.wait()}; stopping everything")
-            self.stopping.set()
-
-    def stop(self):
-        self.stopping.set()
-        for name in reversed(list(self.children)):
-            daemons.stop_pidfile(self.run_dir / f"{name}.pid")
-
-
 def commands(run_dir, pid=None):
     """(name, argv) of every process `make run` supervises."""
     pid = pid or os.getpid()
@@ -120,29 +96,46 @@ def commands(run_dir, pid=None):
     ]
 
 
+def make_database_private(database):
+    """The database holds session keys and API tokens: 0600. SQLite gives its -wal and -shm files the
+    database file's own mode, so they follow. The umask covers a new database; this one from an older run."""
+    if not database["ENGINE"].endswith("sqlite3"):
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{database['NAME']}{suffix}")
+        if path.exists():
+            path.chmod(0o600)
+
+
 def main():
+    os.umask(0o077)  # everything `make run` writes under var/ (database, schedule, pidfiles) is private
+    make_database_private(settings.DATABASES["default"])
     run_dir = Path(settings.RUN_DIR)
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     call_command("migrate", "--noinput", verbosity=0)
     ensure_admin()
-    _, redis_started = daemons.start_redis(run_dir)
-    lab_started = start_lab()
-    if lab_started is not None:
-        ensure_demo_host()
 
-    supervisor = Supervisor(run_dir)
-    signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
+    supervisor = daemons.Supervisor(run_dir, cwd=ROOT, say=say)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    lab_started = None
     try:
+        redis_socket = run_dir / "redis.sock"
+        if not daemons.redis_ping(redis_socket):  # one that answers already is not ours to supervise
+            supervisor.start("redis", daemons.redis_argv(run_dir))
+            daemons.wait_for(lambda: daemons.redis_ping(redis_socket), 10, what="redis to answer")
+        lab_started = start_lab()
+        if lab_started is not None:
+            ensure_demo_host()
         for name, argv in commands(run_dir):
             supervisor.start(name, argv)
         say(f"serving http://127.0.0.1:{PORT}/ (Ctrl+C stops everything)")
-        supervisor.stopping.wait()
+        supervisor.run(stop)
     finally:
         say("stopping")
-        supervisor.stop()
-        if redis_started:
-            daemons.stop_redis(run_dir)
+        supervisor.stop([name for name in supervisor.children if name != "redis"])
+        supervisor.stop()  # Redis last: the others flush to it while they stop
         if lab_started:
             subprocess.run([str(ROOT / "lab" / "down")], capture_output=True)
         say("stopped")

@@ -9,6 +9,7 @@ import contextlib
 import re
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
-from core.testing import PASSWORD, AppProcess, daphne_process
+from core.testing import PASSWORD, AppProcess, daphne_process, free_port, start_daphne
 from hosts import services
+from hosts.models import Host
 from instances.models import Instance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -135,3 +137,34 @@ def test_it_sends_an_anonymous_visitor_to_the_login_page(daphne):
         expect(page).to_have_url(f"{daphne}/login/?next=/instances/")
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
         expect(page.locator("#live-status")).to_have_count(0)  # no nav, no websocket for anonymous pages
+
+
+def in_thread(fn):
+    """Run ORM work while a Playwright page is open (its event loop makes Django refuse it in this thread)."""
+    thread = threading.Thread(target=fn)
+    thread.start()
+    thread.join(timeout=30)
+
+
+def test_it_catches_up_when_the_websocket_reconnects(admin_user, make_host, tmp_path):
+    host = make_host("small")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = start_daphne(port, tmp_path)
+    try:
+        with chromium_page() as page:
+            log_in(page, base, "/hosts/")
+            expect(page).to_have_url(f"{base}/hosts/")
+            expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"))
+            page.evaluate("() => { window.__marker = 1; }")
+
+            web.stop()  # the websocket drops; what changes now sends no event to this page
+            expect(page.locator("#live-status")).to_have_text(re.compile("reconnecting"))
+            in_thread(lambda: Host.objects.filter(pk=host.pk).update(name="renamed-while-away"))
+            web = start_daphne(port, tmp_path, name="daphne-again")
+
+            expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"), timeout=30_000)
+            expect(page.locator(f'tr[data-host="{host.pk}"]')).to_contain_text("renamed-while-away")
+            assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+    finally:
+        web.stop()

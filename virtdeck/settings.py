@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context_processors.health",
             ],
             "builtins": ["core.templatetags.virtdeck"],
         },
@@ -234,6 +235,18 @@ VIRT_KEEPALIVE = tuple(int(n) for n in os.environ.get("VIRTDECK_LIBVIRT_KEEPALIV
 VIRT_BACKOFF_MAX = float(os.environ.get("VIRTDECK_LIBVIRT_BACKOFF_MAX", "30"))
 # A running job whose heartbeat is older than this is declared lost.
 JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "30"))
+
+# Health (core/health.py): workers, beat and the watcher write a heartbeat to Redis; a component
+# silent for HEALTH_DOWN_AFTER seconds is shown as down (Celery workers beat every 2 s).
+HEALTH_HEARTBEAT_INTERVAL = float(os.environ.get("VIRTDECK_HEALTH_HEARTBEAT_INTERVAL", "2"))
+HEALTH_DOWN_AFTER = float(os.environ.get("VIRTDECK_HEALTH_DOWN_AFTER", "10"))
+HEALTH_REDIS_TIMEOUT = 0.5  # seconds: a hung Redis must not hold pages
+# A host whose last sync is older than this shows as stale, not up: a few sync intervals, plus the
+# longest a sync may take (connect and call timeouts) before it writes.
+HOST_STALE_AFTER = float(os.environ.get(
+    "VIRTDECK_HOST_STALE_AFTER",
+    3 * CELERY_BEAT_SCHEDULE["sync-inventory"]["schedule"] + VIRT_CONNECT_TIMEOUT + VIRT_CALL_TIMEOUT,
+))
 
 LOGGING = {
     "version": 1,

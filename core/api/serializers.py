@@ -13,3 +13,14 @@ class JobSerializer(serializers.ModelSerializer):
                   "log", "params", "result", "error", "user", "created", "started", "finished",
                   "celery_task_id", "cancel_requested"]
         read_only_fields = fields
+
+
+class ComponentHealthSerializer(serializers.Serializer):
+    up = serializers.BooleanField()
+    last_seen = serializers.DateTimeField(allow_null=True, help_text="Last heartbeat (null for Redis)")
+
+
+class HealthSerializer(serializers.Serializer):
+    degraded = serializers.BooleanField(help_text="True while any component is down")
+    components = serializers.DictField(child=ComponentHealthSerializer(),
+                                       help_text="redis, worker, inventory, beat, watcher")

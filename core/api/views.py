@@ -5,12 +5,13 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
-from core import jobs
+from core import health, jobs
 from core.filters import JobFilterSet
 from core.models import Job
 
-from .serializers import JobSerializer
+from .serializers import HealthSerializer, JobSerializer
 
 
 def accepted(request, job):
@@ -35,6 +36,14 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                             status=status.HTTP_409_CONFLICT)
         job.refresh_from_db()
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class HealthView(APIView):
+    """Is the machinery running: Redis, a worker on each queue (jobs, inventory), Celery beat, the host watcher."""
+
+    @extend_schema(responses=HealthSerializer)
+    def get(self, request):
+        return Response(HealthSerializer(health.status().as_dict()).data)
 
 
 class TokenView(ObtainAuthToken):

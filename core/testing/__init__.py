@@ -115,15 +115,24 @@ def answers(url):
         return False
 
 
+def start_daphne(port, tmp_path, name="daphne", env=None):
+    """daphne serving virtdeck.asgi on 127.0.0.1:port, with extra `env`, once it answers; an AppProcess."""
+    service = AppProcess(name, [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                "virtdeck.asgi:application"], tmp_path, env=env)
+    try:
+        service.wait_until(lambda: answers(f"http://127.0.0.1:{port}/login/"), timeout=30, what="answering /login/")
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
 @contextlib.contextmanager
 def daphne_process(tmp_path, env=None):
-    """daphne serving virtdeck.asgi on a free loopback port, with extra `env`; yields (base URL, AppProcess)."""
+    """daphne on a free loopback port, with extra `env`; yields (base URL, AppProcess)."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    service = AppProcess("daphne", [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                    "virtdeck.asgi:application"], tmp_path, env=env)
+    service = start_daphne(port, tmp_path, env=env)
     try:
-        service.wait_until(lambda: answers(f"{base}/login/"), timeout=30, what="answering /login/")
-        yield base, service
+        yield f"http://127.0.0.1:{port}", service
     finally:
         service.stop()

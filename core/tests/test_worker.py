@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from core import jobs
+from core import health, jobs
 from core.models import Job
 from core.tasks import wait_job
 from core.testing import AppProcess, eventually
@@ -23,6 +23,13 @@ def worker(tmp_path):
     proc.wait_until(lambda: "ready." in proc.output(), timeout=60, what="ready")
     yield proc
     proc.stop()
+
+
+def test_it_marks_the_queue_of_a_running_worker_alive(worker):
+    """Celery's worker heartbeat writes ours: this worker consumes the default queue only."""
+    health.client().delete(*(health.KEY.format(name) for name in health.COMPONENTS))
+    eventually(lambda: health.status().is_up("worker"), timeout=10, message="job worker heartbeat")
+    assert not health.status().is_up("inventory")
 
 
 def running_with_progress(job):

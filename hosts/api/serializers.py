@@ -24,13 +24,14 @@ class HostSerializer(serializers.ModelSerializer):
     has_tls_client_key = serializers.SerializerMethodField()
     vm_count = serializers.IntegerField(read_only=True, default=None)
     running_count = serializers.IntegerField(read_only=True, default=None)
+    stale = serializers.BooleanField(read_only=True, help_text="No sync lately: `state` may be out of date")
 
     class Meta:
         model = Host
         fields = ["id", "url", "name", "uri", "description", "migration_address", "username",
                   "password", "ssh_private_key", "ssh_known_hosts", "tls_ca_cert", "tls_client_cert",
                   "tls_client_key", "has_password", "has_ssh_private_key", "has_tls_client_key",
-                  "state", "last_error", "latency_ms", "last_seen", "last_sync", "vm_count", "running_count",
+                  "state", "stale", "last_error", "latency_ms", "last_seen", "last_sync", "vm_count", "running_count",
                   "memory_total_kib", "memory_free_kib", "cpu_percent", "facts", "created"]
         read_only_fields = ["state", "last_error", "latency_ms", "last_seen", "last_sync", "memory_total_kib",
                             "memory_free_kib", "cpu_percent", "facts", "created"]

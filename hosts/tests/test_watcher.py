@@ -1,6 +1,9 @@
 """The watcher on libvirt's test driver: subscriptions, bad hosts, events to rows."""
+import threading
+
 import pytest
 
+from core import health
 from core.testing import eventually
 from hosts.models import Host
 from hosts.watcher import Watcher
@@ -45,3 +48,15 @@ def test_it_drops_the_subscription_of_a_removed_host(watcher, make_host):
     watcher.rescan()
     assert watcher.subscriptions == {}
     assert not Instance.objects.exists()
+
+
+def test_it_beats_while_it_runs(watcher):
+    health.client().delete(health.KEY.format("watcher"))
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        eventually(lambda: health.status().is_up("watcher"), timeout=10, message="watcher heartbeat")
+    finally:
+        watcher.stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

@@ -1,10 +1,12 @@
 // Live updates: one websocket per page; each event makes the page's live
 // regions (hx-trigger="live from:body") re-fetch themselves, at most every 300 ms.
+// After a drop, the reconnect does the same: events sent meanwhile were lost.
 (function () {
   "use strict";
   var status = document.getElementById("live-status");
   var pending = null;
   var retry = 1000;
+  var dropped = false;
 
   function show(state) {
     if (!status) return;
@@ -23,7 +25,11 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + location.host + "/ws/inventory/");
-    socket.onopen = function () { retry = 1000; show("live"); };
+    socket.onopen = function () {
+      retry = 1000;
+      show("live");
+      if (dropped) refresh();
+    };
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
       document.dispatchEvent(new CustomEvent("virtdeck:" + message.kind, { detail: message.data }));
@@ -31,6 +37,7 @@
     };
     socket.onclose = function (event) {
       show("offline");
+      dropped = true;
       if (event.code === 4401) return; // logged out
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 15000);
