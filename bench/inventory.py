@@ -349,6 +349,7 @@ def setup_django():
     os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
     os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
     os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
+    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"  # every benchmark host is a test-driver node
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
         os.environ.pop(name, None)  # never the dev or a production database
     for suffix in ("", "-wal", "-shm"):

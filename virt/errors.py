@@ -36,6 +36,14 @@ class OperationInvalid(VirtError):
     """The object is in the wrong state for the operation (e.g. starting a running VM)."""
 
 
+class URIError(InvalidConfig, ValueError):
+    """virtdeck refuses the URI (its scheme, a parameter, a test-driver node file...); the message says why.
+
+    A VirtError too: a stored host whose URI today's settings refuse fails like any host that cannot be
+    reached, once, wherever it is used (sync, watcher, jobs, API).
+    """
+
+
 class AuthFailed(HostUnreachable):
     """The host refused our credentials."""
 
