@@ -92,6 +92,15 @@ def make_host(db):
     return make
 
 
+@pytest.fixture
+def node_dir(settings, tmp_path):
+    """A directory of the test's own, allowed for test-driver node files besides the suite's fixtures."""
+    directory = tmp_path / "nodes"
+    directory.mkdir()
+    settings.VIRTDECK_TEST_NODE_DIRS = [*settings.VIRTDECK_TEST_NODE_DIRS, str(directory)]
+    return directory
+
+
 @pytest.fixture(scope="session")
 def lab():
     """The real libvirtd + QEMU (TCG) lab: started if it is not up, stopped at the end if we started it."""

@@ -1,3 +1,6 @@
+import dataclasses
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -5,12 +8,24 @@ from django.utils import timezone
 
 from core.crypto import EncryptedTextField
 from core.validators import CREDENTIAL_MAX, no_control_characters
+from virt import testnode
 from virt import uri as virt_uri
 
 
 def parse_host_uri(uri):
-    """virt.uri.parse with this deployment's allowed test-driver node directories."""
-    return virt_uri.parse(uri, test_node_dirs=settings.VIRTDECK_TEST_NODE_DIRS)
+    """virt.uri.parse with this deployment's settings: test driver allowed or not, and its node directories."""
+    return virt_uri.parse(uri, test_node_dirs=settings.VIRTDECK_TEST_NODE_DIRS,
+                          allow_test_driver=settings.VIRTDECK_ALLOW_TEST_DRIVER)
+
+
+def libvirt_host_uri(uri):
+    """parse_host_uri, with a test-driver node file replaced by the checked private copy libvirt reads."""
+    parsed = parse_host_uri(uri)
+    if not parsed.node_file:
+        return parsed
+    copy = testnode.private_copy(parsed.node_file, settings.VIRTDECK_TEST_NODE_DIRS,
+                                 Path(settings.STATE_DIR) / "test-nodes")
+    return dataclasses.replace(parsed, path=copy)
 
 
 class Host(models.Model):

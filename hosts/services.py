@@ -1,6 +1,5 @@
 """Host actions, shared by views, API and tasks."""
 import hashlib
-import ipaddress
 import logging
 import os
 import shlex
@@ -20,11 +19,10 @@ from django.utils import timezone
 from core.events import publish
 from virt import host as virt_host
 from virt import inventory as virt_inventory
-from virt import uri as virt_uri
 from virt.connection import ConnectionSpec, get_pool
-from virt.errors import InvalidConfig, VirtError
+from virt.errors import VirtError
 
-from .models import Host, parse_host_uri
+from .models import Host, libvirt_host_uri, parse_host_uri
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +113,8 @@ def forget_credentials(host):
 
 
 def connection_spec(host, key=None):
-    parsed = parse_host_uri(host.uri)
+    """What the pool connects to. Raises URIError (a VirtError) when today's settings refuse the host's URI."""
+    parsed = libvirt_host_uri(host.uri)
     return ConnectionSpec(
         key=key or f"host-{host.pk}",
         uri=parsed.build(managed_params(host, parsed)),
@@ -131,15 +130,6 @@ def call(host, fn, timeout=None):
     return pool().call(connection_spec(host), fn, timeout=timeout)
 
 
-def _is_local(parsed):
-    if parsed.scheme in ("qemu", "qemu+unix", "test", "test+unix"):
-        return True
-    try:
-        return ipaddress.ip_address(parsed.hostname).is_loopback
-    except ValueError:
-        return parsed.hostname == "localhost"
-
-
 def _kernel(host, parsed):
     """libvirt does not report the kernel: read it here for this machine, over SSH for SSH hosts."""
     from . import shell
@@ -150,7 +140,7 @@ def _kernel(host, parsed):
         except shell.HostShellError as exc:
             log.warning("kernel version of %s over SSH: %s", host.name, exc)
             return ""
-    if _is_local(parsed):
+    if parsed.on_this_machine:
         return f"{os.uname().sysname} {os.uname().release}"
     return ""
 
@@ -169,10 +159,6 @@ def _probe(host):
     A separate pool entry, discarded afterwards: a failed try leaves neither a
     backoff on the saved host nor credential files behind.
     """
-    try:
-        parse_host_uri(host.uri)
-    except virt_uri.URIError as exc:
-        raise InvalidConfig(str(exc)) from None
     key = f"probe-{uuidlib.uuid4()}"
     try:
         return read_facts(host, key=key)  # raises with libvirt's own message

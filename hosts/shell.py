@@ -6,6 +6,8 @@ command is fixed by the caller, never built from user input.
 """
 import subprocess
 
+from virt.errors import scrub
+
 from .models import parse_host_uri
 
 
@@ -44,5 +46,5 @@ def run(host, remote_argv, timeout=10):
     except subprocess.TimeoutExpired:
         raise HostShellError(f"no answer over SSH within {timeout} s") from None
     if result.returncode != 0:
-        raise HostShellError(result.stderr.strip() or f"exit status {result.returncode}")
+        raise HostShellError(scrub(result.stderr.strip()) or f"exit status {result.returncode}")
     return result.stdout

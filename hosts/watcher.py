@@ -46,7 +46,7 @@ class Watcher:
         hosts = {h.pk: h for h in Host.objects.all()}
         for host_id, subscription in list(self.subscriptions.items()):
             host = hosts.get(host_id)
-            if host is None or not subscription.alive or services.connection_spec(host) != subscription.spec:
+            if host is None or not subscription.alive or self._spec(host) != subscription.spec:
                 self.subscriptions.pop(host_id).close()
         for host_id, host in hosts.items():
             if host_id in self.subscriptions:
@@ -61,6 +61,14 @@ class Watcher:
                 continue
             # Catch up on whatever changed while we were not subscribed.
             self._guarded(services.sync_host, host)
+
+    @staticmethod
+    def _spec(host):
+        """The host's connection spec, or None if today's settings refuse its URI (marked below, on subscribe)."""
+        try:
+            return services.connection_spec(host)
+        except VirtError:
+            return None
 
     def handle(self, host_id, uuid):
         from instances import services as instance_services

@@ -18,7 +18,8 @@ class Instance(models.Model):
     max_memory_kib = models.BigIntegerField(default=0)
     autostart = models.BooleanField(default=False)
     persistent = models.BooleanField(default=True)
-    cpu_time_ns = models.BigIntegerField(default=0)
+    # None: the host's driver reports no CPU time (libvirt's test driver, see virt.inventory).
+    cpu_time_ns = models.BigIntegerField(default=0, null=True, blank=True)
     disk_read_bytes = models.BigIntegerField(default=0)
     disk_write_bytes = models.BigIntegerField(default=0)
     net_rx_bytes = models.BigIntegerField(default=0)

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "virtdeck.settings")
+os.environ.setdefault("VIRTDECK_ALLOW_TEST_DRIVER", "1")  # the demo host is libvirt's test driver
 
 import django  # noqa: E402
 

@@ -1,8 +1,12 @@
 """libvirtError translated once, here, into virtdeck's own exceptions.
 
 Callers above virt/ catch VirtError subclasses only; each carries libvirt's
-own message so the UI and API can show it verbatim.
+own message so the UI and API can show it, with two exceptions: paths of
+virtdeck's private files (keys, certificates) are replaced by a placeholder,
+and errors about a test-driver node file say only that it is not a valid
+node file (libvirt quotes lines of a file it cannot parse).
 """
+import re
 import time
 
 import libvirt
@@ -33,6 +37,14 @@ class InvalidConfig(VirtError):
 
 class OperationInvalid(VirtError):
     """The object is in the wrong state for the operation (e.g. starting a running VM)."""
+
+
+class URIError(InvalidConfig, ValueError):
+    """virtdeck refuses the URI (its scheme, a parameter, a test-driver node file...); the message says why.
+
+    A VirtError too: a stored host whose URI today's settings refuse fails like any host that cannot be
+    reached, once, wherever it is used (sync, watcher, jobs, API).
+    """
 
 
 class AuthFailed(HostUnreachable):
@@ -82,6 +94,38 @@ _UNREACHABLE_WHEN_OPENING = {libvirt.VIR_ERR_SYSTEM_ERROR}
 _AUTH = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED, libvirt.VIR_ERR_AUTH_UNAVAILABLE}
 _STATE = {libvirt.VIR_ERR_OPERATION_INVALID}
 _UNSUPPORTED = {libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_OPERATION_UNSUPPORTED, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED}
+# Subsystems whose errors, while a connection opens, can only come from the test driver loading its node
+# file (only that driver parses configuration at open): they may quote the file's lines or values.
+_NODE_FILE_SOURCES = {
+    libvirt.VIR_FROM_TEST,
+    libvirt.VIR_FROM_XML,
+    libvirt.VIR_FROM_DOMAIN,
+    libvirt.VIR_FROM_DOMAIN_SNAPSHOT,
+    libvirt.VIR_FROM_NETWORK,
+    libvirt.VIR_FROM_INTERFACE,
+    libvirt.VIR_FROM_STORAGE,
+    libvirt.VIR_FROM_NODEDEV,
+    libvirt.VIR_FROM_CPU,
+    libvirt.VIR_FROM_CAPABILITIES,
+}
+NODE_FILE_INVALID = "libvirt's test driver could not load the node file: it is not a valid node file."
+
+
+# Directories of files virtdeck writes for libvirt (directory -> placeholder). virt/ reads no settings:
+# the application names them once (hosts.apps).
+_private_dirs = {}
+
+
+def hide_paths_under(directory, placeholder):
+    """Never show paths under `directory` in messages: `placeholder` stands for it and its first level."""
+    _private_dirs[str(directory).rstrip("/")] = placeholder
+
+
+def scrub(message):
+    """`message` without private paths: /state/credentials/<digest>/cacert.pem -> [credentials]/cacert.pem."""
+    for directory, placeholder in _private_dirs.items():
+        message = re.sub(re.escape(directory) + r"/[^/\s'\"]+", lambda _m, p=placeholder: p, message)
+    return message
 
 
 def translate(error, opening=False):
@@ -91,7 +135,9 @@ def translate(error, opening=False):
     (refused, no route) means the host cannot be reached.
     """
     code = error.get_error_code()
-    message = str(error) or error.get_error_message() or "libvirt error"
+    if opening and code not in _AUTH and error.get_error_domain() in _NODE_FILE_SOURCES:
+        return InvalidConfig(NODE_FILE_INVALID, code=code)
+    message = scrub(str(error) or error.get_error_message() or "libvirt error")
     if code in _NOT_FOUND:
         cls = NotFound
     elif code in _INVALID:

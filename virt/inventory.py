@@ -5,6 +5,10 @@
 listAllDomains calls for autostart and persistence. Drivers that omit vCPU
 and memory from the stats (libvirt's test driver) get one `info()` for a
 domain seen for the first time only; after that `known` carries the values.
+
+A record's `cpu_time_ns` is None where libvirt reports no CPU time: its test
+driver returns the time of day as a running domain's cpuTime (testDomainGetInfo),
+~1.8e18 ns, which is not a CPU time, so virtdeck shows none for test-driver VMs.
 """
 import libvirt
 
@@ -49,7 +53,7 @@ def record_from_stats(dom, stats):
         "name": dom.name(),
         "state": state,
         # libvirt 9.0 reports libvirtd's own CPU time as cpu.time of a shut-off domain: ignore it.
-        "cpu_time_ns": stats.get("cpu.time", 0) if state in ACTIVE_STATES else 0,
+        "cpu_time_ns": stats.get("cpu.time") if state in ACTIVE_STATES else 0,
         "disk_read_bytes": _sum(stats, "block", "rd.bytes"),
         "disk_write_bytes": _sum(stats, "block", "wr.bytes"),
         "net_rx_bytes": _sum(stats, "net", "rx.bytes"),
@@ -63,12 +67,16 @@ def record_from_stats(dom, stats):
     return record
 
 
+def _reports_cpu_time(conn):
+    return conn.getType() != "TEST"  # cached by libvirt's client after the first call: no RPC
+
+
 def _fill_from_info(dom, record):
     state, max_mem, mem, vcpus, cpu_time = dom.info()
     record.setdefault("vcpus", vcpus)
     record.setdefault("max_memory_kib", max_mem)
     record.setdefault("memory_kib", mem)
-    if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
+    if record["cpu_time_ns"] is None and _reports_cpu_time(dom.connect()):
         record["cpu_time_ns"] = cpu_time
 
 
@@ -99,8 +107,8 @@ def _record(dom, dom_stats, autostart, transient, known):
         if previous:
             for key in ("vcpus", "memory_kib", "max_memory_kib"):
                 record.setdefault(key, previous[key])
-            if not record["cpu_time_ns"] and record["state"] in ACTIVE_STATES:
-                record["cpu_time_ns"] = previous.get("cpu_time_ns", 0)
+            if record["cpu_time_ns"] is None and _reports_cpu_time(dom.connect()):
+                record["cpu_time_ns"] = previous.get("cpu_time_ns")
         else:
             _fill_from_info(dom, record)
     return record

@@ -5,11 +5,20 @@ A libvirt URI can make the client run programs or open arbitrary sockets
 schemes and query parameters listed here; credentials (SSH key, known_hosts,
 TLS certificates) come from the host's credential fields and are added to
 the URI by `build()`, never typed into it.
+
+libvirt's test driver is accepted only when the deployment allows it, and a
+node file it names only after virt.testnode has checked it.
 """
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from . import testnode
+from .errors import URIError
+
+__all__ = ["HostURI", "URIError", "parse"]
 
 SCHEMES = {
     "qemu": "local socket",
@@ -38,10 +47,6 @@ _HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9._-]{1,253}$|^[0-9A-Fa-f:.]+$")
 _USERNAME = re.compile(r"^(?!-)[A-Za-z0-9._-]{1,64}$")
 
 
-class URIError(ValueError):
-    """The URI is not one virtdeck accepts; the message says why."""
-
-
 @dataclass(frozen=True)
 class HostURI:
     scheme: str
@@ -62,6 +67,21 @@ class HostURI:
     @property
     def is_test(self):
         return self.scheme.startswith("test")
+
+    @property
+    def node_file(self):
+        """The node XML file a test-driver URI names ('' for /default and for other drivers)."""
+        return self.path if self.is_test and self.path != "/default" else ""
+
+    @property
+    def on_this_machine(self):
+        """Whether the URI reaches this machine (a local socket, a loopback address or localhost)."""
+        if not self.hostname:
+            return True
+        try:
+            return ipaddress.ip_address(self.hostname).is_loopback
+        except ValueError:
+            return self.hostname == "localhost"
 
     @property
     def has_shell(self):
@@ -99,11 +119,12 @@ def _test_path_allowed(path, test_node_dirs):
     return any(PurePosixPath(d) in node.parents for d in test_node_dirs)
 
 
-def parse(uri, test_node_dirs=()):
+def parse(uri, test_node_dirs=(), allow_test_driver=False):
     """Validate `uri` and return a HostURI, or raise URIError with the reason.
 
-    libvirt's test driver reads the node XML file a test URI names (and quotes it in
-    its errors): only files under `test_node_dirs` are accepted.
+    Test-driver URIs are refused unless `allow_test_driver`. libvirt's test driver reads
+    the node XML file a test URI names (and quotes it in its errors): only files that
+    virt.testnode accepts, under `test_node_dirs`, are.
     """
     uri = (uri or "").strip()
     if not uri:
@@ -119,6 +140,11 @@ def parse(uri, test_node_dirs=()):
     if scheme not in SCHEMES:
         allowed = ", ".join(sorted(SCHEMES))
         raise URIError(f"Unsupported URI scheme '{parts.scheme}'. Use one of: {allowed}.")
+    if scheme.startswith("test") and not allow_test_driver:
+        raise URIError(
+            "libvirt's test driver (test://, test+tcp://, test+unix://) is turned off on this server; it serves "
+            "demos and tests, and is allowed by the setting VIRTDECK_ALLOW_TEST_DRIVER."
+        )
     if parts.fragment:
         raise URIError("The URI must not have a fragment (#...).")
     try:
@@ -162,7 +188,7 @@ def parse(uri, test_node_dirs=()):
             "A test driver URI path must be /default or a node XML file in an allowed directory "
             f"(VIRTDECK_TEST_NODE_DIRS: {allowed})."
         )
-    return HostURI(
+    parsed = HostURI(
         scheme=scheme,
         hostname=hostname,
         port=port,
@@ -170,3 +196,11 @@ def parse(uri, test_node_dirs=()):
         path=path,
         params=params,
     )
+    if parsed.node_file:
+        if not parsed.on_this_machine:
+            raise URIError(
+                "A test driver node file is checked on this machine before libvirt reads it: a test+tcp URI "
+                "with a node file must name this machine (127.0.0.1, ::1 or localhost)."
+            )
+        testnode.read(parsed.node_file, test_node_dirs)
+    return parsed

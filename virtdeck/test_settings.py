@@ -10,6 +10,7 @@ os.environ.setdefault("VIRTDECK_STATE_DIR", str(Path(__file__).resolve().parent.
 os.environ.setdefault("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "6")
 os.environ.setdefault("VIRTDECK_LIBVIRT_TIMEOUT", "5")
 os.environ.setdefault("VIRTDECK_LIBVIRT_CONNECT_TIMEOUT", "2")
+os.environ.setdefault("VIRTDECK_ALLOW_TEST_DRIVER", "1")  # most tests run on libvirt's test driver
 
 from .settings import *  # noqa: E402,F403
 

@@ -15,4 +15,7 @@ def filesizeformat_kib(kib):
 
 @register.filter
 def seconds_from_ns(ns):
-    return f"{(ns or 0) / 1e9:,.1f} s"
+    """Nanoseconds as seconds; a dash where there is no value (a driver that reports none)."""
+    if ns is None:
+        return "—"
+    return f"{ns / 1e9:,.1f} s"

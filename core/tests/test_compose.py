@@ -81,6 +81,14 @@ def test_it_interpolates_settings_into_every_app_service(tmp_path):
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == "dummy-db-password"
 
 
+def test_it_keeps_the_test_driver_off_whatever_the_environment_says(tmp_path):
+    code, out = compose_config(tmp_path, {**REQUIRED, "VIRTDECK_ALLOW_TEST_DRIVER": "1"})
+    assert code == 0, out
+    services = yaml.safe_load(out)["services"]
+    for name in APP_SERVICES | {"migrate"}:
+        assert services[name]["environment"]["VIRTDECK_ALLOW_TEST_DRIVER"] == "0"
+
+
 def test_it_starts_app_services_after_migrate_and_healthy_backends(tmp_path):
     code, out = compose_config(tmp_path, REQUIRED)
     assert code == 0, out

@@ -366,3 +366,41 @@ def test_it_refuses_a_server_certificate_from_another_ca(api, pki):
                    "tls_client_key": pki["other"]["clientkey.pem"]}
     assert_refused(add_host(api, "tls-untrusted-server", pki["uri"], **credentials),
                    "Failed to verify peer's certificate")
+
+
+# --- where credential files live is never shown ----------------------------------------
+
+BROKEN_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbroken"
+
+
+def assert_no_credential_path(detail):
+    assert str(settings.STATE_DIR) not in detail and "/credentials/" not in detail, detail
+
+
+def test_it_names_a_bad_ca_certificate_without_its_path(api, pki):
+    response = add_host(api, "tls-garbage-ca", pki["uri"], **{**pki["lab"], "tls_ca_cert": "not a certificate"})
+    assert response.status_code == 503, response.content
+    detail = response.json()["detail"]
+    assert "[credentials]/cacert.pem" in detail
+    assert_no_credential_path(detail)
+
+
+@pytest.mark.parametrize("scheme", SSH_SCHEMES)
+def test_it_names_a_broken_ssh_key_without_its_path(api, sshd, scheme):
+    response = add_host(api, scheme, ssh_uri(scheme, sshd), ssh_private_key=BROKEN_KEY,
+                        ssh_known_hosts=sshd["known_hosts"])
+    assert response.status_code == 503, response.content
+    assert_no_credential_path(response.json()["detail"])
+    assert not Host.objects.exists()
+
+
+def test_it_names_a_broken_ssh_key_without_its_path_in_host_commands(sshd):
+    from hosts import shell
+
+    host = Host(name="broken-key", uri=ssh_uri("qemu+ssh", sshd), ssh_private_key=BROKEN_KEY,
+                ssh_known_hosts=sshd["known_hosts"])
+    with pytest.raises(shell.HostShellError) as raised:
+        shell.run(host, ["true"])
+    assert "[credentials]/id_key" in str(raised.value)
+    assert_no_credential_path(str(raised.value))
+    services.forget_credentials(host)

@@ -20,7 +20,7 @@ def test_it_keeps_rows_an_event_wrote_between_the_listing_and_the_apply(make_hos
     existing = services.current_rows(host)
     listing = [r for r in records_of(host) if r["name"] != "db1"]
     web1 = next(r for r in listing if r["name"] == "web1")
-    web1["cpu_time_ns"] += 10**9  # the listing saw web1 running and busy
+    web1["cpu_time_ns"] = (web1["cpu_time_ns"] or 0) + 10**9  # the listing saw web1 running and busy
     new1 = {**web1, "uuid": "44444444-4444-4444-8444-444444444444", "name": "new1", "state": "running"}
     listing.append(new1)
     # Meanwhile the watcher applies newer events: web1 paused, db1 defined again, new1 already started.

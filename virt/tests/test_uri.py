@@ -13,13 +13,37 @@ from virt.uri import URIError, parse
         "qemu+libssh://root@kvm1/system?known_hosts_verify=normal",
         "qemu+tls://kvm1.example.org/system",
         "test:///default",
-        "test:///srv/nodes/a.xml",
         "test+tcp://127.0.0.1/default",
         "qemu+ssh://root@[2001:db8::1]/system",
     ],
 )
 def test_it_accepts_and_round_trips_supported_uris(uri):
-    assert parse(uri, test_node_dirs=["/srv/nodes"]).build() == uri
+    assert parse(uri, allow_test_driver=True).build() == uri
+
+
+@pytest.mark.parametrize("template", ["test://{}", "test+unix://{}", "test+tcp://127.0.0.1:16509{}",
+                                      "test+tcp://localhost{}"])
+def test_it_accepts_a_node_file_in_an_allowed_directory(tmp_path, template):
+    node = tmp_path / "a.xml"
+    node.write_text("<node/>")
+    uri = template.format(node)
+    parsed = parse(uri, test_node_dirs=[str(tmp_path)], allow_test_driver=True)
+    assert parsed.build() == uri and parsed.node_file == str(node)
+
+
+@pytest.mark.parametrize("uri", ["test:///default", "test+tcp://127.0.0.1/default", "test+unix:///default",
+                                 "TEST:///default"])
+def test_it_refuses_the_test_driver_unless_it_is_allowed(uri):
+    with pytest.raises(URIError, match="VIRTDECK_ALLOW_TEST_DRIVER"):
+        parse(uri, test_node_dirs=["/srv/nodes"])
+
+
+def test_it_refuses_a_node_file_on_another_machine(tmp_path):
+    """The file is checked here; libvirt on another machine would read another one."""
+    node = tmp_path / "a.xml"
+    node.write_text("<node/>")
+    with pytest.raises(URIError, match="must name this machine"):
+        parse(f"test+tcp://kvm1.example.org{node}", test_node_dirs=[str(tmp_path)], allow_test_driver=True)
 
 
 @pytest.mark.parametrize(
@@ -60,13 +84,13 @@ def test_it_accepts_and_round_trips_supported_uris(uri):
 )
 def test_it_refuses_dangerous_or_malformed_uris(uri, reason):
     with pytest.raises(URIError, match=reason):
-        parse(uri, test_node_dirs=["/srv/nodes"])
+        parse(uri, test_node_dirs=["/srv/nodes"], allow_test_driver=True)
 
 
 def test_it_accepts_no_node_files_unless_a_directory_is_allowed():
     with pytest.raises(URIError, match="none configured"):
-        parse("test:///srv/nodes/a.xml")
-    assert parse("test:///default").path == "/default"
+        parse("test:///srv/nodes/a.xml", allow_test_driver=True)
+    assert parse("test:///default", allow_test_driver=True).path == "/default"
 
 
 def test_it_adds_managed_parameters_when_building():
@@ -79,5 +103,5 @@ def test_it_classifies_transports():
     assert parse("qemu+ssh://h/system").has_shell
     assert parse("qemu:///system").has_shell
     assert not parse("qemu+tcp://h/system").has_shell
-    assert parse("test:///default").is_test
+    assert parse("test:///default", allow_test_driver=True).is_test
     assert parse("qemu+tls://h/system").is_remote
