@@ -203,13 +203,17 @@ def test_it_runs_one_call_at_a_time_on_a_connection(pool):
 
 def test_it_drops_calls_still_queued_on_a_connection_that_died(pool, closes):
     spec = ConnectionSpec(key="a", uri=node_uri("small"))
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     ran = []
     first = pool.call(spec, lambda conn: conn)
-    blocker = threading.Thread(target=lambda: pytest.raises(HostUnreachable, pool.call, spec,
-                                                            lambda conn: release.wait(10), timeout=0.5))
+
+    def block(conn):
+        started.set()
+        release.wait(10)
+
+    blocker = threading.Thread(target=lambda: pytest.raises(HostUnreachable, pool.call, spec, block, timeout=0.5))
     blocker.start()
-    eventually(lambda: any(t.name == "libvirt-call" for t in threading.enumerate()))
+    assert started.wait(5)
     # Queued behind the blocker on the same connection; it times out too and must never run.
     with pytest.raises(HostUnreachable):
         pool.call(spec, lambda conn: ran.append(conn), timeout=0.3)
