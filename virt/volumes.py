@@ -108,11 +108,10 @@ def _pool_type(pool):
 
 def _new_volume_xml(spec, name, capacity, volume_format, allocation):
     """(VolumeXML, create flags) for a volume of `allocation` policy in a pool of type `spec`."""
+    _check_policy(name, capacity, volume_format, allocation)  # again: a clone's format comes from its source
     if volume_format not in spec.volume_formats:
         raise InvalidConfig(f"A {spec.name} pool holds {' or '.join(spec.volume_formats)} volumes, "
                             f"not {volume_format}.")
-    if allocation == "metadata" and volume_format != "qcow2":
-        raise InvalidConfig("Metadata preallocation is for qcow2 volumes; a raw volume is thin or thick.")
     xml = build_volume(name, capacity, volume_format=volume_format if spec.file_volumes else None,
                        allocation=capacity if allocation == "thick" else 0)
     # qcow2: libvirt asks qemu-img for preallocation=metadata (allocation below capacity) or falloc (equal).
@@ -121,12 +120,16 @@ def _new_volume_xml(spec, name, capacity, volume_format, allocation):
 
 
 def _check_policy(name, capacity, volume_format, allocation):
+    """Everything virtdeck can judge without the host; capacity and volume_format None: not known yet."""
     check_name(name, "volume name")
     if capacity is not None:
         check_size(capacity, "capacity")
-    check_format(volume_format)
+    if volume_format is not None:
+        check_format(volume_format)
     if allocation not in ALLOCATIONS:
         raise InvalidConfig(f"Unknown allocation {allocation!r}: expected one of {', '.join(ALLOCATIONS)}.")
+    if allocation == "metadata" and volume_format not in (None, "qcow2"):
+        raise InvalidConfig("Metadata preallocation is for qcow2 volumes; a raw volume is thin or thick.")
 
 
 def create_volume(conn, pool_name, name, capacity, *, volume_format="raw", allocation="thin"):
@@ -146,7 +149,7 @@ def clone_volume(conn, pool_name, source_name, name, *, target_pool=None, volume
     The source is only read. volume_format None keeps the source's format.
     """
     target_pool = target_pool or pool_name
-    _check_policy(name, None, volume_format or "raw", allocation)
+    _check_policy(name, None, volume_format, allocation)
     source = _volume(conn, pool_name, source_name)
     current = VolumeXML.from_xml(source.XMLDesc(0), trusted=True)
     if volume_format is None:

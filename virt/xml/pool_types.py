@@ -22,7 +22,7 @@ class PoolType:
     volume_formats: tuple = ()  # formats of new volumes; () means volumes cannot be created (iSCSI LUNs...)
     file_volumes: bool = False  # volumes are files, whose XML names a <format>
     auth: str = ""  # the <auth type> it takes (chap, ceph), if any
-    default_target: str = ""
+    default_target: str = ""  # the target path a new pool gets unless one is given
 
     @property
     def fields(self):
@@ -31,7 +31,7 @@ class PoolType:
 
 _TYPES = (
     PoolType("dir", ("target_path",), PERMISSIONS, buildable=True, deletable=True,
-             volume_formats=FILE_VOLUME_FORMATS, file_volumes=True, default_target="/var/lib/libvirt/images"),
+             volume_formats=FILE_VOLUME_FORMATS, file_volumes=True),
     PoolType("fs", ("source_device", "target_path"), ("source_format", *PERMISSIONS),
              source_formats=("auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf", "gfs", "gfs2", "vfat",
                              "hfs+", "xfs", "ocfs2", "vmfs"),
@@ -41,7 +41,8 @@ _TYPES = (
              source_formats=("auto", "nfs", "glusterfs", "cifs"),
              buildable=True, deletable=True, volume_formats=FILE_VOLUME_FORMATS, file_volumes=True),
     # The volume group is named like the pool unless source_name says otherwise; building one needs devices.
-    PoolType("logical", (), ("source_devices", "source_name", "source_format", "target_path"),
+    # libvirt sets the target itself (/dev/<volume group>).
+    PoolType("logical", (), ("source_devices", "source_name", "source_format"),
              source_formats=("lvm2", "unknown"), buildable=True, deletable=True, volume_formats=("raw",)),
     PoolType("disk", ("source_device",), ("source_format", "target_path"),
              source_formats=("unknown", "dos", "dvh", "gpt", "mac", "bsd", "pc98", "sun", "lvm2"),
@@ -60,7 +61,7 @@ _TYPES = (
     PoolType("sheepdog", ("source_host", "source_name"), ("source_port",), volume_formats=("raw",)),
     PoolType("gluster", ("source_host", "source_name"), ("source_dir",),
              volume_formats=FILE_VOLUME_FORMATS, file_volumes=True),
-    PoolType("zfs", ("source_name",), ("source_devices",), buildable=True, deletable=True,
+    PoolType("zfs", ("source_name",), ("source_device",), buildable=True, deletable=True,
              volume_formats=("raw",)),
     PoolType("vstorage", ("source_name", "target_path"), PERMISSIONS, buildable=True, deletable=True,
              volume_formats=FILE_VOLUME_FORMATS, file_volumes=True),

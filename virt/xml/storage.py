@@ -56,7 +56,7 @@ class PoolXML(XMLObject):
     source_port = XMLProperty("./source/host/@port", int)
     source_devices = XMLChildren("./source/device", SourceDeviceXML)
     source_device = XMLProperty("./source/device/@path")  # the first device
-    source_dir = XMLProperty("./source/dir/@path")  # netfs: the exported directory; gluster: a subdirectory
+    source_dir = XMLProperty("./source/dir/@path")  # netfs: the export (a share name for cifs); gluster: a subdir
     source_adapter_type = XMLProperty("./source/adapter/@type")  # scsi_host, fc_host
     source_adapter_name = XMLProperty("./source/adapter/@name")  # e.g. host0
     source_name = XMLProperty("./source/name")  # volume group, Ceph pool, gluster volume, zpool
@@ -129,7 +129,7 @@ def _text(field, value):
         raise InvalidConfig(f"{field}: expected text of 1 to {_TEXT_MAX} characters, got {value!r}.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise InvalidConfig(f"{field}: control characters are not allowed.")
-    if field.endswith(("_path", "_dir")) and not value.startswith("/"):
+    if field.endswith("_path") and not value.startswith("/"):
         raise InvalidConfig(f"{field}: expected an absolute path, got {value!r}.")
     return value
 
@@ -187,6 +187,10 @@ def build_pool(pool_type, name, **fields):
         pool.auth_type = spec.auth
     if pool_type == "scsi":
         pool.source_adapter_type = "scsi_host"
+    if pool_type == "logical":  # libvirt's schema wants a <target>, and libvirt sets it to this anyway
+        pool.target_path = f"/dev/{pool.source_name or name}"
+    elif pool.target_path is None and spec.default_target:  # where the host's device nodes are
+        pool.target_path = spec.default_target
     return pool
 
 
