@@ -217,7 +217,13 @@ def delete_pool(conn, name, *, delete_storage=False):
         if spec is None or not spec.deletable:
             raise InvalidConfig(f"virtdeck cannot delete the storage of a {pool_type} pool; "
                                 "undefine it without deleting its storage.")
-    if pool.isActive():
+    active = pool.isActive()
+    count = pool.numOfVolumes() if delete_storage and active else 0
+    if count:
+        # libvirt would stop the pool and then fail to remove a non-empty directory or volume group.
+        raise InvalidConfig(f"Pool {name} still holds {count} volume(s): delete them first, "
+                            "or undefine the pool without deleting its storage.")
+    if active:
         pool.destroy()
     if delete_storage:
         pool.delete(libvirt.VIR_STORAGE_POOL_DELETE_NORMAL)

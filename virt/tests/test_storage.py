@@ -136,6 +136,12 @@ def test_it_deletes_a_pool_stopping_it_first(host):
     assert [r.name for r in host(storage.collect_pools)] == ["images", "vg0"]
 
 
+def test_it_refuses_to_delete_the_storage_of_a_pool_that_still_holds_volumes(host):
+    with pytest.raises(InvalidConfig, match="Pool images still holds 4 volume"):
+        host(lambda c: storage.delete_pool(c, "images", delete_storage=True))
+    assert host(lambda c: storage.collect_pool(c, "images")).state == "running"
+
+
 def test_it_refuses_to_delete_storage_of_a_type_that_has_none_to_delete(host):
     xml = build_pool("iscsi", "san", source_host="10.0.0.5", source_device="iqn.2013-06.com.example:lun1")
     host(lambda c: storage.define_pool(c, xml))

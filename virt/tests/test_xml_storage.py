@@ -220,6 +220,15 @@ def test_it_names_missing_and_unknown_pool_fields():
     assert build_pool("dir", "images", target_path="/srv/images", target_mode="", target_owner=None).target_mode is None
 
 
+def test_it_gives_pools_of_devices_the_target_libvirt_expects():
+    iscsi = build_pool("iscsi", "san", source_host="10.0.0.5", source_device="iqn.2013-06.com.example:lun1")
+    assert iscsi.target_path == "/dev/disk/by-path"
+    assert build_pool("logical", "vg", source_name="vmdata").target_path == "/dev/vmdata"
+    assert build_pool("logical", "vg").target_path == "/dev/vg"  # the volume group is named like the pool
+    assert build_pool("scsi", "hba", source_adapter_name="host0").source_adapter_type == "scsi_host"
+    assert build_pool("rbd", "ceph", source_host="mon1", source_name="rbd").target_path is None
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"target_path": "relative/dir"}, "absolute path"),
     ({"target_path": "/srv/\x00x"}, "control characters"),
