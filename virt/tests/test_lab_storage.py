@@ -212,6 +212,44 @@ def test_it_uploads_and_downloads_through_streams_byte_for_byte(lab_storage):
     assert part.getvalue() == data[5 * MIB - 10:5 * MIB + 10]
 
 
+def _memory_kib(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+
+def test_it_streams_hundreds_of_mebibytes_in_bounded_memory(lab_storage):
+    """320 MiB up and down, generated and hashed on the fly: the process's peak memory barely moves."""
+    lab = lab_storage
+    name, path = lab.dir_pool()
+    size = 320 * MIB
+    lab.call(lambda c: volumes.create_volume(c, name, "big.raw", size))
+    sent_hash, got_hash = hashlib.sha256(), hashlib.sha256()
+
+    def generate():
+        seed = hashlib.sha256(b"virtdeck").digest()
+        block = seed * (MIB // len(seed))
+        for i in range(size // MIB):
+            chunk = bytes([i % 251]) + block[1:]
+            sent_hash.update(chunk)
+            yield chunk
+
+    class HashingSink:
+        def write(self, data):
+            got_hash.update(data)
+            return len(data)
+
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # reset the peak (VmHWM) to the current resident size
+    before = _memory_kib("VmRSS")
+    lab.call(lambda c: streams.upload_volume(c, name, "big.raw", generate(), length=size))
+    lab.call(lambda c: streams.download_volume(c, name, "big.raw", HashingSink()))
+    growth_mib = (_memory_kib("VmHWM") - before) / 1024
+    print(f"peak memory growth over 2 x 320 MiB: {growth_mib:.1f} MiB")
+    assert got_hash.digest() == sent_hash.digest()
+    assert os.path.getsize(path / "big.raw") == size
+    assert growth_mib < 32
+
+
 def test_it_keeps_a_thin_volume_thin_with_a_sparse_upload(lab_storage):
     lab = lab_storage
     name, path = lab.dir_pool()
@@ -306,6 +344,20 @@ def test_it_converts_raw_to_qcow2_and_back_across_pools_identically(lab_storage)
                               str(path / "back.raw")], capture_output=True, text=True)
     assert compare.returncode == 0, compare.stdout + compare.stderr
     assert hashlib.sha256((path / "source.raw").read_bytes()).hexdigest() == before  # the source untouched
+
+
+def test_it_converts_between_thin_and_thick(lab_storage):
+    lab = lab_storage
+    name, path = lab.dir_pool()
+    lab.call(lambda c: volumes.create_volume(c, name, "thin.raw", 64 * MIB))
+    for target, volume_format, allocation in [("thick.qcow2", "qcow2", "thick"), ("meta.qcow2", "qcow2", "metadata"),
+                                              ("thick.raw", "raw", "thick")]:
+        lab.call(lambda c, t=target, f=volume_format, a=allocation: volumes.clone_volume(
+            c, name, "thin.raw", t, volume_format=f, allocation=a))
+    lab.call(lambda c: volumes.clone_volume(c, name, "thick.raw", "thin-again.raw"))
+    assert on_disk(path / "thick.qcow2") >= 64 * MIB and on_disk(path / "thick.raw") >= 64 * MIB
+    assert on_disk(path / "meta.qcow2") < 2 * MIB and on_disk(path / "thin-again.raw") == 0
+    assert qemu_img_info(path / "thick.qcow2")["format"] == "qcow2"
 
 
 def test_it_wipes_a_volume(lab_storage):
