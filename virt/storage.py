@@ -215,8 +215,8 @@ def delete_pool(conn, name, *, delete_storage=False):
         pool_type = PoolXML.from_xml(pool.XMLDesc(0), trusted=True).type
         spec = POOL_TYPES.get(pool_type)
         if spec is None or not spec.deletable:
-            raise InvalidConfig(f"virtdeck cannot delete the storage of a {pool_type} pool; "
-                                "undefine it without deleting its storage.")
+            raise InvalidConfig(f"virtdeck cannot delete the storage of {pool_type} pools; "
+                                "undefine the pool without deleting its storage.")
     active = pool.isActive()
     count = pool.numOfVolumes() if delete_storage and active else 0
     if count:

@@ -15,7 +15,7 @@ import libvirt
 
 from .errors import InvalidConfig
 from .names import check_name
-from .xml.storage import POOL_TYPES, PoolXML, VolumeXML, build_volume, check_format, check_size
+from .xml.storage import POOL_TYPES, VOLUME_FORMATS, PoolXML, VolumeXML, build_volume, check_format, check_size
 
 # thin: nothing preallocated (a sparse raw file, a qcow2 growing as written);
 # thick: all of it (raw: fallocate or zeros written by libvirt; qcow2: preallocation=falloc);
@@ -102,7 +102,7 @@ def _pool_type(pool):
     pool_type = PoolXML.from_xml(pool.XMLDesc(0), trusted=True).type
     spec = POOL_TYPES.get(pool_type)
     if spec is None or not spec.volume_formats:
-        raise InvalidConfig(f"Volumes cannot be created in a {pool_type} pool (its volumes are the host's LUNs).")
+        raise InvalidConfig(f"Volumes cannot be created in {pool_type} pools (their volumes are the LUNs they find).")
     return spec
 
 
@@ -154,7 +154,7 @@ def clone_volume(conn, pool_name, source_name, name, *, target_pool=None, volume
     current = VolumeXML.from_xml(source.XMLDesc(0), trusted=True)
     if volume_format is None:
         volume_format = current.format or "raw"
-        if volume_format not in ("raw", "qcow2"):
+        if volume_format not in VOLUME_FORMATS:
             raise InvalidConfig(f"The source is {volume_format}: choose raw or qcow2 for the copy.")
     pool = conn.storagePoolLookupByName(target_pool)
     xml, flags = _new_volume_xml(_pool_type(pool), name, current.capacity, volume_format, allocation)

@@ -145,7 +145,7 @@ def test_it_refuses_to_delete_the_storage_of_a_pool_that_still_holds_volumes(hos
 def test_it_refuses_to_delete_storage_of_a_type_that_has_none_to_delete(host):
     xml = build_pool("iscsi", "san", source_host="10.0.0.5", source_device="iqn.2013-06.com.example:lun1")
     host(lambda c: storage.define_pool(c, xml))
-    with pytest.raises(InvalidConfig, match="cannot delete the storage of a iscsi pool"):
+    with pytest.raises(InvalidConfig, match="cannot delete the storage of iscsi pools"):
         host(lambda c: storage.delete_pool(c, "san", delete_storage=True))
     assert host(lambda c: storage.collect_pool(c, "san")).state == "running"  # refused before anything changed
     host(lambda c: storage.delete_pool(c, "san"))

@@ -135,7 +135,7 @@ def test_it_refuses_volumes_in_pools_of_luns(host):
         "<pool type='iscsi'><name>san</name><source><host name='10.0.0.5'/>"
         "<device path='iqn.2013-06.com.example:lun1'/></source><target><path>/dev/disk/by-path</path></target></pool>",
         0))
-    with pytest.raises(InvalidConfig, match="Volumes cannot be created in a iscsi pool"):
+    with pytest.raises(InvalidConfig, match="Volumes cannot be created in iscsi pools"):
         host(lambda c: volumes.create_volume(c, "san", "x.img", GIB))
 
 
