@@ -64,9 +64,9 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
     """A filtered, sorted, paged list.
 
     Ordering is the filter set's OrderingFilter (`?ordering=`, only its declared columns; anything else is a
-    filter error). `?per_page=` changes the page size up to `max_paginate_by`; a page number past the end
-    shows the last page, a malformed one or one below 1 the first: never a 404. Context adds `sort_keys` (the sortable
-    columns, for core/_sort_header.html) and `ordering` (the current one).
+    filter error). `?per_page=` changes the page size up to `max_paginate_by`. A page number past the end
+    shows the last page, a malformed one or one below 1 the first: never a 404. Context adds `sort_keys`
+    (the sortable columns, for core/_sort_header.html) and `ordering` (the current one).
     """
 
     template_name_suffix = "_list"

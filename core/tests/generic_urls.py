@@ -9,6 +9,7 @@ from core.api.serializers import JobSerializer
 from core.api.views import BaseViewSet
 from core.generic import ObjectDeleteView, action_urls
 from core.models import Job
+from core.tasks import wait_job
 from virt.errors import HostUnreachable
 from virtdeck.urls import urlpatterns as project_urlpatterns
 
@@ -24,7 +25,8 @@ def touch(job):
 UNREACHABLE = Action("unreachable", "Poke", service=unreachable)
 NOT_NOW = Action("not_now", "Wait", service=touch, allowed=lambda job: job.status != Job.Status.QUEUED)
 TOUCH = Action("touch", "Touch", service=touch, message="Touched %(object)s.")
-ACTIONS = (UNREACHABLE, NOT_NOW, TOUCH)
+WAIT = Action("wait", "Wait a second", task=wait_job, enqueue_kwargs=lambda job: {"seconds": 1}, show_job=True)
+ACTIONS = (UNREACHABLE, NOT_NOW, TOUCH, WAIT)
 
 
 class FailingJobViewSet(BaseViewSet, mixins.RetrieveModelMixin):

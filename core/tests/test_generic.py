@@ -63,6 +63,17 @@ def test_it_answers_a_short_action_with_the_object_as_it_is_now(admin_client, ap
 
 
 @USE_TEST_URLS
+def test_it_goes_on_to_the_job_of_a_long_action_that_shows_it(admin_client, api, admin_user, job):
+    response = admin_client.post(f"/generic-test/jobs/{job.pk}/wait/", {"next": "/jobs/"})
+    started = Job.objects.get(kind="wait")
+    assert response["Location"] == started.get_absolute_url()
+    assert messages_of(response) == [("success", f"Wait a second of {job} started: job #{started.pk}.")]
+    assert (started.user, started.target_id, started.params) == (admin_user, str(job.pk), {"seconds": 1})
+    answer = api.post(f"/api/generic-test/jobs/{job.pk}/wait/")
+    assert answer.status_code == 202 and answer["Location"].endswith(f"/api/jobs/{answer.json()['id']}/")
+
+
+@USE_TEST_URLS
 def test_it_sends_htmx_an_error_as_a_redirect_too(admin_client, job):
     response = admin_client.post(f"/generic-test/jobs/{job.pk}/unreachable/", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response["HX-Redirect"] == job.get_absolute_url()

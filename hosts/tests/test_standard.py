@@ -63,7 +63,8 @@ class TestHostRefresh(ActionViewTests):
 
     def assert_done(self, obj, response):
         job = Job.objects.get()
-        assert (job.kind, job.target_id, job.host, job.params) == ("refresh_host", str(obj.pk), obj, {"host_id": obj.pk})
+        assert (job.kind, job.target_id, job.host) == ("refresh_host", str(obj.pk), obj)
+        assert job.params == {"host_id": obj.pk}
         assert response["Location"] == obj.get_absolute_url()
 
 
