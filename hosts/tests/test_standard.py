@@ -87,6 +87,12 @@ class TestHostAPI(APIViewSetTests):
     def test_it_lists_hosts_by_name_unless_asked_otherwise(self, api, objects):
         assert self.names(self.get(api)) == ["empty", "rack", "small"]
 
+    def test_it_searches_metacharacters_literally_up_to_200_characters(self, api, objects):
+        assert self.names(self.get(api, search="%")) == [] and self.names(self.get(api, search="_")) == []
+        assert self.get(api, search="%_" * 100)["count"] == 0
+        response = api.get(reverse(self.list_url_name), {"search": "x" * 201})
+        assert response.status_code == 400 and "search" in response.json()
+
 
 class TestHostRefreshAPI(APIActionTests):
     url_name = "api-hosts:host-refresh"

@@ -45,3 +45,9 @@ class TestInstanceAPI(APIViewSetTests):
     @pytest.fixture
     def objects(self, instances):
         return instances
+
+    def test_it_sorts_by_host_name_not_host_id(self, api, make_host):
+        make_host("small", host_name="zeta")  # the lower id
+        make_host("small", host_name="alpha")
+        rows = self.get(api, ordering="host", limit=1000)["results"]
+        assert [row["host_name"] for row in rows] == ["alpha"] * 3 + ["zeta"] * 3
