@@ -6,11 +6,14 @@ from .models import Job
 
 
 class JobFilterSet(django_filters.FilterSet):
+    """One filter set for the jobs page and /api/jobs/."""
+
     status = django_filters.MultipleChoiceFilter(choices=Job.Status.choices)
     kind = django_filters.CharFilter()
     host = django_filters.ModelChoiceFilter(queryset=Host.objects.all())
     target_kind = django_filters.ChoiceFilter(choices=Job.TargetKind.choices)
     target_id = django_filters.CharFilter()
+    ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("status", "status"), ("kind", "kind")))
 
     class Meta:
         model = Job

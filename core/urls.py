@@ -1,12 +1,15 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
+from .actions import JOB_ACTIONS
+from .generic import action_urls
+from .models import Job
 
 app_name = "core"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("jobs/", views.JobListView.as_view(), name="job_list"),
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job_detail"),
-    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/", include(action_urls(Job, JOB_ACTIONS))),
     path("health/banner/", views.HealthBannerView.as_view(), name="health_banner"),
 ]

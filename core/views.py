@@ -1,16 +1,13 @@
-from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, TemplateView
-from django_filters.views import FilterView
+from django.views.generic import TemplateView
 
 from hosts.models import Host
 from hosts.querysets import with_instance_counts, without_secrets
 from instances.models import Instance
 
-from . import jobs
+from .actions import JOB_ACTIONS
 from .filters import JobFilterSet
+from .generic import ObjectDetailView, ObjectListView
 from .models import Job
 
 
@@ -41,14 +38,9 @@ class HealthBannerView(TemplateView):
     template_name = "core/_health_banner.html"
 
 
-class JobListView(FilterView):
-    model = Job
+class JobListView(ObjectListView):
+    queryset = without_secrets(Job.objects.select_related("user", "host"), prefix="host__")
     filterset_class = JobFilterSet
-    template_name = "core/job_list.html"
-    paginate_by = 50
-
-    def get_queryset(self):
-        return without_secrets(Job.objects.select_related("user", "host"), prefix="host__")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -56,16 +48,6 @@ class JobListView(FilterView):
         return context
 
 
-class JobDetailView(DetailView):
+class JobDetailView(ObjectDetailView):
     model = Job
-    template_name = "core/job_detail.html"
-
-
-@require_POST
-def job_cancel(request, pk):
-    job = get_object_or_404(Job, pk=pk)
-    if jobs.request_cancel(job):
-        messages.info(request, f"Cancel requested for {job}.")
-    else:
-        messages.warning(request, f"{job} has already finished.")
-    return redirect(job.get_absolute_url())
+    object_actions = JOB_ACTIONS

@@ -1,6 +1,10 @@
 from django.urls import path
 
+from core.generic import action_urls
+
 from . import views
+from .actions import ACTIONS
+from .models import Host
 
 app_name = "hosts"
 urlpatterns = [
@@ -9,5 +13,5 @@ urlpatterns = [
     path("<int:pk>/", views.HostDetailView.as_view(), name="host_detail"),
     path("<int:pk>/edit/", views.HostFormView.as_view(), name="host_edit"),
     path("<int:pk>/delete/", views.HostDeleteView.as_view(), name="host_delete"),
-    path("<int:pk>/refresh/", views.host_refresh, name="host_refresh"),
+    *action_urls(Host, ACTIONS),
 ]

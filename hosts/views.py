@@ -1,29 +1,29 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
-from django.views.generic import DeleteView, DetailView, FormView, ListView
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
 
-from core.jobs import enqueue
+from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView
+from core.permissions import restrict
 from virt.errors import VirtError
 
-from . import services, tasks
+from . import services
+from .actions import ACTIONS, DELETE
+from .filters import HostFilterSet
 from .forms import HostForm
 from .models import Host
 from .querysets import with_instance_counts, without_secrets
 
 
-class HostListView(ListView):
-    template_name = "hosts/host_list.html"
+class HostListView(ObjectListView):
+    queryset = with_instance_counts(without_secrets(Host.objects.order_by("name")))  # GROUP BY drops Meta.ordering
+    filterset_class = HostFilterSet
+    paginate_by = 100
 
-    def get_queryset(self):
-        return with_instance_counts(without_secrets(Host.objects.all()))
 
-
-class HostDetailView(DetailView):
-    template_name = "hosts/host_detail.html"
-
-    def get_queryset(self):
-        return with_instance_counts(Host.objects.all())
+class HostDetailView(ObjectDetailView):
+    queryset = with_instance_counts(Host.objects.all())
+    object_actions = ACTIONS
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -40,7 +40,7 @@ class HostFormView(FormView):
 
     def get_object(self):
         pk = self.kwargs.get("pk")
-        return get_object_or_404(Host, pk=pk) if pk else Host()
+        return get_object_or_404(restrict(Host.objects.all(), self.request.user), pk=pk) if pk else Host()
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -55,26 +55,12 @@ class HostFormView(FormView):
             else:
                 services.create_host(host)
         except VirtError as exc:
-            form.add_error(None, f"Could not connect to {host.uri}: {exc.message}")
+            form.add_error(None, _("Could not connect to %(uri)s: %(error)s") % {"uri": host.uri, "error": exc.message})
             return self.form_invalid(form)
-        messages.success(self.request, f"Host {host.name} saved and reachable.")
+        messages.success(self.request, _("Host %(name)s saved and reachable.") % {"name": host.name})
         return redirect(host.get_absolute_url())
 
 
-class HostDeleteView(DeleteView):
+class HostDeleteView(ObjectDeleteView):
     model = Host
-    template_name = "hosts/host_confirm_delete.html"
-
-    def form_valid(self, form):
-        name = self.object.name
-        services.delete_host(self.object)
-        messages.success(self.request, f"Host {name} removed from virtdeck (nothing changed on the host).")
-        return redirect("hosts:host_list")
-
-
-@require_POST
-def host_refresh(request, pk):
-    host = get_object_or_404(Host, pk=pk)
-    job = enqueue(tasks.refresh_host, user=request.user, target=host, host=host, host_id=host.pk)
-    messages.info(request, f"Refreshing {host.name}: job #{job.pk}.")
-    return redirect(host.get_absolute_url())
+    action = DELETE

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -7,9 +8,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core import health, jobs
+from core import health
+from core.actions import JOB_ACTIONS
 from core.filters import JobFilterSet
 from core.models import Job
+from core.permissions import RestrictedQuerysetMixin
 
 from .serializers import HealthSerializer, JobSerializer
 
@@ -21,21 +24,57 @@ def accepted(request, job):
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+def action_route(object_action):
+    """The API route of an Action (core/actions.py): POST /api/<app>/<pk>/<name>/, as its page's button does.
+
+    202 with the job when it started one, else 200 with the object as it is now. Errors go through
+    core/api/exceptions.py (409 when the object's state does not allow the action).
+    """
+
+    def route(self, request, pk=None):
+        obj = self.get_object()
+        result = object_action.perform(obj, request.user)
+        if isinstance(result, Job):
+            return accepted(request, result)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    route.__name__ = object_action.name
+    route.__doc__ = str(object_action.label)
+    route = action(detail=True, methods=["post"], url_path=object_action.name)(route)
+    if object_action.answers_job:
+        return extend_schema(request=None, responses={202: JobSerializer, 409: None})(route)
+    return extend_schema(request=None)(route)
+
+
+# What every virtdeck viewset shares (a comment, not a docstring: the API schema would show it on every route):
+# - the queryset goes through core.permissions (`restrict_queryset`);
+# - filters and ordering come from `filterset_class` only, the one filter set its list page uses, so `?ordering=`
+#   offers the same columns in both and refuses (400) any other;
+# - `object_actions` (core.actions.Action) become POST routes; `delete_action` is what DELETE runs.
+# List it first among the bases (`class HostViewSet(BaseViewSet, viewsets.ModelViewSet)`), so that its
+# perform_destroy comes before the mixins'.
+class BaseViewSet(RestrictedQuerysetMixin, viewsets.GenericViewSet):
+    filter_backends = [DjangoFilterBackend]
+    object_actions = ()
+    delete_action = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for object_action in cls.object_actions:
+            if object_action.name not in cls.__dict__:
+                setattr(cls, object_action.name, action_route(object_action))
+
+    def perform_destroy(self, instance):
+        if self.delete_action is None:
+            return super().perform_destroy(instance)
+        return self.delete_action.perform(instance, self.request.user)
+
+
+class JobViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     queryset = Job.objects.select_related("user")
     serializer_class = JobSerializer
     filterset_class = JobFilterSet
-    ordering_fields = ["created", "status", "kind"]
-
-    @extend_schema(request=None, responses={202: JobSerializer, 409: None})
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        job = self.get_object()
-        if not jobs.request_cancel(job):
-            return Response({"detail": f"Job {job.pk} has already finished ({job.status})."},
-                            status=status.HTTP_409_CONFLICT)
-        job.refresh_from_db()
-        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+    object_actions = JOB_ACTIONS
 
 
 class HealthView(APIView):

@@ -1,4 +1,7 @@
 from django import template
+from django.template.base import token_kwargs
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -19,3 +22,46 @@ def seconds_from_ns(ns):
     if ns is None:
         return "—"
     return f"{ns / 1e9:,.1f} s"
+
+
+LIVE_REGION_TAGS = {"div", "span", "section", "tbody"}
+
+
+@register.tag
+def live_region(parser, token):
+    """A part of the page that re-fetches itself on every websocket event (static/js/live.js):
+
+        {% live_region "host-table" class="card" %}...{% endlive_region %}
+
+    renders <div id="host-table" class="card" hx-get="<this page>" hx-trigger="live from:body"
+    hx-select="#host-table" hx-swap="outerHTML">...</div>; tag="span" for an inline region.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} needs the region's id")
+    options = token_kwargs(bits[2:], parser)
+    if len(options) != len(bits) - 2 or set(options) - {"tag", "class"}:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes an id, then only tag= and class=")
+    nodelist = parser.parse(("endlive_region",))
+    parser.delete_first_token()
+    return LiveRegionNode(parser.compile_filter(bits[1]), options, nodelist)
+
+
+class LiveRegionNode(template.Node):
+    def __init__(self, region_id, options, nodelist):
+        self.region_id = region_id
+        self.options = options
+        self.nodelist = nodelist
+
+    def render(self, context):
+        region_id = str(self.region_id.resolve(context))
+        options = {key: value.resolve(context) for key, value in self.options.items()}
+        tag = options.get("tag", "div")
+        if tag not in LIVE_REGION_TAGS:
+            raise template.TemplateSyntaxError(f"live_region: tag must be one of {sorted(LIVE_REGION_TAGS)}")
+        attrs = {"id": region_id, "class": options.get("class") or None,
+                 "hx-get": context["request"].get_full_path(), "hx-trigger": "live from:body",
+                 "hx-select": f"#{region_id}", "hx-swap": "outerHTML"}
+        # escape(), not flatatt's conditional escaping: a template's string literals count as safe.
+        rendered = mark_safe("".join(f' {key}="{escape(value)}"' for key, value in attrs.items() if value))
+        return format_html("<{}{}>{}</{}>", tag, rendered, self.nodelist.render(context), tag)

@@ -1,4 +1,7 @@
-"""Test helpers shared by every app: personas, node fixtures, waiting, app processes."""
+"""Test helpers shared by every app: personas, node fixtures, waiting, app processes.
+
+Standard tests of the generic pages and viewsets: core/testing/views.py and core/testing/api.py.
+"""
 import contextlib
 import os
 import socket

@@ -1,25 +1,20 @@
-from drf_spectacular.utils import extend_schema
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
-from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
 
-from core.api.serializers import JobSerializer
-from core.api.views import accepted
-from core.jobs import enqueue
+from core.api.views import BaseViewSet
 
-from .. import services, tasks
+from .. import services
+from ..actions import ACTIONS, DELETE
+from ..filters import HostFilterSet
 from ..models import Host
 from ..querysets import with_instance_counts
 from .serializers import HostDetailSerializer, HostSerializer
 
 
-class HostViewSet(viewsets.ModelViewSet):
-    queryset = with_instance_counts(Host.objects.all())
-    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
-    filterset_fields = ["state"]
-    search_fields = ["name", "uri", "description"]
-    ordering_fields = ["name", "state", "latency_ms"]
+class HostViewSet(BaseViewSet, viewsets.ModelViewSet):
+    queryset = with_instance_counts(Host.objects.order_by("name"))  # GROUP BY drops Meta.ordering
+    filterset_class = HostFilterSet
+    object_actions = ACTIONS
+    delete_action = DELETE
 
     def get_serializer_class(self):
         return HostDetailSerializer if self.action == "retrieve" else HostSerializer
@@ -38,13 +33,3 @@ class HostViewSet(viewsets.ModelViewSet):
                 continue  # empty secret on update keeps the stored one
             setattr(host, key, value)
         services.update_host(host, changed)
-
-    def perform_destroy(self, instance):
-        services.delete_host(instance)
-
-    @extend_schema(request=None, responses={202: JobSerializer})
-    @action(detail=True, methods=["post"])
-    def refresh(self, request, pk=None):
-        host = self.get_object()
-        job = enqueue(tasks.refresh_host, user=request.user, target=host, host=host, host_id=host.pk)
-        return accepted(request, job)

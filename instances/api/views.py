@@ -1,5 +1,6 @@
 from rest_framework import viewsets
 
+from core.api.views import BaseViewSet
 from hosts.querysets import without_secrets
 
 from ..filters import InstanceFilterSet
@@ -7,7 +8,7 @@ from ..models import Instance
 from .serializers import InstanceDetailSerializer, InstanceSerializer
 
 
-class InstanceViewSet(viewsets.ReadOnlyModelViewSet):
+class InstanceViewSet(BaseViewSet, viewsets.ReadOnlyModelViewSet):
     """The inventory. Lists never call libvirt; one instance reads its live configuration."""
 
     queryset = Instance.objects.select_related("host")

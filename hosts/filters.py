@@ -1,0 +1,25 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Host
+
+
+class HostFilterSet(django_filters.FilterSet):
+    """One filter set for the host list page and /api/hosts/."""
+
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
+    state = django_filters.MultipleChoiceFilter(choices=Host.State.choices, label=_("State"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("state", "state"), ("latency_ms", "latency_ms")),
+    )
+
+    class Meta:
+        model = Host
+        fields = ["state"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(uri__icontains=value) | Q(description__icontains=value))
