@@ -1,8 +1,7 @@
 """Host querysets shared by the host list, the dashboard and the API (one copy of each annotation)."""
 from django.db.models import Count, Q
 
-# Encrypted credential fields: decrypting them costs a Fernet call per value, lists never show them.
-SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
+from .models import Host
 
 
 def with_instance_counts(queryset):
@@ -17,4 +16,4 @@ def with_instance_counts(queryset):
 
 def without_secrets(queryset, prefix=""):
     """Defer the encrypted credentials (prefix "host__" for a queryset of instances with their host)."""
-    return queryset.defer(*(prefix + field for field in SECRET_FIELDS))
+    return queryset.defer(*(prefix + field for field in Host.SECRET_FIELDS))

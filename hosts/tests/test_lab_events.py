@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 
 from core.events import GROUP
 from core.testing import eventually
+from hosts.sync import sync_host
 from hosts.watcher import Watcher
 from instances.models import Instance
 
@@ -69,10 +70,8 @@ def test_it_follows_a_vm_started_and_destroyed_out_of_band(watcher, lab_guests, 
 
 
 def test_it_syncs_a_real_qemu_host_with_bulk_stats(lab_host, lab_guests):
-    from hosts import services
-
     dom = lab_guests.define()
-    assert services.sync_host(lab_host) >= 1
+    assert sync_host(lab_host) >= 1
     row = Instance.objects.get(uuid=dom.UUIDString())
     assert (row.state, row.vcpus, row.memory_kib) == ("running", 1, 256 * 1024)
     assert row.cpu_time_ns > 0
