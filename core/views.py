@@ -7,6 +7,7 @@ from django_filters.views import FilterView
 
 from hosts.models import Host
 from hosts.querysets import with_instance_counts, without_secrets
+from instances.choices import InstanceState
 from instances.models import Instance
 
 from . import jobs
@@ -22,9 +23,9 @@ class DashboardView(TemplateView):
         hosts = with_instance_counts(without_secrets(Host.objects.all()))
         totals = Instance.objects.aggregate(
             total=Count("id"),
-            running=Count("id", filter=Q(state="running")),
-            vcpus=Sum("vcpus", filter=Q(state="running")),
-            memory=Sum("memory_kib", filter=Q(state="running")),
+            running=Count("id", filter=Q(state=InstanceState.RUNNING)),
+            vcpus=Sum("vcpus", filter=Q(state=InstanceState.RUNNING)),
+            memory=Sum("memory_kib", filter=Q(state=InstanceState.RUNNING)),
         )
         context.update(
             hosts=hosts,

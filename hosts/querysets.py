@@ -1,6 +1,8 @@
 """Host querysets shared by the host list, the dashboard and the API (one copy of each annotation)."""
 from django.db.models import Count, Q
 
+from instances.choices import InstanceState
+
 from .models import Host
 
 
@@ -8,9 +10,9 @@ def with_instance_counts(queryset):
     """Annotate vm_count and running / paused / shut off counts of each host's instances."""
     return queryset.annotate(
         vm_count=Count("instances"),
-        running_count=Count("instances", filter=Q(instances__state="running")),
-        paused_count=Count("instances", filter=Q(instances__state="paused")),
-        shutoff_count=Count("instances", filter=Q(instances__state="shut off")),
+        running_count=Count("instances", filter=Q(instances__state=InstanceState.RUNNING)),
+        paused_count=Count("instances", filter=Q(instances__state=InstanceState.PAUSED)),
+        shutoff_count=Count("instances", filter=Q(instances__state=InstanceState.SHUTOFF)),
     )
 
 

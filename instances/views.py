@@ -5,6 +5,7 @@ from hosts.models import Host
 from hosts.querysets import without_secrets
 
 from . import services
+from .choices import InstanceState
 from .filters import InstanceFilterSet
 from .models import Instance
 
@@ -22,7 +23,7 @@ class InstanceListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["hosts"] = Host.objects.only("id", "name", "state")
-        context["states"] = Instance.STATES
+        context["states"] = InstanceState.choices
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()

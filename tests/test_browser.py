@@ -120,9 +120,9 @@ def watch_it_shut_off(page, daphne, running_guest, tmp_path):
 
     assert page.evaluate("window.__marker") == 1, "the page was reloaded"
     assert navigations == [], navigations
-    assert "shut off" in page.evaluate("window.__states"), "no instance event came over the websocket"
+    assert "shutoff" in page.evaluate("window.__states"), "no instance event came over the websocket"
     expect(page).to_have_url(f"{daphne}/instances/")
-    expect(page.locator(f'tr[data-uuid="{dom_uuid}"]')).to_have_attribute("data-state", "shut off")
+    expect(page.locator(f'tr[data-uuid="{dom_uuid}"]')).to_have_attribute("data-state", "shutoff")
     expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"))
 
     shot = tmp_path / "instances.png"

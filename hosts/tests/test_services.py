@@ -39,7 +39,7 @@ def test_it_syncs_the_inventory_as_libvirt_sees_it(make_host):
     rows = {str(i.uuid): i for i in Instance.objects.filter(host=host)}
     expected = libvirt_domains(node_uri("small"))
     assert set(rows) == set(expected)
-    assert {r.name: r.state for r in rows.values()} == {"web1": "running", "db1": "shut off", "cache1": "paused"}
+    assert {r.name: r.state for r in rows.values()} == {"web1": "running", "db1": "shutoff", "cache1": "paused"}
     web1 = next(r for r in rows.values() if r.name == "web1")
     assert (web1.vcpus, web1.memory_kib, web1.persistent) == (2, 524288, True)
 
@@ -58,7 +58,7 @@ def test_it_follows_changes_made_out_of_band_and_removes_undefined_vms(make_host
     call(host, change)  # same connection as the sync: the same private copy of the node
     assert sync_host(host) == 3
     states = dict(Instance.objects.filter(host=host).values_list("name", "state"))
-    assert states == {"web1": "shut off", "cache1": "paused", "new1": "shut off"}
+    assert states == {"web1": "shutoff", "cache1": "paused", "new1": "shutoff"}
     assert Instance.objects.get(name="new1").vcpus == 3
 
 

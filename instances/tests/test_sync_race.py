@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from hosts import sync
 from instances import inventory
+from instances.choices import InstanceState
 from instances.models import Instance
 from instances.tests import records_of
 
@@ -49,7 +50,7 @@ def test_it_still_applies_and_deletes_rows_no_event_touched(make_host):
 def test_it_lets_an_event_during_sync_host_win(make_host, monkeypatch):
     host = make_host("small")
     web1 = Instance.objects.get(host=host, name="web1")
-    Instance.objects.filter(pk=web1.pk).update(state="shut off")  # stale row: the sync will rewrite web1
+    Instance.objects.filter(pk=web1.pk).update(state=InstanceState.SHUTOFF)  # stale row: the sync will rewrite web1
     real_call = sync.call
 
     def call_then_event(target, fn, timeout=None):
