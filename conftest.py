@@ -47,7 +47,7 @@ def empty_cache():
 @pytest.fixture(autouse=True)
 def fresh_pool():
     """Each test gets new libvirt connections (a node fixture's state is per connection)."""
-    from hosts.services import pool
+    from hosts.connection import pool
 
     pool().close_all()
     yield

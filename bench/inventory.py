@@ -14,7 +14,7 @@ lab libvirtd has to be started (lab/up). Figures and method: bench/README.md.
    from libvirt's own client log (RPC_CLIENT_MSG_TX_QUEUE probe, one line per call sent),
    in a child process started with LIBVIRT_LOG_FILTERS so timed runs carry no logging.
 3. The whole virtdeck path: 20 hosts registered with hosts.services.create_host, 5,000
-   Instance rows, hosts.services.sync_host timed on an empty inventory and in steady state.
+   Instance rows, hosts.sync.sync_host timed on an empty inventory and in steady state.
 4. /api/instances/ and /instances/ (plus a filtered and a sorted variant) with 5,000 rows:
    Django's test Client in-process, logged in as a superuser, p50/p95 after a warm-up.
 
@@ -127,7 +127,7 @@ def with_lab(lab, what, fn, attempts=3):
             log(f"  {what}: {exc}; lab restarted? waiting for it and retrying")
             lab.ensure()
             if "django" in sys.modules and os.environ.get("VIRTDECK_STATE_DIR") == str(BENCH_DIR):
-                from hosts.services import pool
+                from hosts.connection import pool
 
                 pool().close_all()  # forget the dead connections and their backoff
 
@@ -193,7 +193,7 @@ def _wrap(value, counter):
 
 
 def sync_host_libvirt_part(conn, known):
-    """The libvirt calls of hosts.services.sync_host (its `gather`), without Django."""
+    """The libvirt calls of hosts.sync.sync_host (its `gather`), without Django."""
     from virt import host as virt_host
     from virt import inventory as virt_inventory
 
@@ -365,16 +365,18 @@ def setup_django():
 
 def phase_virtdeck(lab, table):
     from hosts import services
+    from hosts.connection import call, pool
     from hosts.models import Host
-    from instances import services as instance_services
+    from hosts.sync import sync_host
+    from instances import inventory as instance_inventory
     from instances.models import Instance
 
-    log(f"\n[3/4] virtdeck path: {HOSTS} hosts registered with create_host, hosts.services.sync_host")
+    log(f"\n[3/4] virtdeck path: {HOSTS} hosts registered with create_host, hosts.sync.sync_host")
     paths = [NODES_DIR / f"host{i:02d}.xml" for i in range(HOSTS)]
 
     def register():
         Host.objects.all().delete()
-        services.pool().close_all()
+        pool().close_all()
         t = time.perf_counter()
         hosts = [services.create_host(Host(name=f"bench-{i:02d}", uri=node_uri(p))) for i, p in enumerate(paths)]
         return hosts, (time.perf_counter() - t) * 1000
@@ -385,7 +387,7 @@ def phase_virtdeck(lab, table):
 
     def sync_all():
         t = time.perf_counter()
-        counts = [services.sync_host(h) for h in hosts]
+        counts = [sync_host(h) for h in hosts]
         if None in counts:
             raise ConnectionError(f"a host was unreachable: {Host.objects.exclude(last_error='').first().last_error}")
         return (time.perf_counter() - t) * 1000
@@ -414,11 +416,11 @@ def phase_virtdeck(lab, table):
     from virt.inventory import collect
     for h in hosts:
         t0 = time.perf_counter()
-        known = instance_services.current_rows(h)
+        known = instance_inventory.current_rows(h)
         t1 = time.perf_counter()
-        records = services.call(h, lambda conn, known=known: collect(conn, known))
+        records = call(h, lambda conn, known=known: collect(conn, known))
         t2 = time.perf_counter()
-        instance_services.apply_records(h, records, known)
+        instance_inventory.apply_records(h, records, known)
         t3 = time.perf_counter()
         known_ms, collect_ms, apply_ms = known_ms + t1 - t0, collect_ms + t2 - t1, apply_ms + t3 - t2
     log(f"    of which current_rows {known_ms * 1000:.0f} ms, libvirt collect {collect_ms * 1000:.0f} ms, "
@@ -428,7 +430,7 @@ def phase_virtdeck(lab, table):
     # steady sync rewrites every running row; the test driver's constant stats hide that. Replay it:
     # the same records with the running VMs' counters advanced, written by Django's bulk_update (the
     # baseline: CASE WHEN per field and row) and by apply_records (one executemany of plain UPDATEs).
-    fresh = [services.call(h, lambda conn, h=h: collect(conn, instance_services.current_rows(h))) for h in hosts]
+    fresh = [call(h, lambda conn, h=h: collect(conn, instance_inventory.current_rows(h))) for h in hosts]
 
     def replay(apply, step):
         batches = [moving(records, step) for records in fresh]
@@ -437,7 +439,7 @@ def phase_virtdeck(lab, table):
         return (time.perf_counter() - t) * 1000, changed, batches
 
     base_runs = [replay(apply_records_bulk_update, step) for step in (1, 2, 3)]
-    app_runs = [replay(instance_services.apply_records, step) for step in (4, 5, 6)]
+    app_runs = [replay(instance_inventory.apply_records, step) for step in (4, 5, 6)]
     # Both write the same rows: the baseline's last batch, replayed through the app, changes nothing visible,
     # and the app's own last batch is in the rows.
     for h, records in zip(hosts, app_runs[-1][2]):
@@ -600,7 +602,7 @@ def main():
         phase_pages(table, profile=args.profile)
     finally:
         try:
-            from hosts.services import pool
+            from hosts.connection import pool
 
             pool().close_all()
         except Exception:  # noqa: BLE001 - Django may not be set up

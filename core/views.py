@@ -3,6 +3,7 @@ from django.views.generic import TemplateView
 
 from hosts.models import Host
 from hosts.querysets import with_instance_counts, without_secrets
+from instances.choices import InstanceState
 from instances.models import Instance
 
 from .actions import JOB_ACTIONS
@@ -19,9 +20,9 @@ class DashboardView(TemplateView):
         hosts = with_instance_counts(without_secrets(Host.objects.all()))
         totals = Instance.objects.aggregate(
             total=Count("id"),
-            running=Count("id", filter=Q(state="running")),
-            vcpus=Sum("vcpus", filter=Q(state="running")),
-            memory=Sum("memory_kib", filter=Q(state="running")),
+            running=Count("id", filter=Q(state=InstanceState.RUNNING)),
+            vcpus=Sum("vcpus", filter=Q(state=InstanceState.RUNNING)),
+            memory=Sum("memory_kib", filter=Q(state=InstanceState.RUNNING)),
         )
         context.update(
             hosts=hosts,

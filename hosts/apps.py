@@ -11,6 +11,6 @@ class HostsConfig(AppConfig):
 
         from virt import errors
 
-        # libvirt names the key and certificate files virtdeck wrote (hosts.services.managed_params)
+        # libvirt names the key and certificate files virtdeck wrote (hosts.credentials.managed_params)
         # in its errors: messages show which file, never where it lives.
         errors.hide_paths_under(Path(settings.STATE_DIR) / "credentials", "[credentials]")

@@ -7,8 +7,6 @@ from virt import uri as virt_uri
 
 from .models import Host, parse_host_uri
 
-SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
-
 
 class SecretTextarea(forms.Textarea):
     """A textarea that, like PasswordInput(render_value=False), never renders a value: a form shown again
@@ -43,7 +41,7 @@ class HostForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control")
-        for name in SECRET_FIELDS:
+        for name in Host.SECRET_FIELDS:
             self.initial[name] = ""
             if self.instance.pk and getattr(self.instance, name):
                 self.fields[name].help_text = "Stored. Leave empty to keep it."
@@ -58,7 +56,7 @@ class HostForm(forms.ModelForm):
 
     def _post_clean(self):
         # Keep stored secrets when the field was left empty on edit.
-        stored = {n: getattr(self.instance, n) for n in SECRET_FIELDS} if self.instance.pk else {}
+        stored = {n: getattr(self.instance, n) for n in Host.SECRET_FIELDS} if self.instance.pk else {}
         super()._post_clean()
         for name, value in stored.items():
             if not self.cleaned_data.get(name):

@@ -38,6 +38,13 @@ class Host(models.Model):
 
     job_target_kind = "host"
 
+    # Write-only and encrypted at rest: never shown back; lists defer them (a Fernet call per value).
+    SECRET_FIELDS = ("password", "ssh_private_key", "tls_client_key")
+    # Written to private files for libvirt and ssh (hosts.credentials).
+    CREDENTIAL_FILE_FIELDS = ("ssh_private_key", "ssh_known_hosts", "tls_ca_cert", "tls_client_cert", "tls_client_key")
+    # How virtdeck reaches the host: a change to any of them must connect before it is saved.
+    CONNECTION_FIELDS = ("uri", "username", "password", *CREDENTIAL_FILE_FIELDS)
+
     name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
     uri = models.CharField(max_length=500, help_text="libvirt URI, e.g. qemu+ssh://root@kvm1/system")
     username = models.CharField(max_length=100, blank=True, validators=[no_control_characters], help_text="SASL user name (e.g. SCRAM over qemu+tls; libvirt allows only encrypting mechanisms on qemu+tcp)")

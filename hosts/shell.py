@@ -8,6 +8,7 @@ import subprocess
 
 from virt.errors import scrub
 
+from .credentials import managed_params
 from .models import parse_host_uri
 
 
@@ -17,8 +18,6 @@ class HostShellError(Exception):
 
 def ssh_argv(host, remote_argv):
     """The OpenSSH command line that runs `remote_argv` on `host` (an SSH host)."""
-    from .services import managed_params
-
     parsed = parse_host_uri(host.uri)
     if not parsed.is_ssh:
         raise HostShellError(f"{host.name} is not reached over SSH")

@@ -5,7 +5,8 @@ from core.jobs import JobTask
 from virt.errors import HostUnreachable
 from virtdeck.celery import app
 
-from . import services
+from . import services, sync
+from .connection import reconnect
 from .models import Host
 
 
@@ -13,7 +14,7 @@ from .models import Host
 def sync_host(host_id):
     host = Host.objects.filter(pk=host_id).first()
     if host is not None:
-        services.sync_host(host)
+        sync.sync_host(host)
 
 
 @shared_task(name="hosts.tasks.sync_all_hosts", ignore_result=True)
@@ -36,11 +37,11 @@ class RefreshHost(JobTask):
 
     def execute(self, job, host_id):
         host = Host.objects.get(pk=host_id)
-        services.pool().reset(services.connection_spec(host).key)
+        reconnect(host)
         job.progress(10, f"connecting to {host.uri}")
         facts = services.refresh_facts(host)
         job.progress(50, f"{facts['hostname']}: libvirt {facts['libvirt_version']}, {facts['driver']}")
-        count = services.sync_host(host)
+        count = sync.sync_host(host)
         if count is None:
             host.refresh_from_db()
             raise HostUnreachable(host.last_error)

@@ -16,11 +16,13 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from core import health
+from instances import inventory as instance_inventory
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
 
-from . import services
+from .connection import connection_spec
 from .models import Host
+from .sync import mark_unreachable, sync_host
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class Watcher:
             self.events.put((host_id, uuid))
 
         self.subscriptions[host.pk] = LifecycleSubscription(
-            services.connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT
+            connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT
         )
         log.info("watching %s (%s)", host.name, host.uri)
 
@@ -54,30 +56,28 @@ class Watcher:
             try:
                 self._subscribe(host)
             except VirtError as exc:
-                services.mark_unreachable(host, exc)
+                mark_unreachable(host, exc)
                 continue
             except Exception:  # noqa: BLE001 - one bad host must not keep the others unwatched
                 log.exception("watcher: cannot watch %s", host.name)
                 continue
             # Catch up on whatever changed while we were not subscribed.
-            self._guarded(services.sync_host, host)
+            self._guarded(sync_host, host)
 
     @staticmethod
     def _spec(host):
         """The host's connection spec, or None if today's settings refuse its URI (marked below, on subscribe)."""
         try:
-            return services.connection_spec(host)
+            return connection_spec(host)
         except VirtError:
             return None
 
     def handle(self, host_id, uuid):
-        from instances import services as instance_services
-
         host = Host.objects.filter(pk=host_id).first()
         if host is None:
             return
         try:
-            instance_services.refresh_one(host, uuid)
+            instance_inventory.refresh_one(host, uuid)
         except VirtError as exc:
             log.warning("event for %s on %s: %s", uuid, host.name, exc.message)
 

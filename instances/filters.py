@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from hosts.models import Host
 
+from .choices import LEGACY_STATES, InstanceState
 from .models import Instance
 
 
@@ -26,12 +27,23 @@ class HostIdsFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = HostIdsField
 
 
+class InstanceStatesField(django_filters.fields.MultipleChoiceField):
+    """State slugs; the old spellings (`shut off`) still accepted."""
+
+    def to_python(self, value):
+        return [LEGACY_STATES.get(state, state) for state in super().to_python(value)]
+
+
+class InstanceStatesFilter(django_filters.MultipleChoiceFilter):
+    field_class = InstanceStatesField
+
+
 class InstanceFilterSet(django_filters.FilterSet):
     """One filter set for the list page and /api/instances/."""
 
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
     host = HostIdsFilter(queryset=Host.objects.all())
-    state = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in Instance.STATES])
+    state = InstanceStatesFilter(choices=InstanceState.choices)
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("host__name", "host"), ("state", "state"), ("vcpus", "vcpus"),
                 ("memory_kib", "memory"), ("updated_at", "updated")),

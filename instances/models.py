@@ -1,18 +1,20 @@
 from django.db import models
 from django.urls import reverse
 
+from virt import inventory as virt_inventory
+
+from .choices import InstanceState
+
 
 class Instance(models.Model):
     """A VM as last seen on its host. Written by inventory sync and events only."""
-
-    STATES = ["running", "blocked", "paused", "shutting down", "shut off", "crashed", "suspended", "no state"]
 
     job_target_kind = "instance"
 
     host = models.ForeignKey("hosts.Host", on_delete=models.CASCADE, related_name="instances")
     uuid = models.UUIDField()
     name = models.CharField(max_length=200, db_index=True)
-    state = models.CharField(max_length=20, choices=[(s, s) for s in STATES], default="no state", db_index=True)
+    state = models.CharField(max_length=20, choices=InstanceState.choices, default=InstanceState.NOSTATE, db_index=True)
     vcpus = models.PositiveIntegerField(default=0)
     memory_kib = models.BigIntegerField(default=0)
     max_memory_kib = models.BigIntegerField(default=0)
@@ -47,4 +49,4 @@ class Instance(models.Model):
 
     @property
     def is_active(self):
-        return self.state in ("running", "blocked", "paused", "shutting down", "suspended")
+        return self.state in virt_inventory.ACTIVE_STATES

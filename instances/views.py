@@ -3,6 +3,7 @@ from hosts.models import Host
 from hosts.querysets import without_secrets
 
 from . import services
+from .choices import InstanceState
 from .filters import InstanceFilterSet
 from .models import Instance
 
@@ -17,7 +18,7 @@ class InstanceListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["hosts"] = Host.objects.only("id", "name", "state")
-        context["states"] = Instance.STATES
+        context["states"] = InstanceState.choices
         return context
 
 

@@ -18,8 +18,8 @@ from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
 from core.testing import PASSWORD, AppProcess, daphne_process, free_port, start_daphne
-from hosts import services
 from hosts.models import Host
+from hosts.sync import sync_host
 from instances.models import Instance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,7 +84,7 @@ def log_in(page, base, next_path=None):
 def test_it_shows_a_vm_destroyed_out_of_band_without_a_reload(admin_user, lab_host, running_guest, watcher,
                                                                daphne, tmp_path):
     dom_uuid = running_guest.UUIDString()
-    assert services.sync_host(lab_host) >= 1
+    assert sync_host(lab_host) >= 1
     assert Instance.objects.get(uuid=dom_uuid).state == "running"
     with chromium_page() as page:
         elapsed = watch_it_shut_off(page, daphne, running_guest, tmp_path)
@@ -120,9 +120,9 @@ def watch_it_shut_off(page, daphne, running_guest, tmp_path):
 
     assert page.evaluate("window.__marker") == 1, "the page was reloaded"
     assert navigations == [], navigations
-    assert "shut off" in page.evaluate("window.__states"), "no instance event came over the websocket"
+    assert "shutoff" in page.evaluate("window.__states"), "no instance event came over the websocket"
     expect(page).to_have_url(f"{daphne}/instances/")
-    expect(page.locator(f'tr[data-uuid="{dom_uuid}"]')).to_have_attribute("data-state", "shut off")
+    expect(page.locator(f'tr[data-uuid="{dom_uuid}"]')).to_have_attribute("data-state", "shutoff")
     expect(page.locator("#live-status")).to_have_text(re.compile(r"^\s*live\s*$"))
 
     shot = tmp_path / "instances.png"

@@ -150,7 +150,7 @@ def test_it_survives_a_host_that_freezes_and_resumes(forwarder, chaos_host, chao
             # Healthy: an out-of-band change reaches the row through the watcher's events.
             if chaos_domain.isActive():
                 chaos_domain.destroy()
-                expected = "shut off"
+                expected = "shutoff"
             else:
                 chaos_domain.create()
                 expected = "running"

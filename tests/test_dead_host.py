@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from hosts import services
 from hosts.models import Host
+from hosts.sync import sync_host
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,7 +13,7 @@ def test_it_keeps_pages_and_api_answering_while_a_host_hangs(admin_client, api, 
     healthy = [make_host("small"), make_host("fleet")]
     dead = Host.objects.create(name="hung", uri=f"qemu+tcp://127.0.0.1:{silent_port}/system")
 
-    hanging = threading.Thread(target=services.sync_host, args=(dead,))
+    hanging = threading.Thread(target=sync_host, args=(dead,))
     hanging.start()
     try:
         # While the dead host's sync is stuck in its connect, everything else answers.
@@ -21,7 +21,7 @@ def test_it_keeps_pages_and_api_answering_while_a_host_hangs(admin_client, api, 
             assert admin_client.get(url).status_code == 200, url
         for url in ("/api/hosts/", "/api/instances/", "/api/instances/?host=%d" % healthy[1].pk):
             assert api.get(url).status_code == 200, url
-        assert services.sync_host(healthy[0]) == 3  # other hosts sync normally meanwhile
+        assert sync_host(healthy[0]) == 3  # other hosts sync normally meanwhile
         assert hanging.is_alive(), "the pages must have answered while the dead host was still hanging"
     finally:
         hanging.join(timeout=30)
@@ -35,4 +35,4 @@ def test_it_keeps_pages_and_api_answering_while_a_host_hangs(admin_client, api, 
     assert body["small"]["state"] == body["fleet"]["state"] == "up"
 
     # The next sync fails fast from the backoff state instead of waiting again.
-    assert services.sync_host(dead) is None
+    assert sync_host(dead) is None

@@ -12,16 +12,19 @@ driver returns the time of day as a running domain's cpuTime (testDomainGetInfo)
 """
 import libvirt
 
+# libvirt's domain states as the slugs virtdeck stores (instances.choices.InstanceState has the same values).
 STATE_NAMES = {
-    libvirt.VIR_DOMAIN_NOSTATE: "no state",
+    libvirt.VIR_DOMAIN_NOSTATE: "nostate",
     libvirt.VIR_DOMAIN_RUNNING: "running",
     libvirt.VIR_DOMAIN_BLOCKED: "blocked",
     libvirt.VIR_DOMAIN_PAUSED: "paused",
-    libvirt.VIR_DOMAIN_SHUTDOWN: "shutting down",
-    libvirt.VIR_DOMAIN_SHUTOFF: "shut off",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",  # being shut down, still running
+    libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
     libvirt.VIR_DOMAIN_CRASHED: "crashed",
-    libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",  # suspended by the guest's power management
 }
+# States with a QEMU process behind them.
+ACTIVE_STATES = frozenset({"running", "blocked", "paused", "shutdown", "pmsuspended"})
 
 STATS_GROUPS = (
     libvirt.VIR_DOMAIN_STATS_STATE
@@ -34,15 +37,12 @@ STATS_GROUPS = (
 
 
 def state_name(code):
-    return STATE_NAMES.get(code, "no state")
+    return STATE_NAMES.get(code, "nostate")
 
 
 def _sum(stats, prefix, suffix):
     count = stats.get(f"{prefix}.count", 0)
     return sum(stats.get(f"{prefix}.{i}.{suffix}", 0) for i in range(count))
-
-
-ACTIVE_STATES = {"running", "blocked", "paused", "shutting down", "suspended"}
 
 
 def record_from_stats(dom, stats):

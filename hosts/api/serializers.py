@@ -6,8 +6,6 @@ from virt import uri as virt_uri
 
 from ..models import Host, parse_host_uri
 
-SECRETS = ("password", "ssh_private_key", "tls_client_key")
-
 
 class HostSerializer(serializers.ModelSerializer):
     """Credentials are write-only; `has_<secret>` says whether one is stored."""

@@ -29,7 +29,7 @@ class HostViewSet(BaseViewSet, viewsets.ModelViewSet):
         host = serializer.instance
         changed = [k for k, v in serializer.validated_data.items() if getattr(host, k) != v]
         for key, value in serializer.validated_data.items():
-            if key in ("password", "ssh_private_key", "tls_client_key") and not value:
+            if key in Host.SECRET_FIELDS and not value:
                 continue  # empty secret on update keeps the stored one
             setattr(host, key, value)
         services.update_host(host, changed)

@@ -10,7 +10,8 @@ import pytest
 
 from core.models import Job
 from core.testing import node_uri
-from hosts import services
+from hosts.connection import connection_spec
+from hosts.credentials import credentials_path
 from hosts.models import Host
 
 pytestmark = pytest.mark.django_db
@@ -358,7 +359,7 @@ def test_it_keeps_a_separator_inside_a_value_from_becoming_a_parameter(api):
         assert not Host.objects.exists()
         return
     assert response.status_code == 201, response.content
-    spec_uri = services.connection_spec(Host.objects.get()).uri
+    spec_uri = connection_spec(Host.objects.get()).uri
     query = spec_uri.partition("?")[2]
     names = [part.split("=", 1)[0].lower() for chunk in query.split("&") for part in chunk.split(";")]
     assert "command" not in names and ";" not in query
@@ -454,7 +455,7 @@ def key_material():
 def test_it_never_stores_a_refused_hosts_key_files(api):
     """A refused create leaves no credential directory behind (nothing half-created on disk either)."""
     fields = key_material()
-    directory = services._credentials_path(Host(**fields))
+    directory = credentials_path(Host(**fields))
     response = post(api, {"name": "sshy", "uri": "qemu+ssh://127.0.0.1:1/system", **fields})
     assert response.status_code == 503, response.content
     assert_no_secret(response)
@@ -466,7 +467,7 @@ def test_it_leaves_no_key_files_behind_a_refused_update(api, make_host):
     host = make_host("small")
     before = row(host)
     fields = key_material()
-    directory = services._credentials_path(Host(**fields))
+    directory = credentials_path(Host(**fields))
     response = api.patch(f"{LIST}{host.pk}/", {"uri": "qemu+ssh://127.0.0.1:1/system", **fields}, format="json")
     assert response.status_code == 503, response.content
     assert_no_secret(response)
@@ -478,8 +479,8 @@ def test_it_keeps_the_stored_hosts_key_files_when_an_update_is_refused(api, make
     """A refused edit that keeps the credentials must not remove the files the saved host still uses."""
     fields = {k: v for k, v in key_material().items() if k in ("ssh_private_key", "ssh_known_hosts")}
     host = make_host("small", **fields)
-    directory = services._credentials_path(Host.objects.get(pk=host.pk))
-    services.connection_spec(Host.objects.get(pk=host.pk))  # the saved host's directory, as any connection makes it
+    directory = credentials_path(Host.objects.get(pk=host.pk))
+    connection_spec(Host.objects.get(pk=host.pk))  # the saved host's directory, as any connection makes it
     assert directory.exists()
     before = row(host)
     response = api.patch(f"{LIST}{host.pk}/", {"uri": REFUSED}, format="json")

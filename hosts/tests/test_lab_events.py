@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 
 from core.events import GROUP
 from core.testing import eventually
+from hosts.sync import sync_host
 from hosts.watcher import Watcher
 from instances.models import Instance
 
@@ -57,7 +58,7 @@ def test_it_follows_a_vm_started_and_destroyed_out_of_band(watcher, lab_guests, 
     assert row.host == lab_host and row.vcpus == 1 and row.memory_kib == 256 * 1024 and row.persistent
 
     dom.destroy()
-    eventually(lambda: row_state(dom_uuid) == "shut off", timeout=2, message="row reads shut off")
+    eventually(lambda: row_state(dom_uuid) == "shutoff", timeout=2, message="row reads shutoff")
 
     dom.undefine()
     eventually(lambda: row_state(dom_uuid) is None, timeout=2, message="row removed after undefine")
@@ -65,14 +66,12 @@ def test_it_follows_a_vm_started_and_destroyed_out_of_band(watcher, lab_guests, 
     # The same changes were pushed to open pages over the channel layer.
     seen = async_to_sync(drain)(layer, channel)
     states = [m["data"].get("state") for m in seen if m["kind"] == "instance"]
-    assert "running" in states and "shut off" in states
+    assert "running" in states and "shutoff" in states
 
 
 def test_it_syncs_a_real_qemu_host_with_bulk_stats(lab_host, lab_guests):
-    from hosts import services
-
     dom = lab_guests.define()
-    assert services.sync_host(lab_host) >= 1
+    assert sync_host(lab_host) >= 1
     row = Instance.objects.get(uuid=dom.UUIDString())
     assert (row.state, row.vcpus, row.memory_kib) == ("running", 1, 256 * 1024)
     assert row.cpu_time_ns > 0

@@ -24,8 +24,10 @@ import pytest
 from django.conf import settings
 
 from core.testing import eventually, free_port
-from hosts import services
+from hosts.connection import call, connection_spec
+from hosts.credentials import forget_credentials
 from hosts.models import Host
+from hosts.sync import sync_host
 from instances.models import Instance
 from lab import guest
 
@@ -100,7 +102,7 @@ def assert_same_domains(host, conn, must_include):
     """virtdeck's inventory of HOST equals the lab seen directly (retried: others share the lab)."""
 
     def same():
-        services.sync_host(host)
+        sync_host(host)
         seen, direct = virtdeck_domains(host), lab_domains(conn)
         return seen == direct and must_include in seen
 
@@ -287,7 +289,7 @@ def test_it_brings_up_an_ssh_host_with_its_host_key_pinned(api, sshd, lab_conn, 
 
     # What pins the key: libssh reads known_hosts= itself; OpenSSH ignores it, so virtdeck
     # runs ssh through a wrapper with UserKnownHostsFile and StrictHostKeyChecking=yes.
-    uri = services.connection_spec(host).uri
+    uri = connection_spec(host).uri
     if scheme == "qemu+libssh":
         assert "known_hosts_verify=normal" in uri and "sshauth=privkey" in uri
     else:
@@ -304,9 +306,9 @@ def test_it_authenticates_over_libssh_with_the_pinned_key(sshd, lab_conn, lab_do
     scheme = "qemu+libssh"
     host = Host(name="libssh", uri=ssh_uri(scheme, sshd), ssh_private_key=sshd["private_key"],
                 ssh_known_hosts=sshd["known_hosts"])
-    assert services.call(host, lambda conn: conn.getType()) == "QEMU"
+    assert call(host, lambda conn: conn.getType()) == "QEMU"
     expected = (lab_dom.UUIDString(), lab_dom.name())
-    eventually(lambda: expected in (listed := services.call(host, lab_domains)) and listed == lab_domains(lab_conn),
+    eventually(lambda: expected in (listed := call(host, lab_domains)) and listed == lab_domains(lab_conn),
                timeout=15, interval=0.1, message="qemu+libssh lists the lab's domains")
     assert not Host.objects.exists()
 
@@ -331,7 +333,7 @@ def test_it_refuses_an_ssh_host_that_rejects_the_key(api, sshd, scheme):
 def test_it_brings_up_a_tls_host_with_the_lab_certificates(api, pki, lab_conn, lab_dom):
     response = add_host(api, "tls", pki["uri"], **pki["lab"])
     host = assert_up(response, lab_conn, lab_dom)
-    assert host.uri == pki["uri"] and "pkipath=" in services.connection_spec(host).uri
+    assert host.uri == pki["uri"] and "pkipath=" in connection_spec(host).uri
 
 
 def test_it_refuses_a_client_certificate_from_another_ca(api, pki):
@@ -403,4 +405,4 @@ def test_it_names_a_broken_ssh_key_without_its_path_in_host_commands(sshd):
         shell.run(host, ["true"])
     assert "[credentials]/id_key" in str(raised.value)
     assert_no_credential_path(str(raised.value))
-    services.forget_credentials(host)
+    forget_credentials(host)

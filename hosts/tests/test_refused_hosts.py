@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from core.models import Job
-from hosts import services, tasks
+from hosts import tasks
 from hosts.models import Host
+from hosts.sync import sync_host
 from hosts.watcher import Watcher
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,18 +65,18 @@ def test_it_marks_a_refused_host_in_every_sync_and_syncs_the_others(make_host, r
     uri, reason = refused_uris[case]
     refused = Host.objects.create(name="refused", uri=uri)
     logs.clear()
-    assert services.sync_host(refused) is None  # the periodic sync (watcher catch-up, tests)
+    assert sync_host(refused) is None  # the periodic sync (watcher catch-up, tests)
     tasks.sync_host(refused.pk)  # the Celery task on the inventory worker, run inline
     assert_marked(refused, reason)
     assert_quiet(logs)
-    assert services.sync_host(good) == 3 and Host.objects.get(pk=good.pk).state == Host.State.UP
+    assert sync_host(good) == 3 and Host.objects.get(pk=good.pk).state == Host.State.UP
 
 
 def test_it_marks_every_test_driver_host_when_the_driver_is_turned_off(make_host, settings, logs):
     host = make_host("small")
     settings.VIRTDECK_ALLOW_TEST_DRIVER = False
     logs.clear()
-    assert services.sync_host(host) is None
+    assert sync_host(host) is None
     assert_marked(host, "VIRTDECK_ALLOW_TEST_DRIVER")
     assert_quiet(logs)
 
@@ -124,6 +125,6 @@ def test_it_drops_a_watched_host_whose_node_file_becomes_refused(watcher, make_h
 def test_it_shows_the_reason_on_the_host_page(admin_client, refused_uris):
     uri, reason = refused_uris["symlink-out"]
     refused = Host.objects.create(name="refused", uri=uri)
-    services.sync_host(refused)
+    sync_host(refused)
     page = admin_client.get(refused.get_absolute_url())
     assert page.status_code == 200 and reason in page.content.decode()

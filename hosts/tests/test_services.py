@@ -4,7 +4,10 @@ import pytest
 
 from core.testing import node_uri
 from hosts import services
+from hosts.connection import call, connection_spec, reconnect
+from hosts.credentials import credentials_dir, credentials_path
 from hosts.models import Host
+from hosts.sync import mark_unreachable, sync_host
 from instances.models import Instance
 from virt.errors import HostUnreachable, InvalidConfig
 
@@ -36,7 +39,7 @@ def test_it_syncs_the_inventory_as_libvirt_sees_it(make_host):
     rows = {str(i.uuid): i for i in Instance.objects.filter(host=host)}
     expected = libvirt_domains(node_uri("small"))
     assert set(rows) == set(expected)
-    assert {r.name: r.state for r in rows.values()} == {"web1": "running", "db1": "shut off", "cache1": "paused"}
+    assert {r.name: r.state for r in rows.values()} == {"web1": "running", "db1": "shutoff", "cache1": "paused"}
     web1 = next(r for r in rows.values() if r.name == "web1")
     assert (web1.vcpus, web1.memory_kib, web1.persistent) == (2, 524288, True)
 
@@ -52,10 +55,10 @@ def test_it_follows_changes_made_out_of_band_and_removes_undefined_vms(make_host
             "<os><type>hvm</type></os></domain>"
         )
 
-    services.call(host, change)  # same connection as the sync: the same private copy of the node
-    assert services.sync_host(host) == 3
+    call(host, change)  # same connection as the sync: the same private copy of the node
+    assert sync_host(host) == 3
     states = dict(Instance.objects.filter(host=host).values_list("name", "state"))
-    assert states == {"web1": "shut off", "cache1": "paused", "new1": "shut off"}
+    assert states == {"web1": "shutoff", "cache1": "paused", "new1": "shutoff"}
     assert Instance.objects.get(name="new1").vcpus == 3
 
 
@@ -77,11 +80,11 @@ def test_it_marks_a_broken_host_unreachable_and_keeps_others(make_host):
     other = make_host("empty")
     Host.objects.filter(pk=other.pk).update(uri="qemu+tcp://127.0.0.1:1/system")
     other.refresh_from_db()
-    services.pool().reset(f"host-{other.pk}")
-    assert services.sync_host(other) is None
+    reconnect(other)
+    assert sync_host(other) is None
     other.refresh_from_db()
     assert other.state == Host.State.UNREACHABLE and "Connection refused" in other.last_error
-    assert services.sync_host(good) == 3
+    assert sync_host(good) == 3
     good.refresh_from_db()
     assert good.state == Host.State.UP and good.latency_ms is not None
 
@@ -102,18 +105,18 @@ def test_it_writes_ssh_and_tls_credentials_to_private_files(db, tmp_path):
     import stat
 
     host = Host(name="k", uri="qemu+libssh://root@kvm1/system", ssh_private_key="KEY", ssh_known_hosts="kvm1 ssh-ed25519 AAAA")
-    spec = services.connection_spec(host)
+    spec = connection_spec(host)
     assert "keyfile=" in spec.uri and "known_hosts=" in spec.uri and "known_hosts_verify=normal" in spec.uri
     keyfile = spec.uri.split("keyfile=")[1].split("&")[0]
     assert stat.S_IMODE(os.stat(keyfile).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(keyfile)).st_mode) == 0o700
 
     tls = Host(name="t", uri="qemu+tls://kvm1/system", tls_ca_cert="CA", tls_client_cert="CERT", tls_client_key="PKEY")
-    pki = services.connection_spec(tls).uri.split("pkipath=")[1]
+    pki = connection_spec(tls).uri.split("pkipath=")[1]
     assert sorted(os.listdir(pki)) == ["cacert.pem", "clientcert.pem", "clientkey.pem"]
 
     ssh = Host(name="s", uri="qemu+ssh://root@kvm1/system", ssh_private_key="KEY", ssh_known_hosts="kvm1 ssh-ed25519 AAAA")
-    wrapper = services.connection_spec(ssh).uri.split("command=")[1].split("&")[0]
+    wrapper = connection_spec(ssh).uri.split("command=")[1].split("&")[0]
     assert "StrictHostKeyChecking=yes" in open(wrapper).read()
 
 
@@ -133,7 +136,7 @@ def test_it_skips_a_vm_that_vanishes_during_the_sync(make_host, monkeypatch):
     from virt import inventory
 
     host = make_host("empty")
-    services.call(host, lambda conn: conn.createXML(
+    call(host, lambda conn: conn.createXML(
         "<domain type='test'><name>blink</name><memory>131072</memory><os><type>hvm</type></os></domain>"))
     real_fill = inventory._fill_from_info
 
@@ -143,7 +146,7 @@ def test_it_skips_a_vm_that_vanishes_during_the_sync(make_host, monkeypatch):
         return real_fill(dom, record)
 
     monkeypatch.setattr(inventory, "_fill_from_info", vanish_first)
-    assert services.sync_host(host) == 0
+    assert sync_host(host) == 0
     host.refresh_from_db()
     assert host.state == Host.State.UP
 
@@ -152,8 +155,8 @@ def test_it_keeps_everything_as_it_was_when_an_edit_does_not_connect(make_host, 
     from hosts.forms import HostForm
 
     host = make_host("small", ssh_private_key="OLD-KEY")
-    old_dir = services._credentials_path(host)
-    services.connection_spec(host)  # writes the stored key files, as any call does
+    old_dir = credentials_path(host)
+    connection_spec(host)  # writes the stored key files, as any call does
     assert old_dir.exists()
     form = HostForm({"name": host.name, "uri": "qemu+tcp://127.0.0.1:1/system", "ssh_private_key": "NEW-KEY"},
                     instance=Host.objects.get(pk=host.pk))
@@ -162,14 +165,14 @@ def test_it_keeps_everything_as_it_was_when_an_edit_does_not_connect(make_host, 
         services.update_host(form.instance, form.changed_data)
     stored = Host.objects.get(pk=host.pk)
     assert (stored.uri, stored.ssh_private_key) == (node_uri("small"), "OLD-KEY")
-    assert old_dir.exists() and not services._credentials_path(form.instance).exists()
+    assert old_dir.exists() and not credentials_path(form.instance).exists()
     # The saved host is not left in a backoff by the failed try.
-    assert services.sync_host(stored) == 3
+    assert sync_host(stored) == 3
 
 
 def test_it_removes_replaced_key_files_after_a_successful_edit(make_host):
     host = make_host("small", ssh_known_hosts="kvm1 ssh-ed25519 OLD")
-    old_dir = services._credentials_dir(host)
+    old_dir = credentials_dir(host)
     host.ssh_known_hosts = "kvm1 ssh-ed25519 NEW"
     services.update_host(host, ["ssh_known_hosts"])
     assert not old_dir.exists()
@@ -196,10 +199,10 @@ def test_it_does_not_flip_back_a_host_reached_after_the_failure(make_host):
     host = make_host("small")
     host.refresh_from_db()
     seen_up = host.last_seen.timestamp()
-    services.mark_unreachable(host, HostUnreachable("Connection refused", observed_at=seen_up - 10))
+    mark_unreachable(host, HostUnreachable("Connection refused", observed_at=seen_up - 10))
     host.refresh_from_db()
     assert host.state == Host.State.UP and host.last_error == ""
 
-    services.mark_unreachable(host, HostUnreachable("no answer within 5 s", observed_at=time.time()))
+    mark_unreachable(host, HostUnreachable("no answer within 5 s", observed_at=time.time()))
     host.refresh_from_db()
     assert host.state == Host.State.UNREACHABLE and host.last_error == "no answer within 5 s"

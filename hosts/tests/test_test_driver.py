@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.testing import node_uri
-from hosts import services
+from hosts.connection import connection_spec
 from hosts.models import Host
+from hosts.sync import sync_host
 from virt.errors import NODE_FILE_INVALID
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_it_says_only_that_libvirt_could_not_load_the_node_file(api, node_dir, l
 def test_it_hands_libvirt_a_private_copy_of_the_node_file(make_host, node_dir, settings):
     (node_dir / "node.xml").write_text("<node>" + DOMAIN.format(type="test") + "</node>")
     host = make_host(uri=f"test://{node_dir}/node.xml")
-    spec_path = Path(services.connection_spec(host).uri.removeprefix("test://"))
+    spec_path = Path(connection_spec(host).uri.removeprefix("test://"))
     assert spec_path.parent == Path(settings.STATE_DIR) / "test-nodes"
     assert spec_path.read_bytes() == (node_dir / "node.xml").read_bytes()
     assert list(host.instances.values_list("name", flat=True)) == ["d1"]
@@ -110,7 +111,7 @@ def test_it_checks_the_node_file_again_at_every_connection(make_host, node_dir, 
     node.write_text("<node>" + DOMAIN.format(type="test") + "</node>")
     host = make_host(uri=f"test://{node}")
     node.write_text(f"<node><domain file='{secret}'/></node>")
-    assert services.sync_host(host) is None
+    assert sync_host(host) is None
     host.refresh_from_db()
     assert host.state == "unreachable" and "must not load other files" in host.last_error
     assert "SECRET-LINE" not in host.last_error + logs.text
@@ -125,7 +126,7 @@ def test_it_serves_a_node_file_over_test_tcp_from_the_checked_copy(api, lab, nod
     assert response.status_code == 201, response.content
     host = Host.objects.get()
     assert list(host.instances.values_list("name", flat=True)) == ["d1"]
-    assert "/test-nodes/" in services.connection_spec(host).uri
+    assert "/test-nodes/" in connection_spec(host).uri
 
     (node_dir / "evil.xml").write_text(f"<node><domain file='{secret}'/></node>")
     refused = post(api, f"test+tcp://127.0.0.1:{lab['port']}{node_dir}/evil.xml", name="tcp-evil")

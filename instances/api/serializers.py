@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from ..models import Instance
+from ..services import read_details
 
 
 class InstanceSerializer(serializers.ModelSerializer):
@@ -26,8 +27,6 @@ class InstanceDetailSerializer(InstanceSerializer):
         read_only_fields = fields
 
     def _details(self, obj):
-        from ..services import read_details
-
         if not hasattr(obj, "_details_cache"):
             obj._details_cache = read_details(obj)
         return obj._details_cache

@@ -10,8 +10,8 @@ import libvirt
 import pytest
 from django.urls import reverse
 
-from hosts.services import sync_host
-from instances import services
+from hosts.sync import sync_host
+from instances import inventory as instance_inventory
 from instances.models import Instance
 from virt import inventory
 
@@ -47,7 +47,7 @@ def test_it_shows_no_cpu_time_for_test_driver_vms(api, admin_client, make_host):
 def test_it_clears_a_time_of_day_stored_before(make_host):
     host = make_host("small")
     Instance.objects.filter(host=host, name="web1").update(cpu_time_ns=time.time_ns())  # an older sync's value
-    services.refresh_one(host, "11111111-1111-4111-8111-111111111111")
+    instance_inventory.refresh_one(host, "11111111-1111-4111-8111-111111111111")
     assert Instance.objects.get(host=host, name="web1").cpu_time_ns is None
     Instance.objects.filter(host=host, name="web1").update(cpu_time_ns=time.time_ns())
     sync_host(host)

@@ -1,6 +1,7 @@
 """XML from the host that does not parse: the page and the API say so instead of answering 500."""
 import pytest
 
+from instances import services
 from instances.models import Instance
 
 pytestmark = pytest.mark.django_db
@@ -8,10 +9,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def broken_xml(make_host, monkeypatch):
-    from hosts import services as host_services
-
     make_host("small")
-    monkeypatch.setattr(host_services, "call", lambda host, fn, timeout=None: "<domain type='kvm'><name>web1</name>")
+    monkeypatch.setattr(services, "call", lambda host, fn, timeout=None: "<domain type='kvm'><name>web1</name>")
     return Instance.objects.get(name="web1")
 
 

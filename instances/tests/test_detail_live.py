@@ -1,21 +1,20 @@
 """The instance page's live state region: re-fetched on every websocket event, from the DB only."""
 import pytest
 
+from instances import services
 from instances.models import Instance
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_answers_live_refetches_without_calling_libvirt(admin_client, make_host, monkeypatch):
-    from hosts import services as host_services
-
     make_host("small")
     vm = Instance.objects.get(name="cache1")
 
     def no_libvirt(*args, **kwargs):
         raise AssertionError("a live re-fetch called libvirt")
 
-    monkeypatch.setattr(host_services, "call", no_libvirt)
+    monkeypatch.setattr(services, "call", no_libvirt)
     response = admin_client.get(vm.get_absolute_url(), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.context["details"] is None

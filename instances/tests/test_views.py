@@ -60,12 +60,12 @@ def test_it_shows_one_instance_with_its_live_configuration(admin_client, make_ho
 
 
 def test_it_shows_the_inventory_row_when_the_host_is_down(admin_client, make_host):
+    from hosts.connection import reconnect
     from hosts.models import Host
-    from hosts.services import pool
 
     host = make_host("small")
     Host.objects.filter(pk=host.pk).update(uri="qemu+tcp://127.0.0.1:1/system")
-    pool().reset(f"host-{host.pk}")
+    reconnect(host)
     vm = Instance.objects.get(name="web1")
     response = admin_client.get(vm.get_absolute_url())
     assert response.status_code == 200
@@ -73,13 +73,12 @@ def test_it_shows_the_inventory_row_when_the_host_is_down(admin_client, make_hos
 
 
 def test_it_never_calls_libvirt_for_the_list(admin_client, fleet, monkeypatch):
-    from hosts import services
+    from virt.connection import Pool
 
     def forbidden(*args, **kwargs):
         raise AssertionError("list page called libvirt")
 
-    monkeypatch.setattr(services, "call", forbidden)
-    monkeypatch.setattr(services, "pool", forbidden)
+    monkeypatch.setattr(Pool, "call", forbidden)  # every libvirt call of every module goes through it
     assert admin_client.get(reverse("instances:instance_list")).status_code == 200
     assert admin_client.get(reverse("hosts:host_list")).status_code == 200
     assert admin_client.get(reverse("core:dashboard")).status_code == 200

@@ -1,0 +1,99 @@
+"""The instance rows of the inventory: written by a host's sync (hosts.sync) and by events (the watcher).
+
+Reads nothing of hosts/ but the connection: hosts.sync calls into this module, never the other way.
+"""
+import uuid as uuidlib
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.events import publish
+from hosts.connection import call
+from virt import inventory as virt_inventory
+
+from .models import Instance
+
+_FIELDS = Instance.SYNCED_FIELDS
+# What a person sees change in a list: only these make open pages refresh.
+VISIBLE_FIELDS = ("name", "state", "vcpus", "memory_kib", "autostart", "persistent")
+
+
+def current_rows(host):
+    """uuid -> {pk, synced fields} of the host's rows: the sync's `known` and its diff base (one query)."""
+    rows = Instance.objects.filter(host=host).values("pk", "uuid", *_FIELDS)
+    return {str(row.pop("uuid")): row for row in rows}
+
+
+def _values(record):
+    return {f: record[f] for f in _FIELDS if f in record}
+
+
+def _update_many(changed, now, not_after=None):
+    """One UPDATE statement run for all changed rows: ~50x faster than bulk_update's CASE WHEN on SQLite.
+
+    With `not_after`, a row whose updated_at is newer (an event wrote it meanwhile) is left alone.
+    """
+    quote = connection.ops.quote_name
+    columns = [Instance._meta.get_field(f).column for f in (*_FIELDS, "updated_at")]
+    assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+    sql = f"UPDATE {quote(Instance._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    guard = []
+    if not_after is not None:
+        sql += f" AND {quote(Instance._meta.get_field('updated_at').column)} <= %s"
+        guard = [connection.ops.adapt_datetimefield_value(not_after)]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[*(row[f] for f in _FIELDS), stamp, row["pk"], *guard] for row in changed])
+
+
+@transaction.atomic
+def apply_records(host, records, existing=None, sync_started=None):
+    """Make the host's rows match a full listing. Returns how many rows changed visibly.
+
+    `sync_started` is when the listing began: a row written after it (by an event from the
+    watcher) is newer than the listing and is neither overwritten nor deleted, and a row the
+    watcher inserted meanwhile is kept as it is.
+    """
+    existing = current_rows(host) if existing is None else existing
+    seen, to_create, changed, visible = set(), [], [], 0
+    now = timezone.now()
+    for record in records:
+        key = str(uuidlib.UUID(record["uuid"]))
+        seen.add(key)
+        values = _values(record)
+        row = existing.get(key)
+        if row is None:
+            to_create.append(Instance(host=host, uuid=key, updated_at=now, **values))
+            continue
+        if any(row[f] != v for f, v in values.items()):
+            visible += any(row[f] != values[f] for f in VISIBLE_FIELDS if f in values)
+            changed.append({**row, **values})
+    gone = [row["pk"] for key, row in existing.items() if key not in seen]
+    Instance.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    if changed:
+        _update_many(changed, now, not_after=sync_started)
+    if gone:
+        doomed = Instance.objects.filter(pk__in=gone)
+        if sync_started is not None:
+            doomed = doomed.filter(updated_at__lte=sync_started)
+        doomed.delete()
+    return len(to_create) + visible + len(gone)
+
+
+def apply_record(host, uuid, record):
+    """Update one row after an event (record None: the domain is gone)."""
+    key = str(uuidlib.UUID(uuid))
+    if record is None:
+        deleted, _ = Instance.objects.filter(host=host, uuid=key).delete()
+        if deleted:
+            publish("instance", host=host.pk, uuid=key, deleted=True)
+        return
+    instance, _ = Instance.objects.update_or_create(host=host, uuid=key, defaults=_values(record))
+    publish("instance", id=instance.pk, host=host.pk, uuid=key, state=instance.state)
+    return instance
+
+
+def refresh_one(host, uuid):
+    """Re-read one domain from its host (a handful of RPCs) and store it."""
+    record = call(host, lambda conn: virt_inventory.collect_one(conn, uuid))
+    return apply_record(host, uuid, record)
