@@ -183,8 +183,16 @@ class Domain(ConfigChanges):
     # Long operations
 
     def job_info(self, completed=False):
-        """The running job's progress (see job_from_stats), or with completed the last finished job's."""
-        return job_from_stats(self._dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0))
+        """The running job's progress (see job_from_stats), or with completed the last finished job's.
+
+        A VM that is not running has no job: type "none" (a migrated-away or saved VM ends its job so).
+        """
+        try:
+            return job_from_stats(self._dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED if completed else 0))
+        except libvirt.libvirtError as exc:
+            if completed or exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                raise
+            return job_from_stats({})
 
     def abort_job(self):
         """Abort the running job; False if none was running (it may have just finished)."""

@@ -132,28 +132,37 @@ class Snapshots:
     def _remove_unreferenced(self, paths):
         needed = referenced_files(self._xml(s) for s in self._dom.listAllSnapshots(0))
         needed |= chain_files(self._dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        removed, left = [], []
-        conn = self._dom.connect()
+        removed, left, refreshed = [], [], False
         for path in paths:
-            if path in needed:
-                left.append(path)
-                continue
-            try:
-                conn.storageVolLookupByPath(path).delete(0)
-            except libvirt.libvirtError as exc:
-                if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
-                    raise
-                left.append(path)  # no storage pool covers it: libvirt cannot delete it
+            volume = None if path in needed else self._volume(path)
+            if volume is None and path not in needed and not refreshed:
+                # Overlays made by snapshots are unknown to a pool until it rescans its directory.
+                for pool in self._dom.connect().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
+                    pool.refresh(0)
+                refreshed = True
+                volume = self._volume(path)
+            if volume is None:
+                left.append(path)  # still needed, or no storage pool covers it: libvirt cannot delete it
             else:
+                volume.delete(0)
                 removed.append(path)
         return removed, left
+
+    def _volume(self, path):
+        try:
+            return self._dom.connect().storageVolLookupByPath(path)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                raise
+            return None
 
     def delete(self, name):
         """Delete the snapshot: libvirt drops an internal one from the images and merges an external one's
         overlay into the image below it. Returns {"name", "metadata_only", "files_left"}.
 
         An external snapshot whose overlays are no longer in the VM's disk chain (after a manual revert)
-        cannot be merged by libvirt 9.0; then only its metadata goes, and files_left names its overlays.
+        cannot be merged by libvirt 9.0; then only its metadata goes, and files_left names its overlays
+        (which a manual revert with discard_current may have deleted already).
         """
         snap = self._dom.snapshotLookupByName(name, 0)
         snapshot = SnapshotXML.from_xml(snap.getXMLDesc(0), trusted=True)

@@ -29,7 +29,9 @@ INACTIVE = """\
     <serial type='pty'><target type='isa-serial' port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
     <channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
     <video><model type='virtio'/></video>
   </devices>
 </domain>
@@ -68,7 +70,9 @@ LIVE = """\
       <target type='virtio' name='org.qemu.guest_agent.0' state='disconnected'/>
       <alias name='channel0'/>
     </channel>
-    <graphics type='vnc' port='5901' autoport='yes' listen='127.0.0.1'><listen type='address' address='127.0.0.1'/></graphics>
+    <graphics type='vnc' port='5901' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
     <video><model type='virtio'/><alias name='video0'/></video>
   </devices>
   <seclabel type='dynamic' model='dac' relabel='yes'><label>+64055:+64055</label></seclabel>
@@ -135,3 +139,28 @@ def test_it_takes_domain_objects_and_leaves_them_untouched():
 def test_it_refuses_hostile_xml():
     with pytest.raises(InvalidConfig):
         changed_parts(INACTIVE, "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain>&x;</domain>")
+
+
+def test_it_leaves_to_the_running_vm_what_only_it_decides():
+    """The balloon's actual size and the CPU features QEMU enabled itself (as libvirt 9.0 prints them)."""
+    live = edited(LIVE, "<currentMemory unit='KiB'>4194304</currentMemory>",
+                  "<currentMemory unit='KiB'>3145728</currentMemory>")
+    live = edited(live, "<vcpu placement='static'>2</vcpu>",
+                  "<vcpu placement='static'>2</vcpu>\n  <cpu mode='custom' match='exact' check='full'>"
+                  "<model fallback='forbid'>qemu64</model><feature policy='require' name='hypervisor'/></cpu>")
+    saved = edited(INACTIVE, "<vcpu placement='static'>2</vcpu>",
+                   "<vcpu placement='static'>2</vcpu>\n  <cpu mode='custom' match='exact' check='none'>"
+                   "<model fallback='forbid'>qemu64</model></cpu>")
+
+    assert next_boot_changes(live, saved) == []
+    assert changed_parts(live, saved) == [{"part": "currentMemory", "change": "changed"},
+                                          {"part": "cpu", "change": "changed"}]
+    assert next_boot_changes(live, saved.replace("qemu64", "Nehalem")) == [{"part": "cpu", "change": "changed"}]
+
+
+def test_it_cannot_tell_a_change_to_host_model_from_its_expansion():
+    live = edited(LIVE, "<vcpu placement='static'>2</vcpu>",
+                  "<vcpu placement='static'>2</vcpu><cpu mode='custom' match='exact'><model>Skylake</model></cpu>")
+    saved = edited(INACTIVE, "<vcpu placement='static'>2</vcpu>",
+                   "<vcpu placement='static'>2</vcpu><cpu mode='host-model'/>")
+    assert next_boot_changes(live, saved) == []  # the documented gap

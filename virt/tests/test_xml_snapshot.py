@@ -76,7 +76,8 @@ def test_it_reads_an_external_snapshot():
     assert snapshot.parent == "e1" and snapshot.creation_time == 1796072979
     assert snapshot.memory_snapshot == "no" and snapshot.kind == "external"
     assert snapshot.external_disks == {"vda": "/srv/vm/web.e2"}
-    assert [(d.name, d.snapshot, d.format) for d in snapshot.disks] == [("vda", "external", "qcow2"), ("sda", "no", None)]
+    assert [(d.name, d.snapshot, d.format) for d in snapshot.disks] == [
+        ("vda", "external", "qcow2"), ("sda", "no", None)]
 
 
 def test_it_reads_an_internal_snapshot():

@@ -14,9 +14,12 @@ named so a person recognizes it: `disk vda`, `interface 52:54:00:12:34:56`,
 Runtime-only data is ignored on both sides: the domain id, device aliases, disk
 backing chains and source indexes, autoport graphics ports, interface tap names
 and the network's bridge, pty paths, channel states, libvirt's default resource
-partition and dynamic security labels. What is left differs because the
-definitions differ. One known case is not recognized: a `host-model` CPU is
-expanded into a custom model while running, so `cpu` shows as differing.
+partition and dynamic security labels. For next_boot_changes also the running
+VM's `currentMemory` (the balloon's actual size, which the guest moves: setting
+it live and in the configuration does not make the two agree), and what QEMU adds
+to a running VM's CPU (the `check` mode and the features it enabled itself); a
+`host-model` CPU is expanded while running, so a change *to* host-model is the
+one change this cannot see. What is left differs because the definitions differ.
 """
 import copy
 
@@ -29,6 +32,9 @@ __all__ = ["parts", "changed_parts", "next_boot_changes"]
 
 
 def _root(xml):
+    """A private tree of `xml` (text, an XMLObject or an element), to edit freely."""
+    if isinstance(xml, etree._Element):
+        return copy.deepcopy(xml)
     if isinstance(xml, XMLObject):
         return copy.deepcopy(xml.element)
     return parse_untrusted(xml)  # also safe for XML libvirt produced, which never has a DOCTYPE
@@ -117,6 +123,33 @@ def changed_parts(old, new):
     return result
 
 
+def _align_runtime(live, saved):
+    """Give the running definition the saved values of what only the running VM decides."""
+    live_memory, saved_memory = live.find("currentMemory"), saved.find("currentMemory")
+    if live_memory is not None and saved_memory is not None:
+        live.replace(live_memory, copy.deepcopy(saved_memory))
+    _align_cpu(live, saved)
+
+
+def _align_cpu(live, saved):
+    """Take out of the running CPU what QEMU filled in, as far as the saved CPU allows telling it apart."""
+    live_cpu, saved_cpu = live.find("cpu"), saved.find("cpu")
+    if live_cpu is None or saved_cpu is None:
+        return
+    if saved_cpu.get("mode") == "host-model":
+        live.replace(live_cpu, copy.deepcopy(saved_cpu))
+        return
+    live_cpu.attrib.pop("check", None)
+    if saved_cpu.get("check") is not None:
+        live_cpu.set("check", saved_cpu.get("check"))
+    wanted = {feature.get("name") for feature in saved_cpu.iterfind("feature")}
+    for feature in live_cpu.findall("feature"):
+        if feature.get("name") not in wanted:
+            live_cpu.remove(feature)
+
+
 def next_boot_changes(live, inactive):
     """The parts of the saved configuration (`inactive`) a running VM (`live`) does not run yet."""
-    return changed_parts(live, inactive)
+    live_root, saved_root = _root(live), _root(inactive)
+    _align_runtime(live_root, saved_root)
+    return changed_parts(live_root, saved_root)
