@@ -17,7 +17,7 @@ import libvirt
 
 from . import inventory, lifecycle
 from .domain_config import ConfigChanges, checked_text
-from .errors import OperationInvalid
+from .errors import InvalidConfig, OperationInvalid
 from .jobinfo import job_from_stats
 from .snapshots import Snapshots
 
@@ -121,10 +121,10 @@ class Domain(ConfigChanges):
     def shutdown(self, mode=None):
         """Ask the guest to shut down. mode: None (the hypervisor's choice), acpi, agent, initctl, signal,
         paravirt. Returns at once; the guest may take its time or ignore it (then destroy)."""
-        self._dom.shutdownFlags(_SHUTDOWN_MODES[mode])
+        self._dom.shutdownFlags(_mode(_SHUTDOWN_MODES, mode))
 
     def reboot(self, mode=None):
-        self._dom.reboot(_REBOOT_MODES[mode])
+        self._dom.reboot(_mode(_REBOOT_MODES, mode))
 
     def destroy(self, graceful=False):
         """Force off. graceful: only SIGTERM QEMU (it flushes its caches), never SIGKILL it."""
@@ -207,6 +207,12 @@ class Domain(ConfigChanges):
     @property
     def snapshots(self):
         return Snapshots(self._dom)
+
+
+def _mode(modes, mode):
+    if mode not in modes:
+        raise InvalidConfig(f"Unknown mode {mode!r}; one of: {', '.join(m for m in modes if m)}.")
+    return modes[mode]
 
 
 def _flags_refused(exc):

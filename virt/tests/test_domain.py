@@ -241,3 +241,11 @@ def test_it_describes_a_job_from_libvirts_stats():
     assert job_from_stats({"type": 0}) | {"stats": None} == {
         "type": "none", "active": False, "operation": "unknown", "elapsed_ms": None, "remaining_ms": None,
         "data_total": None, "data_processed": None, "data_remaining": None, "stats": None}
+
+
+def test_it_refuses_an_unknown_shutdown_or_reboot_mode(on_host):
+    with pytest.raises(InvalidConfig, match="Unknown mode 'pull-the-plug'; one of: acpi, agent"):
+        on_host(on(WEB1, "shutdown", mode="pull-the-plug"))
+    with pytest.raises(InvalidConfig, match="Unknown mode"):
+        on_host(on(WEB1, "reboot", mode="hard"))
+    assert libvirt_state(on_host, WEB1) == libvirt.VIR_DOMAIN_RUNNING

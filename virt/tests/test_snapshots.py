@@ -180,3 +180,15 @@ def test_it_refuses_what_it_cannot_revert_by_hand(snapshot, error, message):
 def test_it_names_the_files_snapshots_need_and_a_domain_uses():
     assert referenced_files([EXTERNAL, INTERNAL]) == {"/srv/vm/web.e1", "/srv/vm/web.qcow2"}
     assert chain_files(CURRENT) == {"/srv/vm/web.e2", "/srv/vm/web.e1"}
+
+
+@pytest.mark.parametrize("name", ["a/b", "../up", ".hidden", "", " padded", "line\n", "x" * 129, "tab\there", None])
+def test_it_refuses_a_snapshot_name_libvirt_would_turn_into_a_path(on_node, name):
+    with pytest.raises(InvalidConfig, match="snapshot name"):
+        on_node("small", lambda c: snapshots_of(WEB1)(c).create_internal(name))
+    assert on_node("small", lambda c: c.lookupByUUIDString(WEB1).snapshotNum(0)) == 0
+
+
+def test_it_accepts_ordinary_snapshot_names(on_node):
+    for name in ("before upgrade", "2025-01-01_12:00", "vor-dem-Update-ü", "x" * 128):
+        assert on_node("small", lambda c, n=name: snapshots_of(WEB1)(c).create_internal(n))["name"] == name
