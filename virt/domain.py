@@ -95,16 +95,19 @@ class Domain(ConfigChanges):
     def has_managed_save(self):
         return bool(self._dom.hasManagedSaveImage(0))
 
-    def allowed_actions(self):
-        """lifecycle.allowed_actions for this domain as it is now."""
+    def _lifecycle_facts(self):
         persistent = self.is_persistent()
-        return lifecycle.allowed_actions(self.state(), persistent=persistent,
-                                         managed_save=persistent and self.has_managed_save())
+        return self.state(), {"persistent": persistent, "managed_save": persistent and self.has_managed_save()}
 
-    def _check(self, action):
-        persistent = self.is_persistent()
-        lifecycle.check(action, self.state(), persistent=persistent,
-                        managed_save=persistent and self.has_managed_save())
+    def allowed_actions(self):
+        """lifecycle.allowed_actions for this domain as it is now (three or four RPCs)."""
+        state, facts = self._lifecycle_facts()
+        return lifecycle.allowed_actions(state, **facts)
+
+    def check(self, action):
+        """lifecycle.check against the domain as it is now: the guard a service runs before an action."""
+        state, facts = self._lifecycle_facts()
+        lifecycle.check(action, state, **facts)
 
     # Lifecycle
 
@@ -155,7 +158,7 @@ class Domain(ConfigChanges):
 
     def rename(self, new_name):
         """Rename a shut-off VM (libvirt refuses a running one, or one with a saved state); returns the name."""
-        self._check("rename")
+        self.check("rename")
         self._dom.rename(new_name, 0)
         return new_name
 

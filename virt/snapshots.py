@@ -7,6 +7,7 @@ overlay back (libvirt's block commit). Reverting to one needs libvirt 9.9; befor
 that, see virt/external_revert.py. Reached through Domain.snapshots.
 """
 import re
+import secrets
 import time
 
 import libvirt
@@ -28,6 +29,11 @@ def checked_name(name):
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name != name.strip():
         raise InvalidConfig(f"A snapshot name needs 1-128 characters, no '/', no leading '.' or spaces: {name!r}.")
     return name
+
+
+def revert_stamp():
+    """Unique text for the fresh overlays of one manual revert (two in the same second must not collide)."""
+    return f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
 
 
 def tree_order(entries):
@@ -122,7 +128,7 @@ class Snapshots:
         snap = self._dom.snapshotLookupByName(name, 0)
         snapshot_xml = self._xml(snap)
         before = self._dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
-        plan = plan_external_revert(snapshot_xml, before, time.strftime("%Y%m%d%H%M%S"))
+        plan = plan_external_revert(snapshot_xml, before, revert_stamp())
         conn = self._dom.connect()
         conn.defineXML(plan.domain_xml)
         try:

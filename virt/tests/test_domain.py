@@ -249,3 +249,11 @@ def test_it_refuses_an_unknown_shutdown_or_reboot_mode(on_host):
     with pytest.raises(InvalidConfig, match="Unknown mode"):
         on_host(on(WEB1, "reboot", mode="hard"))
     assert libvirt_state(on_host, WEB1) == libvirt.VIR_DOMAIN_RUNNING
+
+
+def test_it_guards_an_action_against_the_state_libvirt_reports_now(on_host):
+    on_host(on(DB1, "check", "start"))
+    on_host(lambda c: c.lookupByUUIDString(DB1).create())  # started behind virtdeck's back
+
+    with pytest.raises(OperationInvalid, match="Cannot start a VM that is running"):
+        on_host(on(DB1, "check", "start"))

@@ -9,7 +9,7 @@ from virt.connection import ConnectionSpec, Pool
 from virt.domain import Domain
 from virt.errors import InvalidConfig, NotFound, OperationInvalid, Unsupported
 from virt.external_revert import chain_files, plan_external_revert, referenced_files
-from virt.snapshots import tree_order
+from virt.snapshots import revert_stamp, tree_order
 from virt.tests.test_xml_snapshot import EXTERNAL, INTERNAL
 
 WEB1 = "11111111-1111-4111-8111-111111111111"
@@ -192,3 +192,9 @@ def test_it_refuses_a_snapshot_name_libvirt_would_turn_into_a_path(on_node, name
 def test_it_accepts_ordinary_snapshot_names(on_node):
     for name in ("before upgrade", "2025-01-01_12:00", "vor-dem-Update-ü", "x" * 128):
         assert on_node("small", lambda c, n=name: snapshots_of(WEB1)(c).create_internal(n))["name"] == name
+
+
+def test_it_names_the_overlays_of_two_reverts_in_the_same_second_apart():
+    """Two manual reverts within a second once collided: "external snapshot file ... already exists"."""
+    stamps = {revert_stamp() for _ in range(50)}
+    assert len(stamps) == 50
