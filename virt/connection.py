@@ -347,6 +347,52 @@ class Pool:
             self._mark_dead(entry, handle, reason)
             raise HostUnreachable(reason) from None
 
+    def run_long(self, spec, fn, *, poll=None, interval=0.5, cancelled=None, on_cancel=None, timeout=None):
+        """Run fn(conn) for a long operation (clone, conversion, migration) and return its result.
+
+        fn gets a connection of its own, so the host's shared connection keeps serving short calls
+        (one at a time) meanwhile; it is closed when fn returns. Taking long never marks the host
+        dead: keepalive notices a host that stops answering, and fn then fails with HostUnreachable.
+        While fn runs, every `interval` seconds: poll() is called (to read progress, typically
+        through call() on the shared connection), and once cancelled() is true, on_cancel() is called
+        (once; e.g. abortJob) and fn is expected to end. `timeout` (seconds, None for none) bounds
+        the wait; fn is abandoned then, not stopped. Errors raised by poll/on_cancel propagate.
+        """
+        opening = in_thread(open_connection, spec)
+        try:
+            handle = _Connection(opening.result(timeout=self.connect_timeout))
+        except FutureTimeout:
+            opening.add_done_callback(_close_result)
+            raise HostUnreachable(f"no answer from {spec.name} within {self.connect_timeout:g} s") from None
+        handle.enter()
+
+        def run():
+            try:
+                return fn(handle.conn)
+            except libvirt.libvirtError as exc:
+                raise translate(exc) from None
+            finally:
+                handle.leave()
+
+        future = in_thread(run)
+        handle.retire()  # closed as soon as fn returns
+        deadline = None if timeout is None else time.monotonic() + timeout
+        cancel_sent = False
+        while True:
+            wait = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))
+            try:
+                return future.result(timeout=wait)
+            except FutureTimeout:
+                pass
+            if deadline is not None and time.monotonic() >= deadline:
+                raise HostUnreachable(f"{spec.name}: the operation did not finish within {timeout:g} s")
+            if cancelled is not None and not cancel_sent and cancelled():
+                cancel_sent = True
+                if on_cancel is not None:
+                    on_cancel()
+            if poll is not None:
+                poll()
+
     def reset(self, key):
         """Forget failures and drop the connection so the next call retries now.
 

@@ -203,13 +203,17 @@ def test_it_runs_one_call_at_a_time_on_a_connection(pool):
 
 def test_it_drops_calls_still_queued_on_a_connection_that_died(pool, closes):
     spec = ConnectionSpec(key="a", uri=node_uri("small"))
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     ran = []
     first = pool.call(spec, lambda conn: conn)
-    blocker = threading.Thread(target=lambda: pytest.raises(HostUnreachable, pool.call, spec,
-                                                            lambda conn: release.wait(10), timeout=0.5))
+
+    def block(conn):
+        started.set()
+        release.wait(10)
+
+    blocker = threading.Thread(target=lambda: pytest.raises(HostUnreachable, pool.call, spec, block, timeout=0.5))
     blocker.start()
-    eventually(lambda: any(t.name == "libvirt-call" for t in threading.enumerate()))
+    assert started.wait(5)
     # Queued behind the blocker on the same connection; it times out too and must never run.
     with pytest.raises(HostUnreachable):
         pool.call(spec, lambda conn: ran.append(conn), timeout=0.3)
@@ -228,3 +232,52 @@ def test_it_reports_a_backoff_failure_as_observed_when_it_happened(pool):
         pool.call(spec, lambda conn: conn.getHostname())
     assert repeated.value.message == fresh.value.message
     assert repeated.value.observed_at == fresh.value.observed_at
+
+
+def test_it_runs_a_long_operation_on_its_own_connection_while_short_calls_go_on(pool, closes):
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    shared = pool.call(spec, lambda conn: conn)
+    release = threading.Event()
+    seen, polls = {}, []
+
+    def long_operation(conn):
+        seen["conn"] = conn
+        release.wait(10)
+        return conn.lookupByName("web1").name()
+
+    def poll():
+        # The shared connection answers while the long operation holds its own.
+        polls.append(pool.call(spec, lambda conn: conn.lookupByName("db1").name()))
+        if len(polls) == 3:
+            release.set()
+
+    # Longer than the pool's call timeout (1 s): still no "host dead".
+    assert pool.run_long(spec, long_operation, poll=poll, interval=0.4) == "web1"
+    assert polls == ["db1"] * 3
+    assert seen["conn"] is not shared
+    eventually(lambda: seen["conn"] in closes, message="the long operation's connection closed")
+    assert pool.call(spec, lambda conn: conn) is shared  # not marked dead, not replaced
+
+
+def test_it_cancels_a_long_operation_once(pool):
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    stop, cancels = threading.Event(), []
+
+    def on_cancel():
+        cancels.append(1)
+        stop.set()  # what abortJob does to a migration: the operation ends
+
+    result = pool.run_long(spec, lambda conn: stop.wait(10), cancelled=lambda: True, on_cancel=on_cancel,
+                           interval=0.05)
+    assert result is True and cancels == [1]
+
+
+def test_it_translates_errors_of_a_long_operation_and_bounds_its_wait(pool):
+    spec = ConnectionSpec(key="a", uri=node_uri("small"))
+    with pytest.raises(NotFound):
+        pool.run_long(spec, lambda conn: conn.lookupByName("no-such-vm"))
+    release = threading.Event()
+    with pytest.raises(HostUnreachable, match="did not finish within"):
+        pool.run_long(spec, lambda conn: release.wait(10), interval=0.05, timeout=0.3)
+    release.set()
+    assert pool.call(spec, lambda conn: conn.getHostname())  # the host is not marked dead

@@ -1,8 +1,8 @@
-"""libvirt's size units (`<memory unit='GiB'>4</memory>`) and a KiB-valued property.
+"""libvirt's size units (`<memory unit='GiB'>4</memory>`) and properties holding sizes.
 
 The rules follow libvirt's virScaleInteger: case-insensitive; "b"/"byte"/"bytes";
 a bare prefix ("k", "M") or "<prefix>iB" is a power of 1024, "<prefix>B" a
-power of 1000. A missing unit means KiB for memory elements.
+power of 1000. A missing unit means KiB for memory elements, bytes for storage sizes.
 """
 from ..errors import InvalidConfig
 from .base import KINDS, Path
@@ -31,16 +31,20 @@ def to_kib(value, unit):
     return -(-to_bytes(value, unit) // 1024)
 
 
-class MemoryProperty:
-    """An element holding a size with a unit attribute, read and written in KiB.
+class SizeProperty:
+    """An element holding a size with a unit attribute (`<capacity unit='GiB'>10</capacity>`), in bytes.
 
-    Writing always stores `unit='KiB'`, libvirt's own way of printing memory.
+    A missing unit means bytes, as for storage sizes; writing stores `unit='bytes'`,
+    as libvirt prints them. Subclasses change both units.
     """
+
+    DEFAULT_UNIT = "bytes"  # what a number without a unit means
+    STORED_UNIT = "bytes"  # the unit values are read and written in
 
     def __init__(self, xpath):
         self.path = Path(xpath)
         if self.path.attribute or not self.path.steps:
-            raise ValueError(f"MemoryProperty needs an element path, got {xpath!r}")
+            raise ValueError(f"{type(self).__name__} needs an element path, got {xpath!r}")
 
     def __get__(self, obj, owner=None):
         if obj is None:
@@ -51,16 +55,27 @@ class MemoryProperty:
         value = KINDS[int][0](node.text)
         if value < 0:
             raise InvalidConfig(f"A size cannot be negative: {node.text!r}.")
-        return to_kib(value, node.get("unit"))
+        # Rounded up, as libvirt rounds memory sizes.
+        return -(-to_bytes(value, node.get("unit") or self.DEFAULT_UNIT) // unit_factor(self.STORED_UNIT))
 
-    def __set__(self, obj, kib):
-        if kib is None:
+    def __set__(self, obj, value):
+        if value is None:
             node = self.path.find(obj.element)
             if node is not None:
                 node.getparent().remove(node)
             return
-        if int(kib) < 0:
-            raise InvalidConfig(f"A size cannot be negative: {kib!r}.")
+        if isinstance(value, bool):
+            raise InvalidConfig(f"A size must be a number, not {value!r}.")
+        value = int(value)
+        if value < 0:
+            raise InvalidConfig(f"A size cannot be negative: {value!r}.")
         node = self.path.make(obj.element, obj.ORDER)
-        node.text = str(int(kib))
-        node.set("unit", "KiB")
+        node.text = str(value)
+        node.set("unit", self.STORED_UNIT)
+
+
+class MemoryProperty(SizeProperty):
+    """A memory size, read and written in KiB; a missing unit means KiB (libvirt's own way of printing memory)."""
+
+    DEFAULT_UNIT = "KiB"
+    STORED_UNIT = "KiB"
