@@ -6,29 +6,24 @@ image is frozen and a new overlay file takes the writes; deleting one merges its
 overlay back (libvirt's block commit). Reverting to one needs libvirt 9.9; before
 that, see virt/external_revert.py. Reached through Domain.snapshots.
 """
-import re
 import secrets
 import time
 
 import libvirt
 
-from .errors import InvalidConfig, OperationInvalid
+from .errors import OperationInvalid
 from .external_revert import chain_files, plan_external_revert, referenced_files
+from .names import check_name
 from .xml.snapshot import SnapshotXML
 
 # The first libvirt that reverts to external snapshots itself.
 NATIVE_EXTERNAL_REVERT = 9_009_000
 _EXTERNAL = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC
-# libvirt keeps a snapshot's metadata in a file named after it and names external overlays after it too:
-# no path separators, no leading dot, no control characters.
-_NAME = re.compile(r"[^/.\x00-\x1f\x7f][^/\x00-\x1f\x7f]{0,127}")
 
 
-def checked_name(name):
-    """`name` if it can name a snapshot, else InvalidConfig. Pure."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or name != name.strip():
-        raise InvalidConfig(f"A snapshot name needs 1-128 characters, no '/', no leading '.' or spaces: {name!r}.")
-    return name
+def _checked(name):
+    # libvirt keeps a snapshot's metadata in a file named after it, and names external overlays after it.
+    return check_name(name, "snapshot name")
 
 
 def revert_stamp():
@@ -97,12 +92,12 @@ class Snapshots:
 
     def create_internal(self, name, description=None):
         """Inside the qcow2 images: the disks, plus the memory when the VM runs (it pauses meanwhile)."""
-        snap = self._dom.snapshotCreateXML(SnapshotXML.build(checked_name(name), description).to_xml(), 0)
+        snap = self._dom.snapshotCreateXML(SnapshotXML.build(_checked(name), description).to_xml(), 0)
         return describe(snap.getXMLDesc(0), snap.getName())
 
     def create_external(self, name, description=None):
         """Disk-only, atomic: every disk gets a new overlay next to its image (all or none). No memory."""
-        snap = self._dom.snapshotCreateXML(SnapshotXML.build(checked_name(name), description).to_xml(), _EXTERNAL)
+        snap = self._dom.snapshotCreateXML(SnapshotXML.build(_checked(name), description).to_xml(), _EXTERNAL)
         return describe(snap.getXMLDesc(0), snap.getName())
 
     def revert(self, name):

@@ -182,9 +182,9 @@ def test_it_names_the_files_snapshots_need_and_a_domain_uses():
     assert chain_files(CURRENT) == {"/srv/vm/web.e2", "/srv/vm/web.e1"}
 
 
-@pytest.mark.parametrize("name", ["a/b", "../up", ".hidden", "", " padded", "line\n", "x" * 129, "tab\there", None])
+@pytest.mark.parametrize("name", ["a/b", "../up", "", "-rf", "line\n", "x" * 241, "tab\there", "\u202eevil", None])
 def test_it_refuses_a_snapshot_name_libvirt_would_turn_into_a_path(on_node, name):
-    with pytest.raises(InvalidConfig, match="snapshot name"):
+    with pytest.raises(InvalidConfig, match="Invalid snapshot name"):
         on_node("small", lambda c: snapshots_of(WEB1)(c).create_internal(name))
     assert on_node("small", lambda c: c.lookupByUUIDString(WEB1).snapshotNum(0)) == 0
 
