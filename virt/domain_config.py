@@ -1,0 +1,134 @@
+"""Configuration changes of a domain: devices, vCPUs, memory, disk size. Mixed into virt.domain.Domain.
+
+Each change goes where lifecycle.affect says: by default live and into the
+configuration for a running persistent VM, only the configuration for a
+shut-off one. A change the running VM refuses live is reported as such.
+"""
+import libvirt
+
+from . import lifecycle
+from .errors import HostUnreachable, InvalidConfig, NotFound, OperationInvalid, translate
+from .xml.base import XMLObject
+from .xml.domain import DomainXML
+from .xml.parser import parse_untrusted
+
+_AFFECT_FLAGS = {lifecycle.LIVE: libvirt.VIR_DOMAIN_AFFECT_LIVE, lifecycle.CONFIG: libvirt.VIR_DOMAIN_AFFECT_CONFIG}
+
+
+def checked_text(xml):
+    """XML to hand libvirt: an XMLObject serialized, or user text checked for entities and syntax."""
+    if isinstance(xml, XMLObject):
+        return xml.to_xml()
+    parse_untrusted(xml)
+    return xml
+
+
+class ConfigChanges:
+    """Needs `_dom`, `is_active()`, `is_persistent()` and `xml_desc()` from the class it is mixed into."""
+
+    def _affect_flags(self, affect):
+        where = lifecycle.affect(self.is_active(), self.is_persistent(), affect)
+        flags = 0
+        for place in where:
+            flags |= _AFFECT_FLAGS[place]
+        return where, flags
+
+    def _apply(self, method, xml, affect):
+        text = checked_text(xml)
+        where, flags = self._affect_flags(affect)
+        try:
+            method(text, flags)
+        except libvirt.libvirtError as exc:
+            error = translate(exc)
+            # Only a refusal of this change: not a missing API, a bad device or a lost connection.
+            if (lifecycle.LIVE not in where or exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+                    or isinstance(error, (HostUnreachable, NotFound, InvalidConfig))):
+                raise
+            raise OperationInvalid(
+                f"The running VM refused the change live: {error.message} "
+                "Apply it to the configuration only; it takes effect at the next boot.", code=error.code,
+            ) from None
+        return sorted(where)
+
+    def attach_device(self, xml, affect=None):
+        """Add a device; affect None, "live", "config" or "both" (see lifecycle.affect). Returns where it went."""
+        return self._apply(self._dom.attachDeviceFlags, xml, affect)
+
+    def detach_device(self, xml, affect=None):
+        """Remove a device. Live, the guest must cooperate: libvirt returns once the request is sent, and
+        the device stays in the running VM until the guest OS releases it (never, without an OS)."""
+        return self._apply(self._dom.detachDeviceFlags, xml, affect)
+
+    def update_device(self, xml, affect=None):
+        """Change a device in place: CD-ROM media, a NIC's link state, graphics password..."""
+        return self._apply(self._dom.updateDeviceFlags, xml, affect)
+
+    # vCPUs and memory
+
+    def vcpus(self):
+        """{"live": {"current", "maximum"} or None, "config": {...} or None}."""
+        def read(place):
+            flags = _AFFECT_FLAGS[place]
+            return {"current": self._dom.vcpusFlags(flags),
+                    "maximum": self._dom.vcpusFlags(flags | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)}
+        return {"live": read(lifecycle.LIVE) if self.is_active() else None,
+                "config": read(lifecycle.CONFIG) if self.is_persistent() else None}
+
+    def set_vcpus(self, count, affect=None):
+        """Online vCPUs (live hot-plug needs the guest's support, up to the maximum)."""
+        _, flags = self._affect_flags(affect)
+        self._dom.setVcpusFlags(_positive(count, "vCPU count"), flags)
+
+    def set_max_vcpus(self, count):
+        """The maximum vCPUs, in the configuration (a running VM keeps its maximum until the next boot)."""
+        _, flags = self._affect_flags(lifecycle.CONFIG)
+        self._dom.setVcpusFlags(_positive(count, "vCPU count"), flags | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+
+    def memory(self):
+        """{"live": {"current_kib", "maximum_kib"} or None, "config": {...}} (config None for a transient VM)."""
+        live = None
+        if self.is_active():
+            _state, maximum, current, _vcpus, _cpu = self._dom.info()
+            live = {"current_kib": current, "maximum_kib": maximum}
+        config = None
+        if self.is_persistent():
+            saved = DomainXML.from_xml(self.xml_desc(inactive=True), trusted=True)
+            config = {"current_kib": saved.current_memory_kib or saved.memory_kib, "maximum_kib": saved.memory_kib}
+        return {"live": live, "config": config}
+
+    def set_memory(self, kib, affect=None):
+        """Current memory; live it is the balloon (the guest needs a balloon driver), up to the maximum."""
+        where, _ = self._affect_flags(affect)
+        kib = _positive(kib, "memory")
+        # One call per place, live first (a refused balloon changes nothing): some drivers (libvirt's test
+        # driver) take only one of LIVE and CONFIG at a time.
+        for place in sorted(where, reverse=True):
+            self._dom.setMemoryFlags(kib, _AFFECT_FLAGS[place])
+
+    def set_max_memory(self, kib):
+        """The maximum memory, in the configuration only (libvirt refuses it live)."""
+        _, flags = self._affect_flags(lifecycle.CONFIG)
+        self._dom.setMemoryFlags(_positive(kib, "memory"), flags | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+
+    # Disks
+
+    def resize_disk(self, target, size_bytes):
+        """Grow the disk at `target` (vda) of a running VM to size_bytes; returns its new capacity.
+
+        Shrinking is refused (QEMU would do it and cut off the guest's data). A shut-off VM's disk is
+        resized through its volume instead.
+        """
+        if not self.is_active():
+            raise OperationInvalid("The VM is not running: resize its disk's volume instead.")
+        size_bytes = _positive(size_bytes, "disk size")
+        capacity = self._dom.blockInfo(target, 0)[0]
+        if size_bytes < capacity:
+            raise InvalidConfig(f"Shrinking {target} from {capacity} to {size_bytes} bytes would lose data.")
+        self._dom.blockResize(target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+        return self._dom.blockInfo(target, 0)[0]
+
+
+def _positive(value, what):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidConfig(f"The {what} must be a positive whole number, got {value!r}.")
+    return value
