@@ -58,13 +58,18 @@ def allowed_actions(state, *, persistent=True, managed_save=False):
     return tuple(action for action in ACTIONS if action in allowed)
 
 
+# States as words in messages (the slugs are identifiers).
+STATE_WORDS = {SHUT_OFF: "shut off", "pmsuspended": "suspended by the guest", "nostate": "in no state",
+               "shutdown": "shutting down"}
+
+
 def check(action, state, *, persistent=True, managed_save=False):
     """Raise OperationInvalid unless `action` is allowed (the server-side guard behind the buttons)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown action {action!r}")
     if action not in allowed_actions(state, persistent=persistent, managed_save=managed_save):
         why = "" if persistent or action not in _NEED_DEFINITION else " (it has no persistent definition)"
-        raise OperationInvalid(f"Cannot {action.replace('_', ' ')} a VM that is {state}{why}.")
+        raise OperationInvalid(f"Cannot {action.replace('_', ' ')} a VM that is {STATE_WORDS.get(state, state)}{why}.")
 
 
 LIVE, CONFIG = "live", "config"
