@@ -80,19 +80,22 @@ def chaos_domain(lab):
     conn.close()
 
 
-def resources(pid):
-    """(threads, sockets) of a process: a leaked libvirt connection keeps its socket open.
+def resources(pid, port):
+    """(threads, open TCP connections to `port`) of a process: a leaked libvirt connection stays open.
 
-    Regular files are left out: each worker thread opens its own database connection when it first
-    runs a task, which can be any cycle.
+    Only connections to the host count: worker threads open their own database files and Redis
+    connections whenever they first run a task, which can be any cycle.
     """
-    sockets = 0
+    inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            inodes.add(os.readlink(f"/proc/{pid}/fd/{fd}").removeprefix("socket:[").removesuffix("]"))
         except OSError:
             pass  # closed meanwhile
-    return len(os.listdir(f"/proc/{pid}/task")), sockets
+    with open(f"/proc/{pid}/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    to_host = sum(1 for row in rows if int(row[2].split(":")[1], 16) == port and row[9] in inodes)
+    return len(os.listdir(f"/proc/{pid}/task")), to_host
 
 
 class PageLoads(threading.Thread):
@@ -141,7 +144,7 @@ def app(chaos_host, tmp_path):
 
 
 def test_it_survives_a_host_that_freezes_and_resumes(forwarder, chaos_host, chaos_domain, app, admin_user):
-    _, fwd = forwarder
+    port, fwd = forwarder
     host = chaos_host
     base, processes = app
     web = Client()
@@ -190,15 +193,19 @@ def test_it_survives_a_host_that_freezes_and_resumes(forwarder, chaos_host, chao
             for proc in processes.values():
                 assert proc.proc.poll() is None, f"{proc.name} exited in cycle {cycle}:\n{proc.output()[-3000:]}"
             if cycle == WARM_UP:
-                baseline = {name: resources(processes[name].pid) for name in ("inventory", "watcher")}
+                baseline = {name: resources(processes[name].pid, port) for name in ("inventory", "watcher")}
 
-        # No thread or socket growth since the warm-up: abandoned calls have all returned, retired
+        # No growth in threads or connections to the host since the warm-up: abandoned calls have all returned, retired
         # connections are closed (a connection or two may be opening or closing right now).
         for proc in (processes["inventory"], processes["watcher"]):
-            threads, sockets = baseline[proc.name]
-            eventually(lambda: resources(proc.pid)[0] <= threads + 1 and resources(proc.pid)[1] <= sockets + 3,
-                       timeout=15, interval=0.2,
-                       message=f"{proc.name}: threads/sockets back near {baseline[proc.name]} (now {resources(proc.pid)})")
+            threads, connections = baseline[proc.name]
+
+            def settled(pid=proc.pid, threads=threads, connections=connections):
+                now_threads, now_connections = resources(pid, port)
+                return now_threads <= threads + 1 and now_connections <= connections + 2
+
+            eventually(settled, timeout=15, interval=0.2,
+                       message=f"{proc.name}: threads and connections to the host back near {baseline[proc.name]}")
     finally:
         loads.stop.set()
         loads.join(timeout=15)
