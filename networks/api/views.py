@@ -1,0 +1,69 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api.views import BaseViewSet
+from core.permissions import restrict
+
+from .. import services
+from ..actions import ACTIONS, DELETE
+from ..filters import NetworkFilterSet
+from ..models import Network
+from .serializers import (AttachmentSerializer, LeaseSerializer, NetworkCreateSerializer, NetworkSerializer,
+                          NetworkXMLSerializer)
+
+
+class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                     viewsets.GenericViewSet):
+    """Virtual networks. Lists read the inventory; leases, attached VMs and XML are read live from the host."""
+
+    queryset = Network.objects.select_related("host")
+    serializer_class = NetworkSerializer
+    filterset_class = NetworkFilterSet
+    object_actions = ACTIONS
+    delete_action = DELETE
+
+    @extend_schema(request=NetworkCreateSerializer, responses={201: NetworkSerializer})
+    def create(self, request):
+        """Create a network (checked, then defined, started and autostarted as asked); `dry_run` answers
+        200 with the XML and changes nothing."""
+        payload = NetworkCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        host = data.pop("host")
+        if not restrict(type(host).objects.filter(pk=host.pk), request.user).exists():
+            return Response({"host": ["Invalid pk - object does not exist."]}, status=status.HTTP_400_BAD_REQUEST)
+        if data.pop("dry_run"):
+            data.pop("start"), data.pop("autostart")
+            return Response({"xml": services.preview_network(**data)})
+        network = services.create_network(host, **data)
+        return Response(NetworkSerializer(network, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=LeaseSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def leases(self, request, pk=None):
+        """The live DHCP leases (409 when the network is not running)."""
+        found = services.leases(self.get_object())
+        return Response(LeaseSerializer([lease.as_dict() for lease in found], many=True).data)
+
+    @extend_schema(request=None, responses=AttachmentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def instances(self, request, pk=None):
+        """The VMs with a NIC on this network, read live from the host."""
+        found = services.attached(self.get_object())
+        return Response(AttachmentSerializer([item.as_dict() for item in found], many=True).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=NetworkXMLSerializer)
+    @extend_schema(methods=["PUT"], request=NetworkXMLSerializer, responses=NetworkXMLSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def xml(self, request, pk=None):
+        """GET: the definition the next start uses. PUT `xml`: validated by libvirt (400 with its message),
+        saved, and answered with the diff; a running network applies it when it restarts."""
+        network = self.get_object()
+        if request.method == "GET":
+            return Response({"xml": services.read_xml(network), "diff": ""})
+        payload = NetworkXMLSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        network, diff = services.update_xml(network, payload.validated_data["xml"])
+        return Response({"xml": services.read_xml(network), "diff": diff})

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from core.generic import action_urls
+
+from . import views
+from .actions import ACTIONS
+from .models import Network
+
+app_name = "networks"
+urlpatterns = [
+    path("", views.NetworkListView.as_view(), name="network_list"),
+    path("add/", views.NetworkCreateView.as_view(), name="network_add"),
+    path("<int:pk>/", views.NetworkDetailView.as_view(), name="network_detail"),
+    path("<int:pk>/xml/", views.NetworkXMLView.as_view(), name="network_xml"),
+    path("<int:pk>/delete/", views.NetworkDeleteView.as_view(), name="network_delete"),
+    *action_urls(Network, ACTIONS),
+]
