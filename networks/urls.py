@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/", views.NetworkDetailView.as_view(), name="network_detail"),
     path("<int:pk>/xml/", views.NetworkXMLView.as_view(), name="network_xml"),
     path("<int:pk>/delete/", views.NetworkDeleteView.as_view(), name="network_delete"),
+    path("hosts/<int:pk>/", views.HostNetworkingView.as_view(), name="host_networking"),
     *action_urls(Network, ACTIONS),
 ]

@@ -9,7 +9,7 @@ from hosts.models import Host
 from virt.errors import InvalidConfig, VirtError
 from virt.xml.parser import parse_untrusted
 
-from . import services
+from . import hostnet, services
 from .actions import ACTIONS, DELETE
 from .choices import NetworkMode
 from .filters import NetworkFilterSet
@@ -128,3 +128,20 @@ class NetworkDeleteView(ObjectDeleteView):
     model = Network
     action = DELETE
     confirm_name = True
+
+
+class HostNetworkingView(ObjectDetailView):
+    """A host's interfaces and firewall, read live with fixed commands (hosts with a shell only)."""
+
+    queryset = Host.objects.all()
+    template_name = "networks/host_networking.html"
+    context_object_name = "host"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["has_shell"] = hostnet.host_has_shell(self.object)
+        if context["has_shell"]:
+            context["interfaces"], context["interfaces_error"] = _live(hostnet.interfaces, self.object)
+            context["firewall"], context["firewall_error"] = _live(hostnet.firewall, self.object)
+        context["networks"] = restrict(Network.objects.filter(host=self.object), self.request.user)
+        return context

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.views import TokenView
+from networks.api import views as network_api
 
 urlpatterns = [
     path("", include("core.urls")),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/", include("core.api.urls")),
+    path("api/hosts/<int:pk>/interfaces/", network_api.HostInterfacesView.as_view(), name="api-host-interfaces"),
+    path("api/hosts/<int:pk>/firewall/", network_api.HostFirewallView.as_view(), name="api-host-firewall"),
     path("api/hosts/", include("hosts.api.urls")),
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),

@@ -71,3 +71,35 @@ class AttachmentSerializer(serializers.Serializer):
 class NetworkXMLSerializer(serializers.Serializer):
     xml = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
     diff = serializers.CharField(read_only=True)
+
+
+class InterfaceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    state = serializers.CharField()
+    kind = serializers.CharField()
+    mac = serializers.CharField()
+    mtu = serializers.IntegerField()
+    master = serializers.CharField()
+    addresses = serializers.ListField(child=serializers.CharField())
+
+
+class FirewallRuleSerializer(serializers.Serializer):
+    spec = serializers.CharField()
+    target = serializers.CharField()
+    packets = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    libvirt = serializers.BooleanField()
+
+
+class FirewallChainSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    policy = serializers.CharField()
+    packets = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    libvirt = serializers.BooleanField()
+    rules = FirewallRuleSerializer(many=True)
+
+
+class FirewallTableSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    chains = FirewallChainSerializer(many=True)

@@ -1,17 +1,18 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.views import BaseViewSet
-from core.permissions import restrict
+from core.permissions import RestrictedQuerysetMixin, restrict
+from hosts.models import Host
 
-from .. import services
+from .. import hostnet, services
 from ..actions import ACTIONS, DELETE
 from ..filters import NetworkFilterSet
 from ..models import Network
-from .serializers import (AttachmentSerializer, LeaseSerializer, NetworkCreateSerializer, NetworkSerializer,
-                          NetworkXMLSerializer)
+from .serializers import (AttachmentSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
+                          NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer)
 
 
 class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
@@ -67,3 +68,28 @@ class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         payload.is_valid(raise_exception=True)
         network, diff = services.update_xml(network, payload.validated_data["xml"])
         return Response({"xml": services.read_xml(network), "diff": diff})
+
+
+class HostInterfacesView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """The host's interfaces with addresses, state and bridge membership (`ip -j -d addr show`); 400 for a
+    host virtdeck reaches without a shell."""
+
+    queryset = Host.objects.all()
+
+    @extend_schema(responses=InterfaceSerializer(many=True))
+    def get(self, request, pk):
+        found = hostnet.interfaces(self.get_object())
+        return Response(InterfaceSerializer([nic.as_dict() for nic in found], many=True).data)
+
+
+class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """The host's iptables tables -> chains -> rules with packet and byte counters (read-only); libvirt's own
+    chains and the rules jumping into them have `libvirt: true`."""
+
+    queryset = Host.objects.all()
+
+    @extend_schema(responses=FirewallTableSerializer(many=True))
+    def get(self, request, pk):
+        tables = hostnet.firewall(self.get_object())
+        data = [{"name": name, "chains": [chain.as_dict() for chain in chains]} for name, chains in tables.items()]
+        return Response(FirewallTableSerializer(data, many=True).data)
