@@ -96,3 +96,15 @@ class NetworkXMLForm(forms.Form):
     xml = forms.CharField(max_length=1_000_000, strip=False, label=_("XML"),
                           widget=forms.Textarea(attrs={"rows": 24, "class": "form-control font-monospace", "spellcheck": "false"}))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TraceForm(forms.Form):
+    seconds = forms.IntegerField(min_value=1, max_value=60, initial=10, label=_("Seconds"),
+                                 widget=forms.NumberInput(attrs={"class": "form-control"}))
+    protocol = forms.ChoiceField(choices=[(p, p) for p in ("any", "icmp", "udp", "tcp", "arp")], initial="any",
+                                 label=_("Protocol"), widget=forms.Select(attrs={"class": "form-select"}))
+    port = forms.IntegerField(min_value=1, max_value=65535, required=False, label=_("Port"),
+                              widget=forms.NumberInput(attrs={"class": "form-control"}))
+    address = forms.GenericIPAddressField(required=False, label=_("Address"),
+                                          help_text=_("Only packets to or from it; the uplink is the route to it."),
+                                          widget=forms.TextInput(attrs={"class": "form-control"}))

@@ -5,11 +5,17 @@ so the answer and the page show the new state at once.
 """
 import difflib
 
+from django.utils.translation import gettext as _
+
+from core.jobs import enqueue
 from hosts.connection import call
 from virt import networks as virt_networks
+from virt.errors import Unsupported
 from virt.xml.network import build_network
 
+from . import hostnet, tracing
 from .inventory import apply_record
+from .tasks import trace_nic
 
 # The fields of build_network a form or an API payload may give.
 CREATE_FIELDS = ("bridge", "forward_dev", "macvtap_mode", "ipv4_address", "ipv4_prefix", "dhcp_start", "dhcp_end",
@@ -90,3 +96,14 @@ def update_xml(network, xml):
 
     record, diff = call(network.host, redefine)
     return _stored(network, record), diff
+
+
+def start_trace(instance, mac, user, seconds, protocol="any", port=None, address=""):
+    """Check the request (a shell on the host, the NIC exists, the filter is valid), then enqueue the trace job."""
+    tracing.TraceFilter(protocol, port, address or "")
+    if not hostnet.host_has_shell(instance.host):
+        raise Unsupported(_("%(host)s is reached without a shell: virtdeck cannot run tcpdump there (add it over "
+                            "qemu+ssh).") % {"host": instance.host.name})
+    tracing.find_nic(instance, mac)
+    return enqueue(trace_nic, user=user, target=instance, host=instance.host, instance_id=instance.pk,
+                   mac=mac.lower(), seconds=seconds, protocol=protocol, port=port, address=address or "")

@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/hosts/<int:pk>/interfaces/", network_api.HostInterfacesView.as_view(), name="api-host-interfaces"),
     path("api/hosts/<int:pk>/firewall/", network_api.HostFirewallView.as_view(), name="api-host-firewall"),
     path("api/hosts/", include("hosts.api.urls")),
+    path("api/instances/<int:pk>/nics/<str:mac>/path/", network_api.NICPathView.as_view(), name="api-nic-path"),
+    path("api/instances/<int:pk>/nics/<str:mac>/trace/", network_api.NICTraceView.as_view(), name="api-nic-trace"),
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

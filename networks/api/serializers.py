@@ -103,3 +103,10 @@ class FirewallChainSerializer(serializers.Serializer):
 class FirewallTableSerializer(serializers.Serializer):
     name = serializers.CharField()
     chains = FirewallChainSerializer(many=True)
+
+
+class TraceRequestSerializer(serializers.Serializer):
+    seconds = serializers.IntegerField(min_value=1, max_value=60, default=10)
+    protocol = serializers.ChoiceField(choices=["any", "icmp", "udp", "tcp", "arp"], default="any")
+    port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True, default=None)
+    address = serializers.IPAddressField(required=False, allow_blank=True, default="")

@@ -1,18 +1,24 @@
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.views import BaseViewSet
+from core.api.serializers import JobSerializer
+from core.api.views import BaseViewSet, accepted
+from core.models import Job
 from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
+from instances.models import Instance
 
-from .. import hostnet, services
+from .. import hostnet, services, tracing
 from ..actions import ACTIONS, DELETE
 from ..filters import NetworkFilterSet
 from ..models import Network
+from ..tasks import TraceNIC
 from .serializers import (AttachmentSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
-                          NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer)
+                          NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer,
+                          TraceRequestSerializer)
 
 
 class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
@@ -93,3 +99,45 @@ class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
         tables = hostnet.firewall(self.get_object())
         data = [{"name": name, "chains": [chain.as_dict() for chain in chains]} for name, chains in tables.items()]
         return Response(FirewallTableSerializer(data, many=True).data)
+
+
+class NICPathView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """The hops a packet of this NIC crosses (tap, bridge, firewall rules with counters, uplink), read live;
+    `?address=` makes the uplink the host's route to that address."""
+
+    queryset = Instance.objects.select_related("host")
+
+    @extend_schema(responses=None)
+    def get(self, request, pk, mac):
+        hops, note = tracing.nic_path(self.get_object(), mac, request.query_params.get("address", ""))
+        return Response({"hops": [hop.as_dict() for hop in hops], "note": note})
+
+
+class NICTraceView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """Start a trace: tcpdump on every hop at once for `seconds`; 202 + the job, whose result lists per hop the
+    packets, the addresses seen and the pcap's URL."""
+
+    queryset = Instance.objects.select_related("host")
+
+    @extend_schema(request=TraceRequestSerializer, responses={202: JobSerializer})
+    def post(self, request, pk, mac):
+        payload = TraceRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.start_trace(self.get_object(), mac, request.user, **payload.validated_data)
+        return accepted(request, job)
+
+
+class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """One hop's capture of a trace job, as a pcap file."""
+
+    queryset = Job.objects.filter(kind=TraceNIC.kind)
+    lookup_url_kwarg = "job_id"
+
+    @extend_schema(responses={(200, "application/vnd.tcpdump.pcap"): bytes})
+    def get(self, request, job_id, index):
+        job = self.get_object()
+        path = tracing.trace_dir(job.pk) / f"{int(index)}.pcap"
+        if not path.is_file():
+            raise Http404
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"trace-{job.pk}-hop{index}.pcap",
+                            content_type="application/vnd.tcpdump.pcap")
