@@ -82,6 +82,9 @@ class Snapshots:
         current = self._current_name()
         return tree_order([describe(s.getXMLDesc(0), current) for s in self._dom.listAllSnapshots(0)])
 
+    def exists(self, name):
+        return name in {snap.getName() for snap in self._dom.listAllSnapshots(0)}
+
     def get(self, name):
         return describe(self._dom.snapshotLookupByName(name, 0).getXMLDesc(0), self._current_name())
 
