@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from hosts.connection import call
+from instances.choices import InstanceState
 from instances.models import Instance
 
 pytestmark = pytest.mark.django_db
@@ -147,14 +148,14 @@ def test_it_refuses_a_body_that_is_not_an_object(api, web1, body):
 def test_it_reverts_natively_and_refreshes_the_row(api, web1):
     take(api, web1, "up")
     on_libvirt(web1, lambda dom: dom.destroy())
-    Instance.objects.filter(pk=web1.pk).update(state="shut off")  # as the watcher would have recorded it
+    Instance.objects.filter(pk=web1.pk).update(state=InstanceState.SHUTOFF)  # as the watcher would have recorded it
 
     response = api.post(url(web1, "up", "revert"))
 
     assert response.status_code == 200
     assert response.json() == {"name": "up", "method": "native", "label": "Reverted by libvirt.", "state": "running"}
     assert on_libvirt(web1, lambda dom: dom.state()[0]) == libvirt.VIR_DOMAIN_RUNNING
-    assert Instance.objects.get(pk=web1.pk).state == "running"
+    assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
 
 def test_it_refuses_to_revert_a_running_vm_to_an_external_snapshot_on_this_libvirt(api, snappy):
@@ -200,11 +201,11 @@ def test_it_deletes_a_snapshot_and_its_children_move_up(api, web1):
 
 def test_it_refreshes_the_row_after_a_delete(api, web1):
     take(api, web1, "base")
-    Instance.objects.filter(pk=web1.pk).update(state="paused")  # stale
+    Instance.objects.filter(pk=web1.pk).update(state=InstanceState.PAUSED)  # stale
 
     api.delete(url(web1, "base"))
 
-    assert Instance.objects.get(pk=web1.pk).state == "running"
+    assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
 
 def test_it_allows_only_its_methods(api, web1):

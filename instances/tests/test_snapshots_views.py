@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from instances.choices import InstanceState
 from instances.models import Instance
 from instances.tests.test_snapshots_api import current_snapshot, libvirt_snapshots, on_libvirt
 
@@ -111,13 +112,13 @@ def test_it_refuses_a_duplicate_name_beside_the_field(admin_client, web1):
 def test_it_reverts_says_how_and_refreshes_the_row(admin_client, web1):
     take(admin_client, web1, "up")
     on_libvirt(web1, lambda dom: dom.destroy())
-    Instance.objects.filter(pk=web1.pk).update(state="shut off")
+    Instance.objects.filter(pk=web1.pk).update(state=InstanceState.SHUTOFF)
 
     response = admin_client.post(revert_url(web1, "up"))
 
     assert response.status_code == 302 and response["Location"].endswith("#snapshots")
     assert message_levels(response)[-1] == ("success", "web1 reverted to up. Reverted by libvirt.")
-    assert Instance.objects.get(pk=web1.pk).state == "running"
+    assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
 
 def test_it_says_why_a_revert_failed(admin_client, web1):

@@ -1,0 +1,175 @@
+"""Snapshots through /api/instances/<id>/snapshots/ on real QEMU guests (the lab's libvirtd, TCG).
+
+Every result is read back without virtdeck: `virsh` (snapshot-list, dumpxml, domstate) and `qemu-img info`
+on the image files. libvirt here is 9.0: it cannot revert to external snapshots, so virtdeck's own revert runs.
+"""
+import json
+import subprocess
+from pathlib import Path
+
+import libvirt
+import pytest
+from lxml import etree
+
+from instances.choices import InstanceState
+from instances.models import Instance
+
+pytestmark = [pytest.mark.lab, pytest.mark.django_db]
+
+
+@pytest.fixture
+def lab_vm(lab, lab_guests, make_host):
+    """make(start) -> (virDomain, Instance): a lab guest defined out of band, then seen by a new lab host."""
+    made = {}
+
+    def make(start=True):
+        dom = lab_guests.define(start=start, prefix="vd-snap")
+        host = made.get("host") or make_host("lab", uri=lab["uri"])
+        made["host"] = host
+        from instances.inventory import refresh_one
+
+        refresh_one(host, dom.UUIDString())
+        return dom, Instance.objects.get(host=host, uuid=dom.UUIDString())
+
+    return make
+
+
+def virsh(lab, *args):
+    return subprocess.run(["virsh", "-c", lab["uri"], *args], capture_output=True, text=True, check=True).stdout
+
+
+def snapshot_names(lab, dom):
+    return virsh(lab, "snapshot-list", dom.name(), "--name").split()
+
+
+def disk_source(lab, dom, inactive=False):
+    """vda's file, from `virsh dumpxml`."""
+    xml = virsh(lab, "dumpxml", dom.name(), *(["--inactive"] if inactive else []))
+    return etree.fromstring(xml.encode()).xpath("devices/disk[target/@dev='vda']/source/@file")[0]
+
+
+def image_chain(path):
+    """qemu-img's backing chain of an image, top first (-U: a running QEMU holds its lock)."""
+    out = subprocess.run(["qemu-img", "info", "-U", "--backing-chain", "--output=json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return [entry["filename"] for entry in json.loads(out)]
+
+
+def image_snapshots(path):
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return [s["name"] for s in json.loads(out).get("snapshots", [])]
+
+
+def url(vm, name=None, action=None):
+    return f"/api/instances/{vm.pk}/snapshots/" + (f"{name}/" if name else "") + (f"{action}/" if action else "")
+
+
+def state_of(vm):
+    return Instance.objects.get(pk=vm.pk).state
+
+
+def test_it_snapshots_a_running_vm_internally_with_its_memory_reverts_and_deletes(api, lab, lab_vm):
+    dom, vm = lab_vm(start=True)
+    image = disk_source(lab, dom)
+
+    created = api.post(url(vm), {"name": "i1", "kind": "internal", "description": "running"}, format="json")
+
+    assert created.status_code == 201, created.content
+    assert created.json()["memory"] is True and created.json()["state"] == "running"
+    assert snapshot_names(lab, dom) == ["i1"] and image_snapshots(image) == ["i1"]
+    dom.destroy()
+    Instance.objects.filter(pk=vm.pk).update(state=InstanceState.SHUTOFF)
+
+    reverted = api.post(url(vm, "i1", "revert"))
+
+    assert reverted.status_code == 200 and reverted.json()["method"] == "native"
+    assert reverted.json()["state"] == InstanceState.RUNNING == state_of(vm)  # the row re-read after the revert
+    assert virsh(lab, "domstate", dom.name()).strip() == "running"  # the memory came back: it runs again
+    deleted = api.delete(url(vm, "i1"))
+    assert deleted.json() == {"name": "i1", "metadata_only": False, "files_left": []}
+    assert snapshot_names(lab, dom) == [] and image_snapshots(image) == []
+
+
+def test_it_snapshots_a_shut_off_vm_internally_and_reverts_it_to_off(api, lab, lab_vm):
+    dom, vm = lab_vm(start=False)
+    image = disk_source(lab, dom)
+
+    created = api.post(url(vm), {"name": "off", "kind": "internal"}, format="json").json()
+
+    assert created["memory"] is False and created["state"] == "shutoff" and image_snapshots(image) == ["off"]
+    dom.create()
+    Instance.objects.filter(pk=vm.pk).update(state=InstanceState.RUNNING)
+    assert api.post(url(vm, "off", "revert")).json()["state"] == InstanceState.SHUTOFF == state_of(vm)
+    assert virsh(lab, "domstate", dom.name()).strip() == "shut off"
+    assert api.delete(url(vm, "off")).status_code == 200 and snapshot_names(lab, dom) == []
+
+
+def test_it_answers_libvirts_refusal_of_an_internal_snapshot_on_a_raw_disk_as_400(api, lab, lab_guests, lab_vm):
+    dom, vm = lab_vm(start=False)
+    raw = Path(disk_source(lab, dom)).with_suffix(".raw")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "16M"], check=True)
+    root = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+    disk = root.find("devices/disk")
+    disk.find("driver").set("type", "raw")
+    disk.find("source").set("file", str(raw))
+    lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
+
+    response = api.post(url(vm), {"name": "i1", "kind": "internal"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"kind": ["unsupported configuration: internal snapshot for disk vda unsupported "
+                                         "for storage type raw"]}
+    assert snapshot_names(lab, dom) == [] and disk_source(lab, dom, inactive=True) == str(raw)
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["running", "shut-off"])
+def test_it_snapshots_disks_externally_and_merges_the_overlay_back_on_delete(api, lab, lab_vm, running):
+    dom, vm = lab_vm(start=running)
+    image = disk_source(lab, dom, inactive=True)
+
+    created = api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+
+    assert created.status_code == 201 and created.json()["kind"] == "external" and not created.json()["memory"]
+    overlay = disk_source(lab, dom, inactive=True)
+    assert overlay != image and Path(overlay).exists() and image_chain(overlay) == [overlay, image]
+    assert snapshot_names(lab, dom) == ["e1"]
+
+    deleted = api.delete(url(vm, "e1"))
+
+    assert deleted.status_code == 200, deleted.content
+    assert deleted.json() == {"name": "e1", "metadata_only": False, "files_left": []}
+    assert disk_source(lab, dom, inactive=True) == image and not Path(overlay).exists()
+    assert snapshot_names(lab, dom) == [] and image_chain(image) == [image]
+    assert state_of(vm) == (InstanceState.RUNNING if running else InstanceState.SHUTOFF)
+
+
+def test_it_reverts_a_shut_off_vm_to_an_external_snapshot_itself(api, lab, lab_vm):
+    dom, vm = lab_vm(start=True)
+    image = disk_source(lab, dom)
+    api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+    overlay = disk_source(lab, dom)
+
+    refused = api.post(url(vm, "e1", "revert"))  # running, and libvirt 9.0 cannot do it
+
+    assert refused.status_code == 409 and "shut the VM down first" in refused.json()["detail"]
+    assert disk_source(lab, dom) == overlay
+    dom.destroy()
+
+    reverted = api.post(url(vm, "e1", "revert"))
+
+    body = reverted.json()
+    assert reverted.status_code == 200 and body["method"] == "manual" and "Reverted by virtdeck" in body["label"]
+    fresh = disk_source(lab, dom, inactive=True)
+    assert body["images"] == {"vda": image} and body["overlays"] == {"vda": fresh} and body["left"] == [overlay]
+    assert image_chain(fresh) == [fresh, image]  # straight back on the image e1 froze, under a fresh overlay
+    assert virsh(lab, "snapshot-current", dom.name(), "--name").strip() == "e1"
+    assert body["state"] == InstanceState.SHUTOFF == state_of(vm)
+    dom.create()  # and it boots from there
+    assert virsh(lab, "domstate", dom.name()).strip() == "running"
+    dom.destroy()
+
+    # libvirt 9.0 cannot merge e1 now (its overlay left the chain): its metadata goes, the answer names the file.
+    deleted = api.delete(url(vm, "e1")).json()
+    assert deleted == {"name": "e1", "metadata_only": True, "files_left": [overlay]}
+    assert snapshot_names(lab, dom) == [] and disk_source(lab, dom, inactive=True) == fresh
