@@ -173,3 +173,41 @@ def test_it_reverts_a_shut_off_vm_to_an_external_snapshot_itself(api, lab, lab_v
     deleted = api.delete(url(vm, "e1")).json()
     assert deleted == {"name": "e1", "metadata_only": True, "files_left": [overlay]}
     assert snapshot_names(lab, dom) == [] and disk_source(lab, dom, inactive=True) == fresh
+
+
+def test_it_merges_a_chain_of_external_snapshots_live_in_any_order(api, lab, lab_vm):
+    dom, vm = lab_vm(start=True)
+    image = disk_source(lab, dom)
+    api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+    first = disk_source(lab, dom)
+    api.post(url(vm), {"name": "e2", "kind": "external"}, format="json")
+    second = disk_source(lab, dom)
+    assert image_chain(second) == [second, first, image]
+    assert [(s["name"], s["parent"]) for s in api.get(url(vm)).json()] == [("e1", None), ("e2", "e1")]
+
+    assert api.delete(url(vm, "e1")).json()["metadata_only"] is False  # the older one, under a running VM
+
+    assert snapshot_names(lab, dom) == ["e2"] and not Path(first).exists()
+    assert disk_source(lab, dom) == second and image_chain(second) == [second, image]
+    assert api.delete(url(vm, "e2")).json()["metadata_only"] is False
+    assert disk_source(lab, dom) == image and not Path(second).exists() and snapshot_names(lab, dom) == []
+
+
+def test_it_refuses_to_forget_an_external_snapshot_a_shut_off_vm_still_builds_on(api, lab, lab_vm):
+    """libvirt 9.0 cannot merge it ("could not find base disk source in disk source chain"): nothing changes,
+    and the answer says what to do instead."""
+    dom, vm = lab_vm(start=False)
+    image = disk_source(lab, dom, inactive=True)
+    api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+    first = disk_source(lab, dom, inactive=True)
+    api.post(url(vm), {"name": "e2", "kind": "external"}, format="json")
+    second = disk_source(lab, dom, inactive=True)
+
+    refused = api.delete(url(vm, "e1"))
+
+    assert refused.status_code == 409 and "other snapshots build on it (e2)" in refused.json()["detail"]
+    assert snapshot_names(lab, dom) == ["e1", "e2"] and image_chain(second) == [second, first, image]
+    # The way it suggests: the newest first, then the older one.
+    assert api.delete(url(vm, "e2")).json()["metadata_only"] is False
+    assert api.delete(url(vm, "e1")).json()["metadata_only"] is False
+    assert disk_source(lab, dom, inactive=True) == image and not Path(first).exists() and not Path(second).exists()
