@@ -19,6 +19,7 @@ from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
 
 from . import snapshots
+from .choices import InstanceState
 from .models import Instance
 from .snapshot_forms import SnapshotForm
 
@@ -43,9 +44,11 @@ class SnapshotSectionView(InstanceSnapshotView):
 
     def render(self, form, status=200):
         instance = self.object
-        context = {"instance": instance, "object": instance, "form": form,
-                   "native_external_revert": snapshots.native_external_revert(instance.host),
-                   "libvirt_version": instance.host.facts.get("libvirt_version", "")}
+        native = snapshots.native_external_revert(instance.host)
+        context = {"instance": instance, "object": instance, "form": form, "native_external_revert": native,
+                   "libvirt_version": instance.host.facts.get("libvirt_version", ""),
+                   # virtdeck's own revert needs a shut-off VM (as the inventory last saw it; the service checks)
+                   "external_revert_blocked": not native and instance.state != InstanceState.SHUTOFF}
         try:
             context["snapshots"] = snapshots.list_snapshots(instance)
         except VirtError as exc:
@@ -89,6 +92,9 @@ class SnapshotRevertView(InstanceSnapshotView):
         else:
             messages.success(request, gettext("%(vm)s reverted to %(name)s. %(how)s")
                              % {"vm": instance.name, "name": name, "how": result["label"]})
+            if result.get("left"):
+                messages.info(request, gettext("The files that held the state left behind stay on the host: %(files)s")
+                              % {"files": ", ".join(result["left"])})
         return HttpResponseRedirect(back_to(instance))
 
 

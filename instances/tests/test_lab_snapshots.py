@@ -211,3 +211,18 @@ def test_it_refuses_to_forget_an_external_snapshot_a_shut_off_vm_still_builds_on
     assert api.delete(url(vm, "e2")).json()["metadata_only"] is False
     assert api.delete(url(vm, "e1")).json()["metadata_only"] is False
     assert disk_source(lab, dom, inactive=True) == image and not Path(first).exists() and not Path(second).exists()
+
+
+def test_it_says_on_the_page_that_virtdeck_reverted_and_which_files_it_left(admin_client, lab, lab_vm):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    dom, vm = lab_vm(start=False)
+    admin_client.post(reverse("instances:instance_snapshot_create", args=[vm.pk]), {"name": "e1", "kind": "external"})
+    overlay = disk_source(lab, dom, inactive=True)
+
+    response = admin_client.post(reverse("instances:instance_snapshot_revert", args=[vm.pk, "e1"]))
+
+    said = [str(m) for m in get_messages(response.wsgi_request)][-2:]
+    assert said[0].startswith(f"{vm.name} reverted to e1. Reverted by virtdeck, not libvirt")
+    assert said[1].endswith(overlay) and disk_source(lab, dom, inactive=True) != overlay

@@ -236,3 +236,12 @@ def test_it_answers_503_when_the_host_is_down(api, web1):
     response = api.get(url(web1))
 
     assert response.status_code == 503 and response.json()["error"] == "HostUnreachable"
+
+
+@pytest.mark.parametrize(("version", "native"), [("9.0.0", False), ("9.8.99", False), ("9.9.0", True),
+                                                 ("10.0.0", True), ("", False), ("garbage", False)])
+def test_it_knows_which_libvirt_reverts_external_snapshots_itself(web1, version, native):
+    from instances.snapshots import native_external_revert
+
+    web1.host.facts["libvirt_version"] = version
+    assert native_external_revert(web1.host) is native

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from instances.choices import InstanceState
 from instances.models import Instance
+from instances.snapshots import native_external_revert
 from instances.tests.test_snapshots_api import current_snapshot, libvirt_snapshots, on_libvirt
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,38 @@ def test_it_says_when_the_host_cannot_be_read(admin_client, web1):
     response = admin_client.get(section_url(web1), headers=HTMX)
 
     assert response.status_code == 200 and "could not be read from the host" in response.content.decode()
+
+
+@pytest.fixture
+def snappy(make_host):
+    """Shut off, on the overlay of its external snapshot e1 (core/testing/nodes/snapshots.xml)."""
+    make_host("snapshots")
+    return Instance.objects.get(name="snappy")
+
+
+def revert_button(content, name):
+    row = content[content.index(f'data-snapshot="{name}"'):].split("</tr>")[0]
+    return row[row.index('data-action="revert"') - 120:].split("</button>")[0]
+
+
+def test_it_offers_virtdecks_own_revert_of_an_external_snapshot_only_when_shut_off(admin_client, snappy):
+    if native_external_revert(snappy.host):
+        pytest.skip("this libvirt reverts to external snapshots itself")
+    content = admin_client.get(section_url(snappy), headers=HTMX).content.decode()
+    assert "Revert (by virtdeck)" in revert_button(content, "e1") and "disabled" not in revert_button(content, "e1")
+
+    Instance.objects.filter(pk=snappy.pk).update(state=InstanceState.RUNNING)
+    content = admin_client.get(section_url(snappy), headers=HTMX).content.decode()
+
+    assert "disabled" in revert_button(content, "e1") and "Shut the VM off first" in revert_button(content, "e1")
+
+
+@pytest.mark.parametrize("name", ["50% done #1?", "a&b=c", "tab:colon;semi", "ünï cödé", "x" * 240])
+def test_it_reverts_and_deletes_snapshots_whatever_their_name(admin_client, web1, name):
+    take(admin_client, web1, name)
+
+    assert admin_client.post(revert_url(web1, name)).status_code == 302
+    assert current_snapshot(web1) == name
+    assert admin_client.get(delete_url(web1, name)).status_code == 200
+    response = admin_client.post(delete_url(web1, name))
+    assert message_levels(response)[-1][0] == "success" and libvirt_snapshots(web1) == []
