@@ -84,14 +84,18 @@ class SnapshotRevertView(InstanceSnapshotView):
 
     def post(self, request, *args, name, **kwargs):
         instance = self.get_object()
+        discard = bool(request.POST.get("discard_current"))  # the checkbox beside virtdeck's own revert
         try:
-            result = snapshots.revert_snapshot(instance, name)
+            result = snapshots.revert_snapshot(instance, name, discard_current=discard)
         except VirtError as exc:
             messages.error(request, gettext("Revert of %(vm)s to %(name)s failed: %(error)s")
                            % {"vm": instance.name, "name": name, "error": exc.message})
         else:
             messages.success(request, gettext("%(vm)s reverted to %(name)s. %(how)s")
                              % {"vm": instance.name, "name": name, "how": result["label"]})
+            if result.get("removed"):
+                messages.info(request, gettext("Deleted the files that held the state left behind: %(files)s")
+                              % {"files": ", ".join(result["removed"])})
             if result.get("left"):
                 messages.info(request, gettext("The files that held the state left behind stay on the host: %(files)s")
                               % {"files": ", ".join(result["left"])})

@@ -133,12 +133,14 @@ def create_snapshot(instance, name, kind, description=""):
     return _entry(with_children(tree), name)
 
 
-def revert_snapshot(instance, name):
+def revert_snapshot(instance, name, discard_current=False):
     """Go back to the snapshot. Returns virt's answer plus `label`, which says who reverted and how:
     libvirt ("native"), or virtdeck itself for an external snapshot on libvirt before 9.9 ("manual": the
     disks point at the snapshot's images again, each under a fresh overlay). The latter needs a shut-off VM
-    (OperationInvalid otherwise)."""
-    result = on_domain(instance, lambda dom: dom.snapshots.revert(name), timeout=SNAPSHOT_TIMEOUT)
+    (OperationInvalid otherwise); with discard_current it also deletes the files that held the state left
+    behind, where no snapshot needs them and a storage pool covers them (`removed`; the rest stay: `left`)."""
+    result = on_domain(instance, lambda dom: dom.snapshots.revert(name, discard_current=discard_current),
+                       timeout=SNAPSHOT_TIMEOUT)
     if result["method"] == "manual":
         result["label"] = gettext(
             "Reverted by virtdeck, not libvirt (this host's libvirt cannot revert to external snapshots): "

@@ -103,15 +103,16 @@ class Snapshots:
         snap = self._dom.snapshotCreateXML(SnapshotXML.build(_checked(name), description).to_xml(), _EXTERNAL)
         return describe(snap.getXMLDesc(0), snap.getName())
 
-    def revert(self, name):
+    def revert(self, name, discard_current=False):
         """Go back to the snapshot. Internal ones, and external ones on libvirt 9.9 and later, by libvirt
-        ("method": "native"); external ones before that by virtdeck, shut-off VMs only ("manual")."""
+        ("method": "native"); external ones before that by virtdeck, shut-off VMs only ("manual", where
+        discard_current is revert_external_manually's)."""
         snap = self._dom.snapshotLookupByName(name, 0)
         kind = SnapshotXML.from_xml(snap.getXMLDesc(0), trusted=True).kind
         if kind == "internal" or self._dom.connect().getLibVersion() >= NATIVE_EXTERNAL_REVERT:
             self._dom.revertToSnapshot(snap, 0)
             return {"name": name, "method": "native"}
-        return self.revert_external_manually(name)
+        return self.revert_external_manually(name, discard_current=discard_current)
 
     def revert_external_manually(self, name, discard_current=False):
         """Revert a shut-off VM to an external disk-only snapshot without libvirt's help.

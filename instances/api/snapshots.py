@@ -50,7 +50,15 @@ class RevertSerializer(serializers.Serializer):
                                      help_text="manual: disk -> the fresh overlay it now writes to")
     left = serializers.ListField(child=serializers.CharField(), required=False,
                                  help_text="manual: files that held the state left behind, kept on the host")
+    removed = serializers.ListField(child=serializers.CharField(), required=False,
+                                    help_text="manual with discard_current: those files, deleted")
     state = serializers.CharField(help_text="the VM's state after the revert")
+
+
+class RevertRequestSerializer(serializers.Serializer):
+    discard_current = serializers.BooleanField(
+        default=False, help_text="virtdeck's own revert only: also delete the files that held the state left "
+                                 "behind, where no snapshot needs them and a storage pool covers them")
 
 
 class DeleteSerializer(serializers.Serializer):
@@ -108,8 +116,10 @@ class SnapshotDetailView(InstanceSnapshotView):
 class SnapshotRevertView(InstanceSnapshotView):
     serializer_class = RevertSerializer
 
-    @extend_schema(request=None, responses=RevertSerializer, summary="Revert the VM to the snapshot")
+    @extend_schema(request=RevertRequestSerializer, responses=RevertSerializer, summary="Revert the VM to the snapshot")
     def post(self, request, pk, name):
         instance = self.get_object()
-        result = snapshots.revert_snapshot(instance, name)
+        given = RevertRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = snapshots.revert_snapshot(instance, name, **given.validated_data)
         return Response(RevertSerializer({**result, "state": state_after(instance)}).data)

@@ -226,3 +226,33 @@ def test_it_says_on_the_page_that_virtdeck_reverted_and_which_files_it_left(admi
     said = [str(m) for m in get_messages(response.wsgi_request)][-2:]
     assert said[0].startswith(f"{vm.name} reverted to e1. Reverted by virtdeck, not libvirt")
     assert said[1].endswith(overlay) and disk_source(lab, dom, inactive=True) != overlay
+
+
+def test_it_deletes_the_state_left_behind_when_asked_and_a_pool_covers_it(api, lab, lab_guests, lab_vm):
+    dom, vm = lab_vm(start=False)
+    image = disk_source(lab, dom, inactive=True)
+    api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+    overlay = disk_source(lab, dom, inactive=True)
+    # libvirt deletes files only as volumes of a storage pool: a transient one over the guest's directory.
+    pool = lab_guests.conn.storagePoolCreateXML(
+        f"<pool type='dir'><name>vd-test-{vm.uuid.hex[:8]}</name>"
+        f"<target><path>{Path(image).parent}</path></target></pool>", 0)
+    try:
+        reverted = api.post(url(vm, "e1", "revert"), {"discard_current": True}, format="json").json()
+    finally:
+        pool.destroy()
+
+    assert reverted["method"] == "manual" and reverted["removed"] == [overlay] and reverted["left"] == []
+    assert not Path(overlay).exists() and Path(image).exists()
+    assert image_chain(disk_source(lab, dom, inactive=True))[1:] == [image]
+
+
+def test_it_refuses_a_revert_body_that_is_not_an_object(api, lab, lab_vm):
+    dom, vm = lab_vm(start=False)
+    api.post(url(vm), {"name": "e1", "kind": "external"}, format="json")
+    overlay = disk_source(lab, dom, inactive=True)
+
+    for body in ("[]", '"yes"', '{"discard_current": "perhaps"}'):
+        response = api.post(url(vm, "e1", "revert"), body, content_type="application/json")
+        assert response.status_code == 400, body
+    assert disk_source(lab, dom, inactive=True) == overlay
