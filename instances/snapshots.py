@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.validators import BIDI_CONTROLS
 from virt.errors import InvalidConfig, NotFound, Unsupported
-from virt.names import name_problem
+from virt.names import MAX_NAME_BYTES, name_problem
 from virt.snapshots import NATIVE_EXTERNAL_REVERT
 
 from .services import on_domain, refreshed
@@ -30,7 +30,7 @@ NAME_PROBLEMS = {
     "slash": _("A name cannot contain '/'."),
     "dot_dot": _("A name cannot contain '..' or be '.'."),
     "leading_dash": _("A name cannot start with '-'."),
-    "too_long": _("A name can be at most 240 bytes long (UTF-8)."),
+    "too_long": _("A name can be at most %(max)d bytes long (UTF-8)."),
     "control_characters": _("Control characters are not allowed."),
     "bidi_characters": _("Bidirectional control characters are not allowed."),
     "not_unicode": _("A name must be valid Unicode text."),
@@ -62,13 +62,13 @@ def check_new_snapshot(name, kind, description):
     errors = {}
     problem = name_problem(name)
     if problem:
-        errors["name"] = str(NAME_PROBLEMS[problem])
+        errors["name"] = str(NAME_PROBLEMS[problem]) % {"max": MAX_NAME_BYTES}
     if kind not in SnapshotKind.values:
         errors["kind"] = gettext("Choose internal or external.")
     if not isinstance(description, str):
         errors["description"] = gettext("A description must be text.")
-    elif problem := _description_problem(description):
-        errors["description"] = problem
+    elif described := _description_problem(description):
+        errors["description"] = described
     if errors:
         raise ValidationError(errors)
 
