@@ -219,3 +219,46 @@ def test_it_snapshots_a_vm_from_its_page(admin_user, shut_off_guest, daphne):
         expect(page.locator(".alert-success")).to_contain_text("deleted")
         expect(page.locator("#snapshots")).to_contain_text("No snapshots.")
         assert snapshots() == []
+
+
+def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_off_guest, daphne):
+    """Disk-only snapshot, then the revert libvirt 9.0 cannot do, by virtdeck, from the page; virsh and
+    qemu-img (not virtdeck) confirm that the disk is back on the snapshot's image."""
+    import json
+    import subprocess
+
+    from lxml import etree
+
+    vm = Instance.objects.get(uuid=shut_off_guest.UUIDString())
+    uri = vm.host.uri
+
+    def disk_source():
+        xml = subprocess.run(["virsh", "-c", uri, "dumpxml", shut_off_guest.name(), "--inactive"],
+                             capture_output=True, text=True, check=True).stdout
+        return etree.fromstring(xml.encode()).xpath("devices/disk[target/@dev='vda']/source/@file")[0]
+
+    def backing_of(path):
+        info = subprocess.run(["qemu-img", "info", "-U", "--output=json", path], capture_output=True, text=True,
+                              check=True).stdout
+        return json.loads(info).get("backing-filename")
+
+    image = disk_source()
+    with chromium_page() as page:
+        log_in(page, daphne, next_path=f"/instances/{vm.pk}/")
+        section = page.locator("#snapshots")
+        expect(section).to_contain_text("No snapshots.")
+        section.get_by_label("Name").fill("disk only")
+        section.get_by_label("External (disk only)").check()
+        section.get_by_role("button", name="Take snapshot").click()
+        expect(page.locator(".alert-success")).to_contain_text("Snapshot disk only of")
+        overlay = disk_source()
+        assert overlay != image and backing_of(overlay) == image
+
+        row = page.locator('#snapshots tr[data-snapshot="disk only"]')
+        expect(row).to_contain_text("external")
+        row.get_by_role("button", name="Revert (by virtdeck)").click()
+
+        expect(page.locator(".alert-success")).to_contain_text("Reverted by virtdeck, not libvirt")
+        expect(page.locator(".alert-info")).to_contain_text(overlay)  # the state left behind, kept
+        fresh = disk_source()
+        assert fresh not in (image, overlay) and backing_of(fresh) == image
