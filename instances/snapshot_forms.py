@@ -9,6 +9,6 @@ class SnapshotForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), required=False, strip=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=SnapshotKind.choices, initial=SnapshotKind.INTERNAL,
-                             widget=forms.RadioSelect)
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     description = forms.CharField(label=_("Description"), required=False, strip=False,
                                   max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 2}))
