@@ -89,7 +89,9 @@ def test_it_takes_a_snapshot_and_goes_back_to_the_vm(admin_client, web1):
 
 @pytest.mark.parametrize(("data", "field"), [
     ({"name": "a/b"}, "name"), ({"name": "../x"}, "name"), ({"name": ""}, "name"), ({"name": "x" * 241}, "name"),
-    ({"name": "ok", "kind": "bogus"}, "kind"), ({"name": "ok", "description": "x" * 1001}, "description"),
+    ({"name": "nul\x00"}, "name"), ({"name": "\u202eevil"}, "name"), ({"name": "ok", "kind": "bogus"}, "kind"),
+    ({"name": "ok", "description": "x" * 1001}, "description"),
+    ({"name": "ok", "description": "\x1b[2J"}, "description"),
     ({"name": "ok", "kind": "external"}, "kind"),  # libvirt's refusal (the test driver takes no disk-only)
 ])
 def test_it_shows_the_form_again_with_the_error_beside_the_field(admin_client, web1, data, field):
