@@ -123,7 +123,7 @@ class SnapshotDeleteView(InstanceSnapshotView):
         if result["metadata_only"]:
             messages.warning(request, gettext(
                 "Snapshot %(name)s of %(vm)s deleted; libvirt could not merge its overlays (they are no longer "
-                "under the VM's disks), so these files stay on the host: %(files)s")
+                "under the VM's disks), so these files stay on the host, unless a revert discarded them: %(files)s")
                 % {"vm": instance.name, "name": name, "files": ", ".join(result["files_left"])})
         else:
             messages.success(request, gettext("Snapshot %(name)s of %(vm)s deleted.")

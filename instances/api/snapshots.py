@@ -64,7 +64,9 @@ class RevertRequestSerializer(serializers.Serializer):
 class DeleteSerializer(serializers.Serializer):
     name = serializers.CharField()
     metadata_only = serializers.BooleanField(help_text="true when libvirt could only forget the snapshot")
-    files_left = serializers.ListField(child=serializers.CharField(), help_text="overlays left on the host")
+    files_left = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="overlays left on the host (unless a revert with discard_current deleted them)")
 
 
 def field_errors(exc):
