@@ -4,6 +4,7 @@ Hosts reached over SSH (qemu+ssh, qemu+libssh) or locally (qemu:///system: libvi
 virtdeck runs on) unlock host-side tools; this is the one way virtdeck runs anything there. Argument
 lists only: the command is fixed by the caller, never built from user input.
 """
+import shlex
 import subprocess
 
 from virt.errors import scrub
@@ -34,7 +35,8 @@ def ssh_argv(host, remote_argv):
         argv += ["-p", str(parsed.port)]
     if parsed.username:
         argv += ["-l", parsed.username]
-    return [*argv, "--", parsed.hostname, *remote_argv]
+    # ssh hands the remote shell one command line: quote each word so it arrives as the same argument list.
+    return [*argv, "--", parsed.hostname, *(shlex.quote(word) for word in remote_argv)]
 
 
 def argv_for(host, remote_argv):
