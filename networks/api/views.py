@@ -11,12 +11,12 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from instances.models import Instance
 
-from .. import hostnet, services, tracing
+from .. import bridges, hostnet, services, tracing
 from ..actions import ACTIONS, DELETE
 from ..filters import NetworkFilterSet
 from ..models import Network
 from ..tasks import TraceNIC
-from .serializers import (AttachmentSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
+from .serializers import (AttachmentSerializer, BridgeChangeSerializer, BridgeCreateSerializer, BridgeSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
                           NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer,
                           TraceRequestSerializer)
 
@@ -141,3 +141,47 @@ class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
             raise Http404
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"trace-{job.pk}-hop{index}.pcap",
                             content_type="application/vnd.tcpdump.pcap")
+
+
+class _HostShellView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    queryset = Host.objects.all()
+    lookup_url_kwarg = "pk"
+
+
+class HostBridgesView(_HostShellView):
+    """GET: the host's Linux bridges with their ports. POST `name`, optional `uplink`, `seconds`: create one;
+    with an uplink its addresses move onto the bridge, and the change is undone after `seconds` unless
+    confirmed (POST .../bridges/{name}/confirm/) over a new connection."""
+
+    @extend_schema(responses=BridgeSerializer(many=True))
+    def get(self, request, pk):
+        return Response(BridgeSerializer(bridges.list_bridges(self.get_object()), many=True).data)
+
+    @extend_schema(request=BridgeCreateSerializer, responses={201: BridgeChangeSerializer})
+    def post(self, request, pk):
+        payload = BridgeCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        needed = bridges.create_bridge(self.get_object(), data["name"], data["uplink"] or None, data["seconds"])
+        return Response({"name": data["name"], "confirm_needed": needed, "seconds": data["seconds"]},
+                        status=status.HTTP_201_CREATED)
+
+
+class HostBridgeView(_HostShellView):
+    """DELETE: remove the bridge, its addresses going back to its uplink (guarded like a create; `?seconds=`)."""
+
+    @extend_schema(responses={200: BridgeChangeSerializer})
+    def delete(self, request, pk, name):
+        seconds = BridgeCreateSerializer(data={"name": name, "seconds": request.query_params.get("seconds", 60)})
+        seconds.is_valid(raise_exception=True)
+        needed = bridges.delete_bridge(self.get_object(), name, seconds.validated_data["seconds"])
+        return Response({"name": name, "confirm_needed": needed, "seconds": seconds.validated_data["seconds"]})
+
+
+class HostBridgeConfirmView(_HostShellView):
+    """Keep a guarded bridge change: stops its undo. 409 when nothing waits."""
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request, pk, name):
+        bridges.confirm(self.get_object(), name)
+        return Response({"name": name, "confirmed": True})
