@@ -1,9 +1,15 @@
 from django.urls import path
 
 from . import views
+from . import xml_views
 
 app_name = "instances"
 urlpatterns = [
     path("", views.InstanceListView.as_view(), name="instance_list"),
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
+]
+
+urlpatterns += [  # the XML editor and create-from-XML
+    path("<int:pk>/xml/", xml_views.InstanceXMLView.as_view(), name="instance_xml"),
+    path("from-xml/", xml_views.InstanceFromXMLView.as_view(), name="instance_from_xml"),
 ]

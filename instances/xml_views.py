@@ -1,0 +1,128 @@
+"""Pages of the domain XML editor (/instances/<id>/xml/) and of create-from-XML (/instances/from-xml/).
+
+They call the same services as /api/instances/ (instances/xml_edit.py). Both work as plain forms; with
+JavaScript the textarea becomes a CodeMirror editor (static/js/xml_editor.js) that submits the same field.
+"""
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView
+from django.views.generic.detail import SingleObjectMixin
+
+from core.permissions import RestrictedQuerysetMixin, restrict
+from hosts.models import Host
+from virt.errors import InvalidConfig, VirtError
+
+from . import xml_edit
+from .models import Instance
+
+
+def xml_textarea():
+    return forms.Textarea(attrs={"class": "form-control font-monospace small", "rows": 28, "spellcheck": "false",
+                                 "autocomplete": "off", "data-xml-editor": ""})
+
+
+class XMLForm(forms.Form):
+    xml = forms.CharField(label=gettext_lazy("Domain XML"), strip=False, widget=xml_textarea())
+
+
+class FromXMLForm(forms.Form):
+    host = forms.ModelChoiceField(label=gettext_lazy("Host"), queryset=Host.objects.none(),
+                                  widget=forms.Select(attrs={"class": "form-select"}))
+    xml = forms.CharField(label=gettext_lazy("Domain XML"), strip=False, required=False, widget=xml_textarea())
+    file = forms.FileField(label=gettext_lazy("or upload an XML file"), required=False,
+                           widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xml,text/xml"}))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = restrict(Host.objects.order_by("name"), user)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            if upload.size > xml_edit.MAX_XML_BYTES:
+                self.add_error("file", _("The file is %(size)d bytes long; at most %(max)d bytes are accepted.")
+                               % {"size": upload.size, "max": xml_edit.MAX_XML_BYTES})
+                return cleaned
+            try:
+                cleaned["xml"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("file", _("The file is not UTF-8 text."))
+        elif not cleaned.get("xml", "").strip():
+            self.add_error("xml", _("Paste the domain XML or upload a file."))
+        return cleaned
+
+
+class InstanceXMLView(RestrictedQuerysetMixin, SingleObjectMixin, FormView):
+    """Edit → "Review changes" (a dry run: the diff and what waits for the next boot) → "Save" (defined)."""
+
+    queryset = Instance.objects.select_related("host")
+    form_class = XMLForm
+    template_name = "instances/instance_xml.html"
+    context_object_name = "instance"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        self.read_error = ""
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        try:
+            return {"xml": xml_edit.read_xml(self.object)}
+        except VirtError as exc:
+            self.read_error = exc.message
+            return {}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["read_error"] = self.read_error
+        return context
+
+    def form_valid(self, form):
+        save = "save" in self.request.POST
+        try:
+            result = xml_edit.edit_xml(self.object, form.cleaned_data["xml"], dry_run=not save)
+        except InvalidConfig as exc:
+            form.add_error("xml", exc.message)
+            return self.form_invalid(form)
+        except VirtError as exc:  # the host is down, or the VM is gone
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        if not save:
+            return self.render_to_response(self.get_context_data(form=form, review=result))
+        changed = ", ".join(change["part"] for change in result.changes)
+        messages.success(self.request, _("Definition of %(name)s saved. Changed: %(parts)s.")
+                         % {"name": self.object.name, "parts": changed or _("nothing")})
+        if result.next_boot:
+            messages.warning(self.request, _("%(name)s is running: it gets these only at its next boot (a full "
+                                             "shutdown and start): %(parts)s.")
+                             % {"name": self.object.name,
+                                "parts": ", ".join(change["part"] for change in result.next_boot)})
+        return redirect(reverse("instances:instance_xml", args=[self.object.pk]))
+
+
+class InstanceFromXMLView(FormView):
+    """Paste or upload a domain XML and define it on a host."""
+
+    form_class = FromXMLForm
+    template_name = "instances/instance_from_xml.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            instance = xml_edit.create_from_xml(form.cleaned_data["host"], form.cleaned_data["xml"])
+        except InvalidConfig as exc:
+            form.add_error("file" if form.cleaned_data.get("file") else "xml", exc.message)
+            return self.form_invalid(form)
+        except VirtError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, _("%(name)s defined on %(host)s.")
+                         % {"name": instance.name, "host": instance.host.name})
+        return redirect(instance.get_absolute_url())
