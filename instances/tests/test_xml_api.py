@@ -216,3 +216,23 @@ def test_it_answers_404_for_missing_vms_and_405_for_other_methods(api, db1):
     assert api.get(f"/api/instances/{'9' * 30}/xml/").status_code == 404
     assert api.post(url(db1), {"xml": "<domain/>"}, format="json").status_code == 405
     assert api.delete(url(db1)).status_code == 405
+
+
+@pytest.mark.parametrize("body", ['{"xml": null}', '{"xml": 5}', '{"xml": ["<domain/>"]}', '{"xml": {"a": 1}}',
+                                  '{"xml": "<domain>\\u0000</domain>"}', '{"xml": "<domain>\\ud800</domain>"}'],
+                         ids=["null", "number", "list", "object", "nul", "lone surrogate"])
+def test_it_refuses_xml_that_is_not_text(api, db1, body):
+    before = libvirt_xml(db1)
+    response = api.put(url(db1), body, content_type="application/json")
+    assert response.status_code == 400 and "xml" in response.json()
+    assert libvirt_xml(db1) == before
+
+
+def test_it_answers_503_when_the_host_is_down(api, db1):
+    from hosts.models import Host
+
+    Host.objects.filter(pk=db1.host.pk).update(uri="qemu+tcp://127.0.0.1:1/system")
+    db1.refresh_from_db()
+    assert api.get(url(db1)).status_code == 503
+    response = api.put(url(db1), {"xml": "<domain type='test'><name>db1</name></domain>"}, format="json")
+    assert response.status_code == 503 and response.json()["detail"]

@@ -128,3 +128,13 @@ def test_it_says_why_it_defines_nothing(admin_client, make_host, data, field, ex
     assert response.status_code == 200
     assert expected in " ".join(response.context["form"].errors[field])
     assert domains(small) == before
+
+
+def test_it_says_when_the_host_cannot_be_reached(admin_client, db1):
+    from hosts.models import Host
+
+    Host.objects.filter(pk=db1.host.pk).update(uri="qemu+tcp://127.0.0.1:1/system")
+    response = admin_client.get(page(db1))
+    assert response.status_code == 200 and response.context["read_error"]
+    response = admin_client.post(page(db1), {"xml": "<domain type='test'><name>db1</name></domain>", "review": "1"})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
