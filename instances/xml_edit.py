@@ -6,10 +6,14 @@ message is the error. The editor reads and answers the inactive definition *with
 password never leaves the host. An edit that leaves the password out keeps the one the VM has (taken from
 the secure definition, here on the server); there is no way to read it back.
 
+A `digest` (SHA-256 of the definition as shown, Proxmox's idea) guards against lost updates: an edit that
+names the digest it started from is refused if the definition changed meanwhile.
+
 Defining XML never touches a running VM: for one that runs, the whole edit applies at its next boot (a full
 shutdown and start), and `next_boot` names every part the running VM does not have yet.
 """
 import difflib
+import hashlib
 import uuid as uuidlib
 from dataclasses import dataclass, field
 
@@ -18,7 +22,7 @@ from lxml import etree
 
 from hosts.connection import call
 from virt.domain import Domain, define, define_new
-from virt.errors import InvalidConfig
+from virt.errors import InvalidConfig, OperationInvalid
 from virt.names import check_name
 from virt.xml.base import insert_ordered
 from virt.xml.diff import changed_parts, next_boot_changes
@@ -43,6 +47,7 @@ class XMLEdit:
     next_boot: list = field(default_factory=list)  # parts a running VM runs only after its next boot
     running: bool = False
     applied: bool = False  # False for a dry run
+    digest: str = ""  # of the definition now on the host: after the edit, or for a dry run the current one
 
 
 def parse_user_xml(text):
@@ -113,33 +118,45 @@ def text_diff(old, new):
     return list(difflib.unified_diff(before, after, _("current"), _("edited"), lineterm="", n=3))
 
 
+def digest(shown_xml):
+    """The digest of a definition as read_xml shows it (without secrets: a digest must not help guess one)."""
+    return hashlib.sha256(shown_xml.encode()).hexdigest()
+
+
 def read_xml(instance):
     """The VM's inactive definition (what its next boot uses), without secrets."""
     uuid = str(instance.uuid)
     return call(instance.host, lambda conn: Domain.lookup(conn, uuid).xml_desc(inactive=True))
 
 
-def edit_xml(instance, text, dry_run=False):
+def edit_xml(instance, text, dry_run=False, expected_digest=None):
     """Replace the VM's definition by `text`, validated by libvirt; with dry_run only say what would change.
 
-    Raises InvalidConfig (the message says why: our checks or libvirt's validation) and changes nothing then.
+    Raises InvalidConfig (the message says why: our checks or libvirt's validation), or OperationInvalid when
+    `expected_digest` is given and the definition changed since; nothing is changed then.
     """
     root = parse_user_xml(text)
     uuid = str(instance.uuid)
 
     def edit(conn):
         dom = Domain.lookup(conn, uuid)
+        shown = dom.xml_desc(inactive=True)
+        if expected_digest and expected_digest != digest(shown):
+            raise OperationInvalid(_("The definition of %(name)s changed on its host since you read it: read it "
+                                     "again and redo the edit.") % {"name": dom.name})
         current = parse_trusted(dom.xml_desc(inactive=True, secure=True))
         _check_identity(root, current)
         keep_passwords(root, current)
         if dry_run:
-            new, shown = root, to_string(without_secrets(root))
+            new, result_xml = root, to_string(without_secrets(root))
         else:
             define(conn, etree.tostring(root, encoding="unicode"), validate=True)
-            new, shown = parse_trusted(dom.xml_desc(inactive=True, secure=True)), dom.xml_desc(inactive=True)
+            new = parse_trusted(dom.xml_desc(inactive=True, secure=True))
+            shown = result_xml = dom.xml_desc(inactive=True)
         running = dom.is_active()
         return XMLEdit(
-            xml=shown,
+            xml=result_xml,
+            digest=digest(shown),
             changes=changed_parts(current, new),
             diff=text_diff(current, new),
             next_boot=next_boot_changes(dom.xml_desc(secure=True), new) if running else [],

@@ -27,6 +27,8 @@ def xml_textarea():
 
 class XMLForm(forms.Form):
     xml = forms.CharField(label=gettext_lazy("Domain XML"), strip=False, widget=xml_textarea())
+    # The definition the edit started from: saving is refused if it changed meanwhile (xml_edit.digest).
+    digest = forms.RegexField(r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
 
 
 class FromXMLForm(forms.Form):
@@ -72,7 +74,8 @@ class InstanceXMLView(RestrictedQuerysetMixin, SingleObjectMixin, FormView):
 
     def get_initial(self):
         try:
-            return {"xml": xml_edit.read_xml(self.object)}
+            xml = xml_edit.read_xml(self.object)
+            return {"xml": xml, "digest": xml_edit.digest(xml)}
         except VirtError as exc:
             self.read_error = exc.message
             return {}
@@ -85,11 +88,12 @@ class InstanceXMLView(RestrictedQuerysetMixin, SingleObjectMixin, FormView):
     def form_valid(self, form):
         save = "save" in self.request.POST
         try:
-            result = xml_edit.edit_xml(self.object, form.cleaned_data["xml"], dry_run=not save)
+            result = xml_edit.edit_xml(self.object, form.cleaned_data["xml"], dry_run=not save,
+                                       expected_digest=form.cleaned_data["digest"])
         except InvalidConfig as exc:
             form.add_error("xml", exc.message)
             return self.form_invalid(form)
-        except VirtError as exc:  # the host is down, or the VM is gone
+        except VirtError as exc:  # changed meanwhile, the host is down, or the VM is gone
             form.add_error(None, exc.message)
             return self.form_invalid(form)
         if not save:

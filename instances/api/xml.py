@@ -16,14 +16,20 @@ from ..models import Instance
 from .serializers import InstanceSerializer
 
 
+DIGEST_HELP = "SHA-256 of the definition as shown: send it back with an edit to refuse one made meanwhile"
+
+
 class XMLSerializer(serializers.Serializer):
     xml = serializers.CharField(trim_whitespace=False, help_text="The inactive definition, without secrets")
+    digest = serializers.CharField(help_text=DIGEST_HELP)
 
 
 class XMLEditSerializer(serializers.Serializer):
     xml = serializers.CharField(trim_whitespace=False, help_text=(
         "The new definition. A graphics device without passwd keeps the VM's password."))
     dry_run = serializers.BooleanField(default=False, help_text="Only say what would change; define nothing")
+    digest = serializers.RegexField(r"^[0-9a-f]{64}$", required=False, help_text=(
+        "The digest the edit started from (GET, or a dry run): 409 if the definition changed since"))
 
 
 class PartChangeSerializer(serializers.Serializer):
@@ -38,6 +44,7 @@ class XMLEditResultSerializer(serializers.Serializer):
     next_boot = PartChangeSerializer(many=True, help_text="Running VM: what it runs only after its next boot")
     running = serializers.BooleanField()
     applied = serializers.BooleanField(help_text="False for a dry run")
+    digest = serializers.CharField(help_text="Of the definition now on the host (for a dry run: the current one)")
 
 
 class FromXMLSerializer(serializers.Serializer):
@@ -63,16 +70,18 @@ class InstanceXMLView(RestrictedQuerysetMixin, generics.GenericAPIView):
 
     @extend_schema(responses=XMLSerializer)
     def get(self, request, pk):
-        return Response({"xml": xml_edit.read_xml(self.get_object())})
+        xml = xml_edit.read_xml(self.get_object())
+        return Response({"xml": xml, "digest": xml_edit.digest(xml)})
 
-    @extend_schema(request=XMLEditSerializer, responses={200: XMLEditResultSerializer})
+    @extend_schema(request=XMLEditSerializer, responses={200: XMLEditResultSerializer, 409: None})
     def put(self, request, pk):
         instance = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with xml_field_errors():
             result = xml_edit.edit_xml(instance, serializer.validated_data["xml"],
-                                       dry_run=serializer.validated_data["dry_run"])
+                                       dry_run=serializer.validated_data["dry_run"],
+                                       expected_digest=serializer.validated_data.get("digest"))
         return Response(XMLEditResultSerializer(result).data)
 
 

@@ -236,3 +236,27 @@ def test_it_answers_503_when_the_host_is_down(api, db1):
     assert api.get(url(db1)).status_code == 503
     response = api.put(url(db1), {"xml": "<domain type='test'><name>db1</name></domain>"}, format="json")
     assert response.status_code == 503 and response.json()["detail"]
+
+
+def test_it_refuses_an_edit_started_from_a_definition_changed_meanwhile(api, db1):
+    import hashlib
+
+    got = api.get(url(db1)).json()
+    assert got["digest"] == hashlib.sha256(got["xml"].encode()).hexdigest()
+    other_edit = edited(libvirt_xml(db1, INACTIVE | SECURE), vcpu="3")
+    call(db1.host, lambda conn: conn.defineXML(other_edit))  # someone else, meanwhile
+    changed = libvirt_xml(db1, INACTIVE | SECURE)
+    for dry_run in (True, False):
+        response = api.put(url(db1), {"xml": edited(got["xml"], memory="524288"), "digest": got["digest"],
+                                      "dry_run": dry_run}, format="json")
+        assert response.status_code == 409 and "changed on its host since you read it" in response.json()["detail"]
+    assert libvirt_xml(db1, INACTIVE | SECURE) == changed
+
+    fresh = api.get(url(db1)).json()
+    review = api.put(url(db1), {"xml": edited(fresh["xml"], memory="524288"), "digest": fresh["digest"],
+                                "dry_run": True}, format="json").json()
+    assert review["digest"] == fresh["digest"]  # a dry run answers the digest to save with
+    saved = api.put(url(db1), {"xml": edited(fresh["xml"], memory="524288"), "digest": review["digest"]},
+                    format="json")
+    assert saved.status_code == 200 and saved.json()["digest"] == api.get(url(db1)).json()["digest"]
+    assert api.put(url(db1), {"xml": fresh["xml"], "digest": "abc"}, format="json").json().keys() == {"digest"}

@@ -138,3 +138,17 @@ def test_it_says_when_the_host_cannot_be_reached(admin_client, db1):
     assert response.status_code == 200 and response.context["read_error"]
     response = admin_client.post(page(db1), {"xml": "<domain type='test'><name>db1</name></domain>", "review": "1"})
     assert response.status_code == 200 and response.context["form"].non_field_errors()
+
+
+def test_it_refuses_to_save_over_a_definition_changed_meanwhile(admin_client, db1):
+    from hosts.connection import call
+
+    form = admin_client.get(page(db1)).context["form"]
+    opened_digest = form["digest"].value()
+    other_edit = edited(libvirt_xml(db1, INACTIVE | SECURE), vcpu="3")
+    call(db1.host, lambda conn: conn.defineXML(other_edit))  # someone else, meanwhile
+    changed = libvirt_xml(db1, INACTIVE | SECURE)
+    response = admin_client.post(page(db1), {"xml": edited(form["xml"].value(), memory="524288"),
+                                             "digest": opened_digest, "save": "1"})
+    assert "changed on its host since you read it" in " ".join(response.context["form"].non_field_errors())
+    assert libvirt_xml(db1, INACTIVE | SECURE) == changed
