@@ -12,6 +12,7 @@ names the digest it started from is refused if the definition changed meanwhile.
 Defining XML never touches a running VM: for one that runs, the whole edit applies at its next boot (a full
 shutdown and start), and `next_boot` names every part the running VM does not have yet.
 """
+import copy
 import difflib
 import hashlib
 import uuid as uuidlib
@@ -41,7 +42,7 @@ SECRET_ATTRIBUTES = ("passwd", "passwdValidTo")
 class XMLEdit:
     """What an edit changes. Never holds a secret: `xml` and `diff` come without passwords."""
 
-    xml: str  # the inactive definition after the edit (for a dry run: as submitted)
+    xml: str  # the inactive definition after the edit (for a dry run: as submitted, without secrets)
     changes: list = field(default_factory=list)  # virt.xml.diff.changed_parts, old -> new
     diff: list = field(default_factory=list)  # unified diff lines of old -> new
     next_boot: list = field(default_factory=list)  # parts a running VM runs only after its next boot
@@ -58,19 +59,15 @@ def parse_user_xml(text):
         raise InvalidConfig(_("The XML is %(size)d bytes long; at most %(max)d bytes are accepted.")
                             % {"size": len(text), "max": MAX_XML_BYTES})
     root = parse_untrusted(text)
-    if root.tag != "domain":
-        raise InvalidConfig(_("The XML must be a <domain> definition, not <%(tag)s>.") % {"tag": _tag_name(root)})
+    if root.tag != "domain":  # also <domain> in a namespace, which libvirt does not read
+        raise InvalidConfig(_("The XML must be a <domain> definition, not <%(tag)s>.")
+                            % {"tag": etree.QName(root).localname})
     return root
-
-
-def _tag_name(element):
-    tag = element.tag if isinstance(element.tag, str) else "?"  # a comment or processing instruction
-    return etree.QName(tag).localname if tag.startswith("{") else tag
 
 
 def without_secrets(root):
     """A copy of a definition with graphics passwords left out: what may be shown or returned."""
-    root = etree.fromstring(etree.tostring(root))
+    root = copy.deepcopy(root)
     for graphics in root.iterfind("devices/graphics"):
         for name in SECRET_ATTRIBUTES:
             graphics.attrib.pop(name, None)
