@@ -1,6 +1,8 @@
 """The browser tier for the domain XML editor: Chromium edits a real lab VM's XML in CodeMirror, reviews the
 diff and saves it; the result is read back through libvirt on a connection of its own."""
+import contextlib
 import re
+import uuid
 
 import libvirt
 import pytest
@@ -56,3 +58,28 @@ def test_it_edits_a_running_vms_xml_with_a_diff(admin_user, lab_host, lab_guests
 
     assert etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).findtext("memory") == "196608"
     assert etree.fromstring(dom.XMLDesc(0)).findtext("memory") == "262144"  # running as it was until its next boot
+
+
+def test_it_creates_a_vm_from_pasted_xml(admin_user, lab_host, lab_guests, daphne, tmp_path):  # noqa: F811
+    from lab import guest
+
+    name = f"vd-test-xml-{uuid.uuid4().hex[:8]}"
+    xml = guest.domain_xml(name, guest.make_disk(tmp_path, name))
+    try:
+        with chromium_page() as page:
+            log_in(page, daphne)
+            page.goto(f"{daphne}/instances/")
+            page.get_by_role("link", name="Create from XML").click()
+            page.get_by_label("Host").select_option(label="lab")
+            expect(page.locator(".CodeMirror")).to_be_visible()
+            page.evaluate("(xml) => document.querySelector('#id_xml').xmlEditor.setValue(xml)", xml)
+            page.get_by_role("button", name="Define the VM").click()
+            expect(page.locator("h1")).to_contain_text(name)
+            expect(page.locator(".alert-success")).to_contain_text(f"{name} defined on lab")
+            page.screenshot(path="/tmp/virtdeck-from-xml.png", full_page=True)
+        dom = lab_guests.conn.lookupByName(name)
+        assert Instance.objects.get(uuid=dom.UUIDString()).name == name
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    finally:
+        with contextlib.suppress(libvirt.libvirtError):
+            lab_guests.conn.lookupByName(name).undefine()
