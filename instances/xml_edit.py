@@ -121,9 +121,19 @@ def digest(shown_xml):
 
 
 def read_xml(instance):
-    """The VM's inactive definition (what its next boot uses), without secrets."""
+    """The VM's inactive definition (what its next boot uses), without secrets, as an XMLEdit of no change:
+    `next_boot` names what a running VM still waits for (an earlier edit, or one made outside virtdeck)."""
     uuid = str(instance.uuid)
-    return call(instance.host, lambda conn: Domain.lookup(conn, uuid).xml_desc(inactive=True))
+
+    def read(conn):
+        dom = Domain.lookup(conn, uuid)
+        shown = dom.xml_desc(inactive=True)
+        running = dom.is_active()
+        return XMLEdit(xml=shown, digest=digest(shown), running=running,
+                       next_boot=next_boot_changes(dom.xml_desc(secure=True), dom.xml_desc(inactive=True, secure=True))
+                       if running else [])
+
+    return call(instance.host, read)
 
 
 def edit_xml(instance, text, dry_run=False, expected_digest=None):

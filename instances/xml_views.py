@@ -69,13 +69,15 @@ class InstanceXMLView(RestrictedQuerysetMixin, SingleObjectMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.object = self.get_object()
-        self.read_error = ""
+        self.read_error, self.current = "", None
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
+        if self.request.method != "GET":  # a post carries its own XML and digest
+            return {}
         try:
-            xml = xml_edit.read_xml(self.object)
-            return {"xml": xml, "digest": xml_edit.digest(xml)}
+            self.current = xml_edit.read_xml(self.object)
+            return {"xml": self.current.xml, "digest": self.current.digest}
         except VirtError as exc:
             self.read_error = exc.message
             return {}
@@ -83,6 +85,7 @@ class InstanceXMLView(RestrictedQuerysetMixin, SingleObjectMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["read_error"] = self.read_error
+        context["current"] = self.current  # on the first load only: a review shows its own next-boot parts
         return context
 
     def form_valid(self, form):

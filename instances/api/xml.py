@@ -19,9 +19,6 @@ from .serializers import InstanceSerializer
 DIGEST_HELP = "SHA-256 of the definition as shown: send it back with an edit to refuse one made meanwhile"
 
 
-class XMLSerializer(serializers.Serializer):
-    xml = serializers.CharField(trim_whitespace=False, help_text="The inactive definition, without secrets")
-    digest = serializers.CharField(help_text=DIGEST_HELP)
 
 
 class XMLEditSerializer(serializers.Serializer):
@@ -35,6 +32,13 @@ class XMLEditSerializer(serializers.Serializer):
 class PartChangeSerializer(serializers.Serializer):
     part = serializers.CharField(help_text="memory, vcpu, os, disk vda, interface 52:54:00:..., graphics vnc, ...")
     change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+
+
+class XMLSerializer(serializers.Serializer):
+    xml = serializers.CharField(help_text="The inactive definition (what the next boot uses), without secrets")
+    digest = serializers.CharField(help_text=DIGEST_HELP)
+    running = serializers.BooleanField()
+    next_boot = PartChangeSerializer(many=True, help_text="Running VM: what it runs only after its next boot")
 
 
 class XMLEditResultSerializer(serializers.Serializer):
@@ -70,8 +74,7 @@ class InstanceXMLView(RestrictedQuerysetMixin, generics.GenericAPIView):
 
     @extend_schema(responses=XMLSerializer)
     def get(self, request, pk):
-        xml = xml_edit.read_xml(self.get_object())
-        return Response({"xml": xml, "digest": xml_edit.digest(xml)})
+        return Response(XMLSerializer(xml_edit.read_xml(self.get_object())).data)
 
     @extend_schema(request=XMLEditSerializer, responses={200: XMLEditResultSerializer, 409: None})
     def put(self, request, pk):

@@ -51,15 +51,20 @@ def test_it_says_a_running_vm_gets_the_edit_at_its_next_boot(api, lab_host, lab_
     dom = lab_guests.define(start=True)
     vm = row(lab_host, dom)
     url = f"/api/instances/{vm.pk}/xml/"
-    response = api.put(url, {"xml": with_memory(api.get(url).json()["xml"], 192)}, format="json")
-    assert response.status_code == 200, response.content
-    assert response.json()["running"] is True
-    assert {"part": "memory", "change": "changed"} in response.json()["next_boot"]
+    got = api.get(url).json()
+    assert got["running"] is True and got["next_boot"] == []  # nothing pending on a freshly started guest
+    memory = [{"part": "memory", "change": "changed"}]  # currentMemory is the balloon's: not a next-boot part
+    for dry_run in (True, False):
+        response = api.put(url, {"xml": with_memory(got["xml"], 192), "dry_run": dry_run}, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["running"] is True and response.json()["next_boot"] == memory
+    assert api.get(url).json()["next_boot"] == memory
     assert etree.fromstring(dom.XMLDesc(0)).findtext("memory") == str(256 * 1024)  # still running as it was
     assert etree.fromstring(dom.XMLDesc(INACTIVE)).findtext("memory") == str(192 * 1024)
     dom.destroy()
     dom.create()  # the next boot uses the edited definition
     assert etree.fromstring(dom.XMLDesc(0)).findtext("memory") == str(192 * 1024)
+    assert api.get(url).json()["next_boot"] == []
 
 
 def test_it_keeps_a_real_vms_vnc_password(api, lab_host, lab_guests):

@@ -60,6 +60,7 @@ def test_it_returns_the_inactive_definition_without_the_password(api, db1):
     response = api.get(url(db1))
     assert response.status_code == 200
     assert response.json()["xml"] == libvirt_xml(db1)
+    assert response.json()["running"] is False and response.json()["next_boot"] == []
     assert PASSWORD not in response.content.decode() and "passwd" not in response.content.decode()
     assert f"passwd='{PASSWORD}'" in libvirt_xml(db1, INACTIVE | SECURE)  # it is there, only not shown
 
@@ -109,6 +110,8 @@ def test_it_names_what_a_running_vm_gets_only_at_its_next_boot(api, web1):
         assert body["running"] is True and body["next_boot"] == [{"part": "vcpu", "change": "changed"}]
     assert etree.fromstring(libvirt_xml(web1)).findtext("vcpu") == "4"
     assert libvirt_xml(web1, 0) == live_before  # the running VM is untouched: the two definitions differ now
+    got = api.get(url(web1)).json()
+    assert got["running"] is True and got["next_boot"] == [{"part": "vcpu", "change": "changed"}]
 
 
 def test_it_keeps_the_password_when_an_edit_leaves_it_out(api, db1):

@@ -60,6 +60,7 @@ def test_it_saves_and_says_what_a_running_vm_gets_at_its_next_boot(admin_client,
     assert any("at its next boot" in m and "memory" in m for m in shown)
     assert etree.fromstring(libvirt_xml(web1)).findtext("memory") == "262144"
     assert libvirt_xml(web1, 0) == live_before
+    assert "memory" in response.content.decode().split('id="pending-next-boot"')[1].split("</div>")[0]
 
 
 def test_it_shows_libvirts_message_and_keeps_the_edit(admin_client, db1):
