@@ -74,6 +74,10 @@ def without_secrets(root):
     return root
 
 
+def has_passwords(root):
+    return any(g.get(name) is not None for g in root.iterfind("devices/graphics") for name in SECRET_ATTRIBUTES)
+
+
 def keep_passwords(root, secure):
     """Give each graphics device of `root` that has no password the one the same kind of device has in
     `secure` (the VM's definition with secrets). In place; returns root."""

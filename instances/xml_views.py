@@ -15,6 +15,7 @@ from django.views.generic.detail import SingleObjectMixin
 from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import InvalidConfig, VirtError
+from virt.xml.parser import to_string
 
 from . import xml_edit
 from .models import Instance
@@ -25,10 +26,32 @@ def xml_textarea():
                                  "autocomplete": "off", "data-xml-editor": ""})
 
 
+def hide_passwords(form):
+    """Take graphics passwords out of the XML the form shows back (as a password field never shows its
+    value again). True if there were any; XML that does not parse is left alone (its error says why)."""
+    try:
+        root = xml_edit.parse_user_xml(form.data.get("xml", ""))
+    except InvalidConfig:
+        return False
+    if not xml_edit.has_passwords(root):
+        return False
+    form.data = form.data.copy()
+    form.data["xml"] = to_string(xml_edit.without_secrets(root))
+    return True
+
+
 class XMLForm(forms.Form):
     xml = forms.CharField(label=gettext_lazy("Domain XML"), strip=False, widget=xml_textarea())
     # The definition the edit started from: saving is refused if it changed meanwhile (xml_edit.digest).
     digest = forms.RegexField(r"^[0-9a-f]{64}$", required=False, widget=forms.HiddenInput)
+
+    def clean_xml(self):
+        # A review shows the XML back: a password in it would be echoed, so this page does not set them.
+        if hide_passwords(self):
+            raise forms.ValidationError(_(
+                "This page does not set passwords (it would have to show them back): the passwd attribute was "
+                "taken out and the VM keeps its password. Set a new one through the API."))
+        return self.cleaned_data["xml"]
 
 
 class FromXMLForm(forms.Form):
@@ -120,6 +143,12 @@ class InstanceFromXMLView(FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_invalid(self, form):
+        if hide_passwords(form):
+            form.add_error(None, _("The password was taken out of the XML shown here: put it back before trying "
+                                   "again, or the VM gets none."))
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         try:

@@ -114,8 +114,8 @@ def test_it_answers_libvirts_message_for_a_domain_type_the_host_does_not_offer(a
                                                                                 tmp_path, kind):
     root = etree.fromstring(guest.domain_xml(new_name, tmp_path / "none.qcow2"))
     root.set("type", kind)
-    response = api.post("/api/instances/from-xml/", {"host": lab_host.pk, "xml": etree.tostring(root, encoding="unicode")},
-                        format="json")
+    xml = etree.tostring(root, encoding="unicode")
+    response = api.post("/api/instances/from-xml/", {"host": lab_host.pk, "xml": xml}, format="json")
     assert response.status_code == 400
     assert f"does not support virt type '{kind}'" in response.json()["xml"][0]
     assert new_name not in [d.name() for d in lab_guests.conn.listAllDomains()]

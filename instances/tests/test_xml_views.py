@@ -153,3 +153,28 @@ def test_it_refuses_to_save_over_a_definition_changed_meanwhile(admin_client, db
                                              "digest": opened_digest, "save": "1"})
     assert "changed on its host since you read it" in " ".join(response.context["form"].non_field_errors())
     assert libvirt_xml(db1, INACTIVE | SECURE) == changed
+
+
+def test_it_never_shows_a_typed_password_back(admin_client, db1):
+    with_vnc_password(db1, PASSWORD)
+    root = etree.fromstring(libvirt_xml(db1))
+    root.find("devices/graphics").set("passwd", "typed-pw")
+    root.find("vcpu").text = "2"
+    for button in ("review", "save"):
+        response = admin_client.post(page(db1), {"xml": etree.tostring(root, encoding="unicode"), button: "1"})
+        assert response.status_code == 200 and "does not set passwords" in response.context["form"].errors["xml"][0]
+        content = response.content.decode()
+        assert "typed-pw" not in content and PASSWORD not in content
+        assert "passwd" not in response.context["form"]["xml"].value()
+    secure = etree.fromstring(libvirt_xml(db1, INACTIVE | SECURE))
+    assert secure.find("devices/graphics").get("passwd") == PASSWORD and secure.findtext("vcpu") == "1"
+
+
+def test_it_takes_a_password_out_of_a_refused_new_vm(admin_client, make_host):
+    small = make_host("small")
+    root = etree.fromstring(domain_xml(name="web1"))  # refused: web1 exists
+    etree.SubElement(etree.SubElement(root, "devices"), "graphics", type="vnc", passwd="typed-pw")
+    response = admin_client.post(FROM_XML, {"host": small.pk, "xml": etree.tostring(root, encoding="unicode")})
+    assert response.status_code == 200 and "already exists" in response.context["form"].errors["xml"][0]
+    assert "put it back" in " ".join(response.context["form"].non_field_errors())
+    assert "typed-pw" not in response.content.decode()
