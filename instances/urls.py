@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import snapshot_views, views
+from . import snapshot_views, views, xml_views
 
 app_name = "instances"
 urlpatterns = [
@@ -10,3 +10,7 @@ urlpatterns = [
 
 # A VM's snapshots (instances/snapshot_views.py).
 urlpatterns += snapshot_views.urlpatterns
+urlpatterns += [  # the XML editor and create-from-XML
+    path("<int:pk>/xml/", xml_views.InstanceXMLView.as_view(), name="instance_xml"),
+    path("from-xml/", xml_views.InstanceFromXMLView.as_view(), name="instance_from_xml"),
+]
