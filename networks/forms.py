@@ -94,7 +94,8 @@ class NetworkForm(forms.Form):
 
 class NetworkXMLForm(forms.Form):
     xml = forms.CharField(max_length=1_000_000, strip=False, label=_("XML"),
-                          widget=forms.Textarea(attrs={"rows": 24, "class": "form-control font-monospace", "spellcheck": "false"}))
+                          widget=forms.Textarea(attrs={"rows": 24, "class": "form-control font-monospace", "spellcheck": "false",
+                                                     "data-xml-editor": "xml"}))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
