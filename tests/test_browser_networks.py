@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from test_browser import chromium_page, daphne, log_in  # noqa: F401 (daphne is a fixture)
 
 from core.models import Job
+from core.testing import ip_forward_kept, remove_network
 from core.tests.test_worker import worker  # noqa: F401 (a fixture)
 from instances import inventory
 from lab import guest
@@ -27,27 +28,19 @@ def local_host(lab, make_host):
 @pytest.fixture
 def cleanup(lab):
     direct = libvirt.open(lab["uri"])
-    forward = open("/proc/sys/net/ipv4/ip_forward").read()
     made = {"networks": [], "domains": []}
-    yield direct, made
-    for dom in made["domains"]:
-        try:
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-        except libvirt.libvirtError:
-            pass
-    for name in made["networks"]:
-        try:
-            network = direct.networkLookupByName(name)
-            if network.isActive():
-                network.destroy()
-            network.undefine()
-        except libvirt.libvirtError:
-            pass
+    with ip_forward_kept():
+        yield direct, made
+        for dom in made["domains"]:
+            try:
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+            except libvirt.libvirtError:
+                pass
+        for name in made["networks"]:
+            remove_network(direct, name)
     direct.close()
-    with open("/proc/sys/net/ipv4/ip_forward", "w") as handle:
-        handle.write(forward)
 
 
 def test_it_creates_a_nat_network_and_traces_a_vm_on_it(admin_user, local_host, cleanup, worker, daphne,  # noqa: F811
