@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from virt.errors import InvalidConfig
-from virt.names import NAME_PROBLEMS, name_problem
+from virt.names import NAME_PROBLEMS, name_problem  # noqa: F401 - also used through builder
 from virt.xml.base import Path
 from virt.xml.devices import DiskXML, GraphicsXML, InterfaceXML
 from virt.xml.domain import DomainXML
@@ -99,7 +99,8 @@ def _integer(value):
     return number
 
 
-def _flag(value):
+def parse_flag(value):
+    """A yes/no answer from JSON (true/false) or a form ("on", "true", "1"...); ValueError otherwise."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "on", "1", "yes", "false", "off", "0", "no", ""):
@@ -107,13 +108,15 @@ def _flag(value):
     raise ValueError
 
 
-def clean_answers(data, *, name_required=True):
+def clean_answers(data, *, allowed=ANSWER_FIELDS):
     """Answers from raw data (strings from a form, JSON values from the API); AnswerErrors names every bad field.
 
-    Unknown keys are refused too, so a typo never silently falls back to a default.
+    Unknown keys (outside `allowed`) are refused too, so a typo never silently falls back to a default.
+    A template's answers are cleaned with allowed=TEMPLATE_FIELDS: everything but the name.
     """
+    name_required = "name" in allowed
     errors = {}
-    unknown = sorted(set(data) - set(ANSWER_FIELDS))
+    unknown = sorted(set(data) - set(allowed), key=str)
     for key in unknown:
         errors[str(key)[:64]] = _("Unknown field.")
     values = {}
@@ -125,7 +128,7 @@ def clean_answers(data, *, name_required=True):
             if spec.name in ("vcpus", "memory_mib", "disk_size_gib"):
                 values[spec.name] = _integer(raw)
             elif spec.name == "start":
-                values[spec.name] = _flag(raw)
+                values[spec.name] = parse_flag(raw)
             elif not isinstance(raw, str):
                 raise ValueError
             else:

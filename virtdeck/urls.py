@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("core.api.urls")),
     path("api/hosts/", include("hosts.api.urls")),
     path("api/instances/", include("instances.api.urls")),
+    path("api/templates/", include("instances.api.template_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,137 @@
+"""Full clone of a VM on its host: new name, UUID and MACs; every writable disk copied into a chosen pool.
+
+`check_clone` runs in the request (400 naming the field, 409 while the source runs without
+`paused_copy`); the job (instances/creation_tasks.py) runs `run_clone`: copies with progress as long
+operations (Pool.run_long, the new volume's allocation polled), define, and on failure removes the
+copies and the definition it made. A running source is copied only when asked to, paused meanwhile
+(crash-consistent: as if its power had been cut at that moment) and resumed after.
+"""
+from django.utils.translation import gettext as _
+
+from core import jobs
+from core.jobs import JobCancelled
+from hosts.connection import call, connection_spec, pool
+from virt.clone import clone_xml, source_disks
+from virt.domain import Domain, define
+from virt.errors import OperationInvalid, VirtError
+from virt.host_choices import domain_name_taken
+from virt.names import NAME_PROBLEMS, name_problem
+from virt.storage import collect_pool
+from virt.volumes import clone_volume, collect_volume, delete_volume
+
+from .builder import AnswerErrors
+from .inventory import refresh_one
+
+ACTIVE = ("running", "paused", "blocked", "pmsuspended")
+
+
+def _facts(conn, uuid, name, pool_name):
+    domain = Domain.lookup(conn, uuid)
+    xml = domain.xml_desc(inactive=True)
+    disks = source_disks(conn, xml)
+    target = collect_pool(conn, pool_name)
+    taken = [d.clone_name(name) for d in disks
+             if target is not None and target.active and collect_volume(conn, pool_name, d.clone_name(name))]
+    return {"state": domain.state(), "name_taken": domain_name_taken(conn, name), "disks": disks,
+            "pool": None if target is None else target.active, "volumes_taken": taken}
+
+
+def check_clone(instance, name, pool_name, paused_copy=False):
+    """The clone's job kwargs, or AnswerErrors / OperationInvalid before anything is made."""
+    errors = {}
+    for field, value in (("name", name), ("pool", pool_name)):
+        problem = name_problem(value)
+        if problem:
+            errors[field] = _(NAME_PROBLEMS[problem])
+    if errors:
+        raise AnswerErrors(errors)
+    facts = call(instance.host, lambda conn: _facts(conn, str(instance.uuid), name, pool_name))
+    if facts["name_taken"]:
+        errors["name"] = _("A VM named %(name)s already exists on this host.") % {"name": name}
+    if facts["pool"] is None:
+        errors["pool"] = _("This host has no storage pool named %(pool)s.") % {"pool": pool_name}
+    elif not facts["pool"]:
+        errors["pool"] = _("Pool %(pool)s is not running.") % {"pool": pool_name}
+    elif facts["volumes_taken"]:
+        errors["pool"] = _("Pool %(pool)s already holds %(volumes)s.") % {
+            "pool": pool_name, "volumes": ", ".join(facts["volumes_taken"])}
+    if errors:
+        raise AnswerErrors(errors)
+    if facts["state"] in ACTIVE and not paused_copy:
+        raise OperationInvalid(_("%(vm)s is running: shut it down first, or ask for a crash-consistent copy "
+                                 "(paused_copy), which pauses it while its disks are copied.") % {"vm": instance})
+    return {"host_id": instance.host_id, "source_uuid": str(instance.uuid), "name": name, "pool": pool_name,
+            "paused_copy": bool(paused_copy)}
+
+
+def clone_instance(instance, user, name, pool_name, paused_copy=False):
+    """Check, then start the clone job (202 + Location in the API)."""
+    from .creation_tasks import clone_instance_task
+
+    kwargs = check_clone(instance, name, pool_name, paused_copy)
+    return jobs.enqueue(clone_instance_task, user=user, target=instance, host=instance.host, **kwargs)
+
+
+def _copy(host, job, disk, pool_name, name, done_bytes, total):
+    """One disk copied as a long operation; progress from the new volume's allocation (a poll on the shared
+    connection every 0.5 s) mapped into 10-90 % of the job."""
+    new_name = disk.clone_name(name)
+
+    def poll():
+        record = call(host, lambda conn: collect_volume(conn, pool_name, new_name))
+        if record is not None:
+            try:
+                job.progress(10 + 80 * min(total, done_bytes + record.allocation) // max(total, 1))
+            except JobCancelled:
+                pass  # a copy cannot be stopped halfway: the cancel takes effect after it, and cleans up
+
+    pool().run_long(connection_spec(host, key=f"clone-{job.id}"),
+                    lambda conn: clone_volume(conn, disk.pool, disk.volume, new_name, target_pool=pool_name),
+                    poll=poll)
+    return new_name
+
+
+def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
+    """The job's work; returns {"instance": pk, "uuid", "name"} of the clone."""
+    facts = call(host, lambda conn: _facts(conn, source_uuid, name, pool))
+    if facts["state"] in ACTIVE and not paused_copy:
+        raise OperationInvalid(f"The source is {facts['state']}: a clone of a running VM needs paused_copy.")
+    paused = False
+    made_volumes, new_uuid = [], None
+    try:
+        if facts["state"] == "running":
+            call(host, lambda conn: Domain.lookup(conn, source_uuid).suspend())
+            paused = True
+            job.log("source paused for a crash-consistent copy")
+        total, done_bytes, new_disks = sum(d.allocation for d in facts["disks"]), 0, {}
+        for disk in facts["disks"]:
+            job.progress(10 + 80 * done_bytes // max(total, 1), f"copying {disk.pool}/{disk.volume} into {pool}")
+            new_disks[disk.target] = (pool, _copy(host, job, disk, pool, name, done_bytes, total))
+            made_volumes.append(new_disks[disk.target][1])
+            done_bytes += disk.allocation
+        if paused:
+            call(host, lambda conn: Domain.lookup(conn, source_uuid).resume())
+            paused = False
+        job.progress(92, "defining the clone")
+        source_xml = call(host, lambda conn: Domain.lookup(conn, source_uuid).xml_desc(inactive=True, secure=True))
+        new_uuid = call(host, lambda conn: define(conn, clone_xml(source_xml, name, new_disks)).uuid)
+    except Exception as exc:  # noqa: BLE001 - a cancel or any failure removes the copies made so far
+        removed = []
+        for volume in made_volumes:
+            try:
+                call(host, lambda conn, v=volume: delete_volume(conn, pool, v))
+                removed.append(f"{pool}/{volume}")
+            except VirtError as cleanup:
+                job.log(f"could not remove {pool}/{volume}: {cleanup.message}", level="error")
+        if not isinstance(exc, VirtError):
+            raise
+        raise type(exc)(exc.message + (f" (removed: {', '.join(removed)})" if removed else "")) from None
+    finally:
+        if paused:
+            try:
+                call(host, lambda conn: Domain.lookup(conn, source_uuid).resume())
+            except VirtError as exc:
+                job.log(f"could not resume the source: {exc.message}", level="error")
+    row = refresh_one(host, new_uuid)
+    job.progress(100, f"cloned into {name}")
+    return {"instance": row.pk if row else None, "uuid": new_uuid, "name": name}
