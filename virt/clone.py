@@ -1,14 +1,16 @@
 """A full clone's pieces: which volumes a VM's disks are, and the clone's XML (new name, UUID, MACs, disks).
 
 `source_disks(conn, xml)` resolves each writable disk to its pool and volume (1-3 RPCs a disk);
-`clone_xml(xml, name, new_disks)` is pure. The copies themselves are virt/volumes.clone_volume calls,
-run by the caller as long operations with progress (virt/connection.Pool.run_long).
+`clone_xml(xml, name, new_disks)` is pure. A shut-off VM's disks are copied by virt/volumes.clone_volume
+(qemu-img on the host), run by the caller as long operations (virt/connection.Pool.run_long); a running
+VM's by a block copy (start_block_copy, block_copy_status, end_block_copy), polled by the caller.
 """
 from dataclasses import dataclass
 
 import libvirt
 
 from .errors import InvalidConfig
+from .xml.devices import DiskXML
 from .xml.domain import DomainXML
 from .xml.storage import VolumeXML
 
@@ -20,6 +22,7 @@ class SourceDisk:
     volume: str
     format: str
     allocation: int  # bytes in use: what a thin copy writes, for progress
+    capacity: int
 
     def clone_name(self, new_vm):
         """The copy's volume name: <vm>-<target>.qcow2 (or .img for raw)."""
@@ -55,7 +58,7 @@ def source_disks(conn, xml):
                                 "define a pool over its directory to clone it.") from None
         parsed = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
         disks.append(SourceDisk(disk.target_dev, pool_name, volume.name(), parsed.format or "raw",
-                                parsed.allocation or 0))
+                                parsed.allocation or 0, parsed.capacity or 0))
     return disks
 
 
@@ -88,3 +91,37 @@ def clone_xml(xml, name, new_disks):
             disk.type = "volume"
             disk.source_pool, disk.source_volume = pool, volume
     return domain.to_xml()
+
+
+# --------------------------------------------------------------------------- a running VM's disks
+
+# qemu-img (which createXMLFrom runs) cannot open an image a running QEMU holds, even paused ("Failed to get
+# shared 'write' lock"): a running VM's disk is copied by QEMU itself, a block copy (drive-mirror) into a
+# volume made beforehand, ended without pivoting so the VM keeps its own disk and the copy keeps the data.
+_BLOCK_COPY_FLAGS = libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT | libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB
+
+
+def start_block_copy(conn, uuid, target, dest_path, dest_format):
+    """Start copying disk `target` of a running VM into the existing file `dest_path` (1 RPC)."""
+    disk = DiskXML.file_disk(dest_path, target, format=dest_format)
+    for child in disk.element.findall("target"):
+        disk.element.remove(child)  # the destination is described by its source and format only
+    conn.lookupByUUIDString(uuid).blockCopy(target, disk.to_xml(), {}, _BLOCK_COPY_FLAGS)
+
+
+def block_copy_status(conn, uuid, target):
+    """(bytes copied, bytes to copy, ready): ready once the copy caught up and mirrors (2 RPCs)."""
+    dom = conn.lookupByUUIDString(uuid)
+    info = dom.blockJobInfo(target, 0) or {}
+    mirror = None
+    for disk in DomainXML.from_xml(dom.XMLDesc(0), trusted=True).disks:
+        if disk.target_dev == target:
+            mirror = disk.element.find("mirror")
+    ready = mirror is not None and mirror.get("ready") == "yes"
+    return info.get("cur", 0), info.get("end", 0), ready
+
+
+def end_block_copy(conn, uuid, target):
+    """End the copy without switching the VM to it (after ready: the copy holds the disk as of now; before:
+    cancelled, the copy is unusable)."""
+    conn.lookupByUUIDString(uuid).blockJobAbort(target, 0)
