@@ -171,3 +171,20 @@ def test_it_leaves_nothing_when_the_vm_fails_to_start(admin_user, lab_host, lab_
     pool.refresh(0)
     assert pool.listVolumes() == []
     assert not Instance.objects.filter(name=name).exists()
+
+
+def test_it_clones_a_shut_off_vm_with_qemu_img_on_the_host(api, lab_host, lab_pool, libvirt_conn, names):
+    source, copy = names(), names()
+    created = run(create_instance_task, api.post("/api/instances/", {
+        "host": lab_host.pk, "name": source, "memory_mib": 256, "vcpus": 1, "disk_pool": lab_pool,
+        "disk_size_gib": 1, "disk_format": "raw", "start": False,
+    }, format="json"))
+    job = run(clone_instance_task, api.post(f"/api/instances/{created.result['instance']}/clone/",
+                                            {"name": copy, "pool": lab_pool}, format="json"))
+    assert not any("paused" in entry["message"] for entry in job.log)
+    assert libvirt_conn.lookupByName(source).state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    info = qemu_img_info(volume_path(libvirt_conn, lab_pool, f"{copy}-vda.img"))
+    assert (info["format"], info["virtual-size"]) == ("raw", 1024**3)
+    clone = libvirt_conn.lookupByName(copy)
+    clone.create()
+    assert qemu_runs(copy) and vnc_banner(clone).startswith(b"RFB ")
