@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import views, wizard_views
 
 app_name = "instances"
 urlpatterns = [
     path("", views.InstanceListView.as_view(), name="instance_list"),
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
+    path("new/", wizard_views.InstanceCreateView.as_view(), name="instance_add"),
+    path("<int:pk>/clone/", wizard_views.InstanceCloneView.as_view(), name="instance_clone"),
 ]
