@@ -73,6 +73,8 @@ class InstanceCreationMixin:
     def create(self, request, *args, **kwargs):
         """Create a VM from the wizard's answers: 202 + job (its result holds the new instance id);
         with `dry_run: true`, 200 {"xml": ...} and nothing changes."""
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": [_("Expected an object of answers.")]})
         data = {key: request.data.get(key) for key in request.data}
         dry_run = _flag(data, "dry_run")
         data.pop("dry_run", None)

@@ -142,3 +142,23 @@ class TestCreateJob:
         job.refresh_from_db()
         assert job.status == "failed" and "vm1" in job.error and "removed: volume images/vm1.qcow2" in job.error
         assert "vm1.qcow2" not in volume_names(host)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["[1,2]", '"text"', "{bad", "null"])
+def test_it_refuses_a_body_that_is_not_an_object(api, host, body):
+    response = api.post(LIST, body, content_type="application/json")
+    assert response.status_code == 400 and not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_takes_form_encoded_answers_too(api, host):
+    response = api.post(LIST, {"host": host.pk, "name": "vm1", "vcpus": "2", "dry_run": "true"})
+    assert response.status_code == 200 and "<vcpu>2</vcpu>" in response.json()["xml"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_anonymous_creation(client, host):
+    response = client.post(LIST, {"host": host.pk, "name": "vm1"}, content_type="application/json")
+    assert response.status_code == 401
+    assert domain_names(host) == ["busy", "existing"]
