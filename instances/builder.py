@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from virt.errors import InvalidConfig
-from virt.names import NAME_PROBLEMS, name_problem  # noqa: F401 - also used through builder
+from virt.names import NAME_PROBLEMS, name_problem
 from virt.xml.base import Path
 from virt.xml.devices import DiskXML, GraphicsXML, InterfaceXML
 from virt.xml.domain import DomainXML

@@ -14,6 +14,7 @@ from virt.domain import Domain, define
 from virt.errors import InvalidConfig, VirtError
 from virt.guest_caps import guest_caps
 from virt.host_choices import bridge_names, domain_name_taken, network_names
+from virt.names import NAME_PROBLEMS, name_problem
 from virt.osinfo import GENERIC, database
 from virt.storage import collect_pool, collect_pools
 from virt.volumes import collect_volume, collect_volumes, create_volume, delete_volume
@@ -234,9 +235,9 @@ def template_data(data):
 
 def save_template(name, data, description=""):
     """Save the wizard's answers (a VM name among them is dropped) as template `name`; AnswerErrors if taken."""
-    problem = builder.name_problem(name)
+    problem = name_problem(name)
     if problem:
-        raise builder.AnswerErrors({"template_name": _(builder.NAME_PROBLEMS[problem])})
+        raise builder.AnswerErrors({"template_name": _(NAME_PROBLEMS[problem])})
     if InstanceTemplate.objects.filter(name=name).exists():
         raise builder.AnswerErrors({"template_name": _("A template named %(name)s exists.") % {"name": name}})
     answers = template_data({k: v for k, v in data.items() if k != "name"})

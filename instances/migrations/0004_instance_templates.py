@@ -15,8 +15,10 @@ class Migration(migrations.Migration):
             name='InstanceTemplate',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, validators=[core.validators.no_control_characters])),
-                ('description', models.CharField(blank=True, max_length=500, validators=[core.validators.no_control_characters])),
+                ('name', models.CharField(
+                    max_length=200, unique=True, validators=[core.validators.no_control_characters])),
+                ('description', models.CharField(
+                    blank=True, max_length=500, validators=[core.validators.no_control_characters])),
                 ('answers', models.JSONField(default=dict)),
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('updated', models.DateTimeField(auto_now=True)),

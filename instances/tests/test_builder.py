@@ -37,7 +37,8 @@ def test_it_builds_an_iso_install_booting_the_cdrom_then_the_new_disk():
     disk, cdrom = list(domain.disks)
     assert (disk.device, disk.source_pool, disk.source_volume, disk.format, disk.target_bus) == \
         ("disk", "images", "vm1.qcow2", "qcow2", "virtio")
-    assert (cdrom.device, cdrom.source, cdrom.readonly, cdrom.target_bus) == ("cdrom", "iso/debian-11.iso", True, "sata")
+    assert (cdrom.device, cdrom.source, cdrom.readonly, cdrom.target_bus) == \
+        ("cdrom", "iso/debian-11.iso", True, "sata")
     assert domain.boot_devices == ["cdrom", "hd"]
     assert (domain.type, domain.arch, domain.machine, domain.emulator) == \
         ("qemu", "x86_64", "q35", "/usr/bin/qemu-system-x86_64")
