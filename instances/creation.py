@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from core import jobs
+from core.models import Job
 from hosts.connection import call
 from virt.domain import Domain, define
 from virt.errors import InvalidConfig, VirtError
@@ -152,6 +153,10 @@ def customized(plan, xml):
     domain = check_xml(xml)
     if not domain.name:
         raise builder.AnswerErrors({"xml": _("The domain XML needs a <name>.")})
+    if any(graphics.passwd for graphics in domain.graphics):
+        # The XML is kept in the job's parameters, which the jobs page and API show.
+        raise builder.AnswerErrors({"xml": _("Leave the VNC password out here and set it on the VM's page once "
+                                             "it exists: this XML is stored with the job, where it can be read.")})
     plan.xml = domain.to_xml()
     return plan
 
@@ -160,8 +165,11 @@ def create_instance(plan, user=None):
     """Start the create job for a plan: the Job (202 + Location in the API)."""
     from .creation_tasks import create_instance_task
 
-    return jobs.enqueue(create_instance_task, user=user, host=plan.host, target_kind="instance",
-                        **plan.job_kwargs)
+    job = jobs.enqueue(create_instance_task, user=user, host=plan.host, target_kind=Job.TargetKind.INSTANCE,
+                       **plan.job_kwargs)
+    Job.objects.filter(pk=job.pk).update(target_name=plan.answers.name)
+    job.target_name = plan.answers.name
+    return job
 
 
 # --------------------------------------------------------------------------- the job's work
@@ -213,6 +221,8 @@ def run_create(host, job, xml, volume=None, start=True):
         message = exc.message + (f" (removed: {', '.join(removed)})" if removed else " (nothing was made)")
         raise type(exc)(message) from None
     row = refresh_one(host, uuid)
+    if row is not None:  # the job page links to the VM it made
+        Job.objects.filter(pk=job.id).update(target_id=str(row.pk), target_name=row.name)
     job.progress(100, f"created {row.name}" if row else "created")
     return {"instance": row.pk if row else None, "uuid": uuid, "name": row.name if row else ""}
 

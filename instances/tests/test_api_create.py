@@ -121,6 +121,7 @@ class TestCreateJob:
         assert job.status == "succeeded", job.error
         instance = Instance.objects.get(pk=job.result["instance"])
         assert (instance.name, instance.state, str(instance.uuid)) == ("vm1", "running", job.result["uuid"])
+        assert job.target_url == instance.get_absolute_url() and job.target_name == "vm1"
         assert "vm1.img" in volume_names(host)
         capacity, allocation = call(host, lambda conn: conn.storagePoolLookupByName("images")
                                     .storageVolLookupByName("vm1.img").info()[1:])

@@ -91,6 +91,13 @@ def test_it_refuses_customized_xml_with_entities(admin_client, host):
     assert "root:" not in response.content.decode() and not Job.objects.exists()
 
 
+def test_it_refuses_a_vnc_password_in_customized_xml(admin_client, host):
+    preview = admin_client.post(ADD, answers(host, operation="preview")).context["preview"]
+    edited = preview.replace('<graphics type="vnc"', '<graphics type="vnc" passwd="s3cret-pw"')
+    response = admin_client.post(ADD, answers(host, operation="create", xml=edited, customize="on"))
+    assert "xml" in response.context["form"].errors and not Job.objects.exists()
+
+
 def test_it_saves_the_answers_as_a_template_and_starts_from_it(admin_client, host):
     admin_client.post(ADD, answers(host, operation="save_template", template_name="tiny"))
     template = InstanceTemplate.objects.get(name="tiny")
