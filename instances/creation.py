@@ -91,6 +91,7 @@ def _live_facts(conn, answers):
     if answers.disk_pool:
         pool = collect_pool(conn, answers.disk_pool)
         facts["disk_pool"] = None if pool is None else pool.active
+        facts["disk_pool_available"] = 0 if pool is None else pool.available
         facts["volume_taken"] = bool(pool and pool.active
                                      and collect_volume(conn, answers.disk_pool, answers.new_volume_name))
     for name in ("iso_volume", "import_volume"):
@@ -113,6 +114,12 @@ def _live_errors(answers, facts):
         elif facts["volume_taken"]:
             errors["disk_pool"] = _("Pool %(pool)s already holds a volume named %(volume)s.") % {
                 "pool": answers.disk_pool, "volume": answers.new_volume_name}
+        elif answers.disk_allocation == "thick" and answers.disk_size_gib \
+                and answers.disk_size_gib * builder.GiB > facts["disk_pool_available"]:
+            # A thin volume may promise more than is free (it grows as written); a thick one takes it all now.
+            errors["disk_size_gib"] = _("Pool %(pool)s has %(free)s GiB free: too little for a thick volume of "
+                                        "%(size)s GiB.") % {"pool": answers.disk_pool, "size": answers.disk_size_gib,
+                                                            "free": facts["disk_pool_available"] // builder.GiB}
     for name in ("iso_volume", "import_volume"):
         if getattr(answers, name) and facts[name] is None:
             errors[name] = _("No volume %(volume)s on this host.") % {"volume": getattr(answers, name)}

@@ -78,6 +78,7 @@ class TestDryRun:
     ({"install": "iso", "iso_volume": "nopool/debian-11.iso"}, "iso_volume"),
     ({"disk_pool": "nopool", "disk_size_gib": 1}, "disk_pool"),
     ({"disk_pool": "images", "disk_size_gib": 0}, "disk_size_gib"),
+    ({"disk_pool": "images", "disk_size_gib": 60000, "disk_allocation": "thick"}, "disk_size_gib"),
     ({"network": "nonet"}, "network"),
     ({"template": "no-such-template"}, "template"),
     ({"host": 9999}, "host"),
