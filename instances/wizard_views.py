@@ -5,6 +5,7 @@ one page for that host, its choices read live from it. Its buttons: Preview XML 
 nothing), Create (a job; with Customize, from the XML as edited), Save as template.
 """
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -56,7 +57,10 @@ class InstanceCreateView(View):
         return self.step_two(request, host, initial=initial, template=template)
 
     def post(self, request):
-        host = get_object_or_404(restrict(Host.objects.all(), request.user), pk=request.POST.get("host") or 0)
+        host_id = request.POST.get("host", "")
+        if not host_id.isdigit():
+            raise Http404(_("No such host."))
+        host = get_object_or_404(restrict(Host.objects.all(), request.user), pk=int(host_id))
         return self.step_two(request, host, data=request.POST)
 
     def step_two(self, request, host, data=None, initial=None, template=None):

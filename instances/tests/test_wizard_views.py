@@ -32,6 +32,12 @@ def test_it_needs_a_login(client, host):
     assert client.post(ADD, answers(host)).status_code == 302
 
 
+@pytest.mark.parametrize("host_id", ["", "abc", "-1", "9999", "1 OR 1=1", "9" * 30])
+def test_it_answers_404_for_a_host_that_is_not_one(admin_client, host, host_id):
+    assert admin_client.post(ADD, {**answers(host), "host": host_id}).status_code == 404
+    assert admin_client.get(ADD, {"host": host_id, "install": "none"}).status_code == 200  # step 1 again
+
+
 def test_it_starts_with_the_host_and_the_install_method(admin_client, host):
     page = admin_client.get(ADD).content.decode()
     assert "1. Host and install method" in page and "wizard" in page and "Network boot (PXE)" in page
