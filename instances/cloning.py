@@ -12,13 +12,13 @@ import time
 
 from django.utils.translation import gettext as _
 
-from core import jobs
 from core.jobs import JobCancelled
 from hosts.connection import call, connection_spec, pool
 from virt.clone import block_copy_status, clone_xml, end_block_copy, source_disks, start_block_copy
 from virt.domain import Domain, define
 from virt.errors import OperationInvalid, VirtError
 from virt.host_choices import domain_name_taken
+from virt.inventory import ACTIVE_STATES
 from virt.names import NAME_PROBLEMS, name_problem
 from virt.storage import collect_pool
 from virt.volumes import clone_volume, collect_volume, create_volume, delete_volume
@@ -26,7 +26,6 @@ from virt.volumes import clone_volume, collect_volume, create_volume, delete_vol
 from .builder import AnswerErrors
 from .inventory import refresh_one
 
-ACTIVE = ("running", "paused", "blocked", "pmsuspended")
 POLL_INTERVAL = 0.5  # seconds between progress reads of a block copy
 
 
@@ -62,19 +61,11 @@ def check_clone(instance, name, pool_name, paused_copy=False):
             "pool": pool_name, "volumes": ", ".join(facts["volumes_taken"])}
     if errors:
         raise AnswerErrors(errors)
-    if facts["state"] in ACTIVE and not paused_copy:
+    if facts["state"] in ACTIVE_STATES and not paused_copy:
         raise OperationInvalid(_("%(vm)s is running: shut it down first, or ask for a crash-consistent copy "
                                  "(paused_copy), which pauses it while its disks are copied.") % {"vm": instance})
     return {"host_id": instance.host_id, "source_uuid": str(instance.uuid), "name": name, "pool": pool_name,
             "paused_copy": bool(paused_copy)}
-
-
-def clone_instance(instance, user, name, pool_name, paused_copy=False):
-    """Check, then start the clone job (202 + Location in the API)."""
-    from .creation_tasks import clone_instance_task
-
-    kwargs = check_clone(instance, name, pool_name, paused_copy)
-    return jobs.enqueue(clone_instance_task, user=user, target=instance, host=instance.host, **kwargs)
 
 
 def _report(job, done_bytes, now_bytes, total):
@@ -123,7 +114,7 @@ def _copy_running(host, job, uuid, disk, pool_name, name, done_bytes, total, mad
 def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
     """The job's work; returns {"instance": pk, "uuid", "name"} of the clone."""
     facts = call(host, lambda conn: _facts(conn, source_uuid, name, pool))
-    live = facts["state"] in ACTIVE  # QEMU holds the disks: they are copied by a block copy
+    live = facts["state"] in ACTIVE_STATES  # QEMU holds the disks: they are copied by a block copy
     if live and not paused_copy:
         raise OperationInvalid(f"The source is {facts['state']}: a clone of a running VM needs paused_copy.")
     paused = False  # by this job, so to be resumed by it

@@ -1,6 +1,6 @@
 """Creating a VM from the wizard's answers: what the host offers, the plan (dry run), the create job's work.
 
-Pages and API call these; the job (instances/creation_tasks.py) calls `run_create`. A plan reads the host
+Pages and API call these, and creation_tasks.create_instance to start the job, which calls `run_create`. A plan reads the host
 once (capabilities, names, pools, volumes) and builds the XML with instances/builder.py; nothing is made
 until `run_create`, which removes whatever it made when a later step fails.
 """
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from core import jobs
 from core.models import Job
 from hosts.connection import call
 from virt.domain import Domain, define
@@ -69,10 +68,14 @@ class Plan:
 
 def template_answers(template):
     """A template's stored answers (by id or name); AnswerErrors on `template` if there is none."""
-    lookup = {"pk": template} if isinstance(template, int) or str(template).isdigit() else {"name": template}
-    found = InstanceTemplate.objects.filter(**lookup).first()
+    found = None
+    if isinstance(template, int) and not isinstance(template, bool) and 0 < template < 2**63:
+        found = InstanceTemplate.objects.filter(pk=template).first()
+    elif isinstance(template, str):
+        lookup = {"pk": int(template)} if template.isdigit() and len(template) < 19 else {"name": template}
+        found = InstanceTemplate.objects.filter(**lookup).first()
     if found is None:
-        raise builder.AnswerErrors({"template": _("No template %(template)s.") % {"template": template}})
+        raise builder.AnswerErrors({"template": _("No template %(template)s.") % {"template": str(template)[:64]}})
     return dict(found.answers)
 
 
@@ -166,17 +169,6 @@ def customized(plan, xml):
                                              "it exists: this XML is stored with the job, where it can be read.")})
     plan.xml = domain.to_xml()
     return plan
-
-
-def create_instance(plan, user=None):
-    """Start the create job for a plan: the Job (202 + Location in the API)."""
-    from .creation_tasks import create_instance_task
-
-    job = jobs.enqueue(create_instance_task, user=user, host=plan.host, target_kind=Job.TargetKind.INSTANCE,
-                       **plan.job_kwargs)
-    Job.objects.filter(pk=job.pk).update(target_name=plan.answers.name)
-    job.target_name = plan.answers.name
-    return job
 
 
 # --------------------------------------------------------------------------- the job's work

@@ -1,5 +1,8 @@
-"""The create and clone jobs: thin JobTasks around instances/creation.py and instances/cloning.py."""
+"""The create and clone jobs: thin JobTasks around instances/creation.py and instances/cloning.py, and the
+functions pages and API call to start them."""
+from core import jobs
 from core.jobs import JobTask
+from core.models import Job
 from hosts.models import Host
 from virtdeck.celery import app
 
@@ -28,3 +31,18 @@ class CloneInstance(JobTask):
 
 create_instance_task = app.register_task(CreateInstance())
 clone_instance_task = app.register_task(CloneInstance())
+
+
+def create_instance(plan, user=None):
+    """Start the create job for a checked creation.Plan: the Job (202 + Location in the API)."""
+    job = jobs.enqueue(create_instance_task, user=user, host=plan.host, target_kind=Job.TargetKind.INSTANCE,
+                       **plan.job_kwargs)
+    Job.objects.filter(pk=job.pk).update(target_name=plan.answers.name)
+    job.target_name = plan.answers.name
+    return job
+
+
+def clone_instance(instance, user, name, pool_name, paused_copy=False):
+    """Check (cloning.check_clone), then start the clone job."""
+    kwargs = cloning.check_clone(instance, name, pool_name, paused_copy)
+    return jobs.enqueue(clone_instance_task, user=user, target=instance, host=instance.host, **kwargs)

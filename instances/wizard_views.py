@@ -17,7 +17,7 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import cloning, creation
+from . import creation, creation_tasks
 from .builder import AnswerErrors
 from .models import Instance
 from .wizard_forms import AnswersForm, StartForm, os_choices
@@ -85,7 +85,7 @@ class InstanceCreateView(View):
             if operation == "create":
                 if form.cleaned_data["customize"]:
                     plan = creation.customized(plan, form.cleaned_data["xml"])
-                job = creation.create_instance(plan, request.user)
+                job = creation_tasks.create_instance(plan, request.user)
                 messages.success(request, _("Creating %(name)s: job #%(job)s.") % {"name": plan.answers.name,
                                                                                    "job": job.pk})
                 return redirect(request, job.get_absolute_url())
@@ -109,7 +109,7 @@ class InstanceCloneView(RestrictedQuerysetMixin, SingleObjectMixin, View):
     def post(self, request, *args, **kwargs):
         instance = self.get_object()
         try:
-            job = cloning.clone_instance(instance, request.user, request.POST.get("name", "").strip(),
+            job = creation_tasks.clone_instance(instance, request.user, request.POST.get("name", "").strip(),
                                          request.POST.get("pool", "").strip(),
                                          paused_copy=request.POST.get("paused_copy") == "on")
         except VirtError as exc:

@@ -17,7 +17,7 @@ from core.api.views import accepted
 from core.permissions import restrict
 from hosts.models import Host
 
-from .. import cloning, creation
+from .. import creation, creation_tasks
 from ..builder import AnswerErrors, parse_flag
 
 
@@ -84,7 +84,7 @@ class InstanceCreationMixin:
             plan = creation.plan_instance(host, data, template=template)
         if dry_run:
             return Response({"xml": plan.xml})
-        return accepted(request, creation.create_instance(plan, request.user))
+        return accepted(request, creation_tasks.create_instance(plan, request.user))
 
     def _host(self, value):
         try:
@@ -104,6 +104,6 @@ class InstanceCreationMixin:
         body = CloneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with field_errors():
-            job = cloning.clone_instance(instance, request.user, body.validated_data["name"],
+            job = creation_tasks.clone_instance(instance, request.user, body.validated_data["name"],
                                          body.validated_data["pool"], body.validated_data["paused_copy"])
         return accepted(request, job)

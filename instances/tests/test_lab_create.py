@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from core.models import Job
-from instances import creation
+from instances import creation, creation_tasks
 from instances.creation_tasks import clone_instance_task, create_instance_task
 from instances.models import Instance
 from virt.xml.devices import DiskXML
@@ -161,7 +161,7 @@ def test_it_leaves_nothing_when_the_vm_fails_to_start(admin_user, lab_host, lab_
     # Customized: a second disk on a file that does not exist. libvirt defines it, QEMU cannot open it.
     domain = DomainXML.from_xml(plan.xml)
     domain.disks.add(DiskXML.file_disk("/nonexistent/virtdeck/missing.qcow2", "vdb"))
-    job = creation.create_instance(creation.customized(plan, domain.to_xml()), admin_user)
+    job = creation_tasks.create_instance(creation.customized(plan, domain.to_xml()), admin_user)
     create_instance_task.run(job.pk, **job.params)
     job.refresh_from_db()
     assert job.status == "failed" and "missing.qcow2" in job.error
