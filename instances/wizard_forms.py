@@ -30,6 +30,20 @@ class StartForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["host"].queryset = restrict(Host.objects.all(), user).only("id", "name")
+        bootstrap(self)
+        self.fields["install"].widget.attrs["class"] = "form-check-input"
+
+
+def bootstrap(form):
+    """Bootstrap's classes on every widget (radio buttons are laid out by the template)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+            widget.attrs.setdefault("class", "form-select")
+        elif not isinstance(widget, (forms.RadioSelect, forms.HiddenInput)):
+            widget.attrs.setdefault("class", "form-control")
 
 
 def _text(label, **kwargs):
@@ -76,10 +90,13 @@ class AnswersForm(forms.Form):
             for name, active in sorted(offer.networks.items())]
         if offer.bridges:
             self.fields["bridge"].widget = forms.Select(choices=none + [(b, b) for b in offer.bridges])
+
         self.fields["vcpus"].widget.attrs.update(min=1, max=offer.caps.max_vcpus)
         self.fields["memory_mib"].widget.attrs.update(min=16, max=offer.caps.memory_mib)
         self.fields["disk_size_gib"].widget.attrs.update(min=1)
         self.fields["os_variant"].widget.attrs.update(list="os-variants", autocomplete="off")
+        bootstrap(self)
+        self.fields["xml"].widget.attrs["class"] = "form-control font-monospace small"
 
     def answers(self):
         """The raw answers for creation.plan_instance (form strings; the builder checks them)."""
