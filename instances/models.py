@@ -67,3 +67,6 @@ class InstanceTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("instances:instancetemplate_list")

@@ -8,4 +8,7 @@ urlpatterns = [
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
     path("new/", wizard_views.InstanceCreateView.as_view(), name="instance_add"),
     path("<int:pk>/clone/", wizard_views.InstanceCloneView.as_view(), name="instance_clone"),
+    path("templates/", wizard_views.InstanceTemplateListView.as_view(), name="instancetemplate_list"),
+    path("templates/<int:pk>/delete/", wizard_views.InstanceTemplateDeleteView.as_view(),
+         name="instancetemplate_delete"),
 ]

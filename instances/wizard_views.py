@@ -12,14 +12,15 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
-from core.generic import redirect
+from core.generic import ObjectDeleteView, ObjectListView, redirect
 from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
 from . import creation, creation_tasks
 from .builder import AnswerErrors
-from .models import Instance
+from .filters import InstanceTemplateFilterSet
+from .models import Instance, InstanceTemplate
 from .wizard_forms import AnswersForm, StartForm, os_choices
 
 TEMPLATE = "instances/instance_add.html"
@@ -118,3 +119,14 @@ class InstanceCloneView(RestrictedQuerysetMixin, SingleObjectMixin, View):
             return redirect(request, instance.get_absolute_url())
         messages.success(request, _("Cloning %(vm)s: job #%(job)s.") % {"vm": instance, "job": job.pk})
         return redirect(request, job.get_absolute_url())
+
+
+class InstanceTemplateListView(ObjectListView):
+    """The saved answers: each starts the wizard filled in, or is deleted here (the database only)."""
+
+    queryset = InstanceTemplate.objects.all()
+    filterset_class = InstanceTemplateFilterSet
+
+
+class InstanceTemplateDeleteView(ObjectDeleteView):
+    queryset = InstanceTemplate.objects.all()

@@ -7,6 +7,7 @@ from core.api.views import BaseViewSet
 
 from ..builder import AnswerErrors
 from ..creation import template_data
+from ..filters import InstanceTemplateFilterSet
 from ..models import InstanceTemplate
 
 
@@ -30,3 +31,4 @@ class InstanceTemplateSerializer(serializers.ModelSerializer):
 class InstanceTemplateViewSet(BaseViewSet, viewsets.ModelViewSet):
     queryset = InstanceTemplate.objects.all()
     serializer_class = InstanceTemplateSerializer
+    filterset_class = InstanceTemplateFilterSet
