@@ -128,6 +128,9 @@ def _live_errors(answers, facts):
             errors[name] = _("No volume %(volume)s on this host.") % {"volume": getattr(answers, name)}
     if answers.network and answers.network not in facts["networks"]:
         errors["network"] = _("This host has no virtual network named %(network)s.") % {"network": answers.network}
+    elif answers.network and answers.start and not facts["networks"][answers.network]:
+        errors["network"] = _("Network %(network)s is not running: start it first, or create the VM without "
+                              "starting it.") % {"network": answers.network}
     return errors
 
 

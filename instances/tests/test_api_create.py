@@ -168,3 +168,12 @@ def test_it_refuses_anonymous_creation(client, host):
     response = client.post(LIST, {"host": host.pk, "name": "vm1"}, content_type="application/json")
     assert response.status_code == 401
     assert domain_names(host) == ["busy", "existing"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_start_a_vm_on_a_stopped_network_but_defines_it_shut_off(api, host):
+    call(host, lambda conn: conn.networkLookupByName("default").destroy())
+    body = {"host": host.pk, "name": "vm1", "network": "default", "dry_run": True}
+    response = api.post(LIST, body, format="json")
+    assert response.status_code == 400 and "not running" in response.json()["network"][0]
+    assert api.post(LIST, {**body, "start": False}, format="json").status_code == 200
