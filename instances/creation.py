@@ -13,7 +13,7 @@ from hosts.connection import call
 from virt.domain import Domain, define
 from virt.errors import InvalidConfig, VirtError
 from virt.guest_caps import guest_caps
-from virt.host_choices import bridge_names, domain_name_taken, network_names
+from virt.host_choices import bridge_names, domain_name_taken, host_interfaces, network_names
 from virt.names import NAME_PROBLEMS, name_problem
 from virt.osinfo import GENERIC, database
 from virt.storage import collect_pool, collect_pools
@@ -102,6 +102,8 @@ def _live_facts(conn, answers):
             facts[name] = _volume_facts(conn, getattr(answers, name))
     if answers.network:
         facts["networks"] = network_names(conn)
+    if answers.bridge:
+        facts["interfaces"] = host_interfaces(conn)
     return facts
 
 
@@ -126,11 +128,22 @@ def _live_errors(answers, facts):
     for name in ("iso_volume", "import_volume"):
         if getattr(answers, name) and facts[name] is None:
             errors[name] = _("No volume %(volume)s on this host.") % {"volume": getattr(answers, name)}
-    if answers.network and answers.network not in facts["networks"]:
-        errors["network"] = _("This host has no virtual network named %(network)s.") % {"network": answers.network}
-    elif answers.network and answers.start and not facts["networks"][answers.network]:
-        errors["network"] = _("Network %(network)s is not running: start it first, or create the VM without "
-                              "starting it.") % {"network": answers.network}
+    if answers.network:
+        active = facts["networks"].get(answers.network)
+        if active is None:
+            errors["network"] = _("This host has no virtual network named %(network)s.") % {
+                "network": answers.network}
+        elif not active and answers.start:
+            errors["network"] = _("Network %(network)s is not running: start it first, or create the VM without "
+                                  "starting it.") % {"network": answers.network}
+    interfaces = facts.get("interfaces")
+    # Only where libvirt lists the host's interfaces; elsewhere a bridge's name is taken on trust.
+    if answers.bridge and interfaces is not None and interfaces.get(answers.bridge) != "bridge":
+        if answers.bridge in interfaces:
+            errors["bridge"] = _("%(bridge)s is not a bridge (%(type)s).") % {
+                "bridge": answers.bridge, "type": interfaces[answers.bridge]}
+        else:
+            errors["bridge"] = _("This host has no interface named %(bridge)s.") % {"bridge": answers.bridge}
     return errors
 
 

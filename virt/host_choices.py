@@ -14,26 +14,28 @@ def network_names(conn):
     return {n.name(): n.name() in active for n in conn.listAllNetworks(0)}
 
 
-def bridge_names(conn):
-    """Names of the host's Linux bridges, from libvirt's interface driver (1 + 1 per interface RPCs).
-
-    A driver without interface support lists none (the user can still type a bridge name).
-    """
+def host_interfaces(conn):
+    """{name: type} of the host's network interfaces (bridge, ethernet, bond, vlan) from libvirt's interface
+    driver (1 + 1 per interface RPCs); None where the driver has no interface support."""
     try:
         interfaces = conn.listAllInterfaces(0)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_OPERATION_UNSUPPORTED):
-            return []
+            return None
         raise
-    bridges = []
+    found = {}
     for interface in interfaces:
         try:
-            if parse_trusted(interface.XMLDesc(0)).get("type") == "bridge":
-                bridges.append(interface.name())
+            found[interface.name()] = parse_trusted(interface.XMLDesc(0)).get("type") or ""
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_INTERFACE:  # gone since the listing
                 raise
-    return sorted(bridges)
+    return found
+
+
+def bridge_names(conn):
+    """Names of the host's Linux bridges; none where libvirt cannot list interfaces (a name can be typed)."""
+    return sorted(name for name, kind in (host_interfaces(conn) or {}).items() if kind == "bridge")
 
 
 def domain_name_taken(conn, name):

@@ -80,6 +80,8 @@ class TestDryRun:
     ({"disk_pool": "images", "disk_size_gib": 0}, "disk_size_gib"),
     ({"disk_pool": "images", "disk_size_gib": 60000, "disk_allocation": "thick"}, "disk_size_gib"),
     ({"network": "nonet"}, "network"),
+    ({"bridge": "br-missing"}, "bridge"),
+    ({"bridge": "eth1"}, "bridge"),  # an ethernet NIC, not a bridge
     ({"template": "no-such-template"}, "template"),
     ({"template": {"name": "x"}}, "template"),
     ({"template": True}, "template"),
@@ -177,3 +179,9 @@ def test_it_refuses_to_start_a_vm_on_a_stopped_network_but_defines_it_shut_off(a
     response = api.post(LIST, body, format="json")
     assert response.status_code == 400 and "not running" in response.json()["network"][0]
     assert api.post(LIST, {**body, "start": False}, format="json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_plugs_the_nic_into_a_bridge_the_host_lists(api, host):
+    (nic,) = list(dry_run(api, host, bridge="br0").interfaces)
+    assert (nic.type, nic.source) == ("bridge", "br0")

@@ -188,3 +188,21 @@ def test_it_clones_a_shut_off_vm_with_qemu_img_on_the_host(api, lab_host, lab_po
     clone = libvirt_conn.lookupByName(copy)
     clone.create()
     assert qemu_runs(copy) and vnc_banner(clone).startswith(b"RFB ")
+
+
+def test_it_boots_an_iso_install_with_the_cdrom_from_a_pool_volume(api, lab_host, lab_pool, libvirt_conn, names):
+    name = names()
+    # Any file serves as the medium: SeaBIOS finds nothing bootable on it and goes on to the disk.
+    libvirt_conn.storagePoolLookupByName(lab_pool).createXML(
+        "<volume><name>installer.iso</name><capacity unit='MiB'>1</capacity><target><format type='raw'/></target>"
+        "</volume>", 0)
+    run(create_instance_task, api.post("/api/instances/", {
+        "host": lab_host.pk, "name": name, "install": "iso", "iso_volume": f"{lab_pool}/installer.iso",
+        "os_variant": "debian11", "memory_mib": 256, "vcpus": 1, "disk_pool": lab_pool, "disk_size_gib": 1,
+    }, format="json"))
+    dom = libvirt_conn.lookupByName(name)
+    live = DomainXML.from_xml(dom.XMLDesc(0), trusted=True)
+    cdrom = next(d for d in live.disks if d.device == "cdrom")
+    assert cdrom.source_volume == "installer.iso" and cdrom.readonly and cdrom.target_bus == "sata"
+    assert live.machine.startswith("pc-q35") and live.boot_devices == ["cdrom", "hd"]
+    assert qemu_runs(name) and vnc_banner(dom).startswith(b"RFB ")

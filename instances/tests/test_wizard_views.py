@@ -140,3 +140,8 @@ def test_it_checks_csrf_on_the_wizard_and_the_clone(admin_user, host):
     assert client.post(ADD, answers(host, operation="create")).status_code == 403
     vm = Instance.objects.get(name="existing")
     assert client.post(f"/instances/{vm.pk}/clone/", {"name": "copy", "pool": "images"}).status_code == 403
+
+
+def test_it_offers_the_hosts_bridges(admin_client, host):
+    page = admin_client.get(ADD, {"host": host.pk, "install": "none"}).content.decode()
+    assert '<option value="br0">br0</option>' in page and '<option value="eth1">' not in page
