@@ -46,6 +46,19 @@ def bootstrap(form):
             widget.attrs.setdefault("class", "form-control")
 
 
+class QuickCreateForm(forms.Form):
+    """Create from a template in one step: a host, a template and a name."""
+
+    host = forms.ModelChoiceField(queryset=Host.objects.none(), label=_("Host"), empty_label=None)
+    template = forms.ModelChoiceField(queryset=InstanceTemplate.objects.all(), label=_("Template"), empty_label=None)
+    name = forms.CharField(label=_("Name"), strip=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, prefix="quick", **kwargs)
+        self.fields["host"].queryset = restrict(Host.objects.all(), user).only("id", "name")
+        bootstrap(self)
+
+
 def _text(label, **kwargs):
     return forms.CharField(label=label, required=False, strip=False, **kwargs)
 

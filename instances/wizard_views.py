@@ -21,7 +21,7 @@ from . import creation, creation_tasks
 from .builder import AnswerErrors
 from .filters import InstanceTemplateFilterSet
 from .models import Instance, InstanceTemplate
-from .wizard_forms import AnswersForm, StartForm, os_choices
+from .wizard_forms import AnswersForm, QuickCreateForm, StartForm, os_choices
 
 TEMPLATE = "instances/instance_add.html"
 DEFAULTS = {"os_variant": "generic", "firmware": "bios", "disk_format": "qcow2", "disk_allocation": "thin",
@@ -52,25 +52,46 @@ class InstanceCreateView(View):
     def get(self, request):
         start = StartForm(request.GET or None, user=request.user)
         if not request.GET or not start.is_valid():
-            return render(request, TEMPLATE, {"start": start})
+            return self.step_one(request, start)
         host, template = start.cleaned_data["host"], start.cleaned_data["template"]
         initial = {**DEFAULTS, "install": start.cleaned_data["install"], **(template.answers if template else {})}
         return self.step_two(request, host, initial=initial, template=template)
 
+    def step_one(self, request, start, quick=None):
+        quick = quick or QuickCreateForm(user=request.user)
+        return render(request, TEMPLATE, {"start": start, "quick": quick})
+
     def post(self, request):
+        if request.POST.get("operation") == "from_template":
+            return self.from_template(request)
         host_id = request.POST.get("host", "")
         if not host_id.isdigit():
             raise Http404(_("No such host."))
         host = get_object_or_404(restrict(Host.objects.all(), request.user), pk=int(host_id))
         return self.step_two(request, host, data=request.POST)
 
+    def from_template(self, request):
+        """A template's answers with a name: checked against the host and created, all in one step."""
+        quick = QuickCreateForm(request.POST, user=request.user)
+        if quick.is_valid():
+            try:
+                plan = creation.plan_instance(quick.cleaned_data["host"], {"name": quick.cleaned_data["name"]},
+                                              template=quick.cleaned_data["template"].pk)
+                job = creation_tasks.create_instance(plan, request.user)
+            except VirtError as exc:
+                add_errors(quick, exc)
+            else:
+                messages.success(request, _("Creating %(name)s: job #%(job)s.") % {"name": plan.answers.name,
+                                                                                   "job": job.pk})
+                return redirect(request, job.get_absolute_url())
+        return self.step_one(request, StartForm(user=request.user), quick)
+
     def step_two(self, request, host, data=None, initial=None, template=None):
         try:
             offer = creation.host_offer(host)
         except VirtError as exc:
-            start = StartForm(initial={"host": host.pk}, user=request.user)
             messages.error(request, _("%(host)s could not be read: %(error)s") % {"host": host, "error": exc.message})
-            return render(request, TEMPLATE, {"start": start})
+            return self.step_one(request, StartForm(initial={"host": host.pk}, user=request.user))
         form = AnswersForm(data, initial=initial, offer=offer)
         context = {"host": host, "offer": offer, "form": form, "template": template, "os_choices": os_choices(),
                    "domain_type_reason": DOMAIN_TYPE_REASONS.get(offer.caps.reason, "")}

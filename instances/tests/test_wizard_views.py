@@ -145,3 +145,23 @@ def test_it_checks_csrf_on_the_wizard_and_the_clone(admin_user, host):
 def test_it_offers_the_hosts_bridges(admin_client, host):
     page = admin_client.get(ADD, {"host": host.pk, "install": "none"}).content.decode()
     assert '<option value="br0">br0</option>' in page and '<option value="eth1">' not in page
+
+
+def test_it_creates_from_a_template_in_one_step(admin_client, host):
+    template = InstanceTemplate.objects.create(name="tiny", answers={"memory_mib": 256, "disk_pool": "images",
+                                                                     "disk_size_gib": 1})
+    assert "create from a template in one step" in admin_client.get(ADD).content.decode()
+    response = admin_client.post(ADD, {"operation": "from_template", "quick-host": host.pk,
+                                       "quick-template": template.pk, "quick-name": "vm1"})
+    job = Job.objects.get(kind="create_instance")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.params["volume"]["name"] == "vm1.qcow2" and "<name>vm1</name>" in job.params["xml"]
+
+
+@pytest.mark.parametrize("name", ["a/b", "existing", ""])
+def test_it_refuses_a_bad_name_for_a_template_create_and_makes_nothing(admin_client, host, name):
+    template = InstanceTemplate.objects.create(name="tiny", answers={"memory_mib": 256})
+    response = admin_client.post(ADD, {"operation": "from_template", "quick-host": host.pk,
+                                       "quick-template": template.pk, "quick-name": name})
+    assert response.status_code == 200 and "name" in response.context["quick"].errors
+    assert not Job.objects.exists()
