@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/instances/<int:pk>/nics/<str:mac>/trace/", network_api.NICTraceView.as_view(), name="api-nic-trace"),
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),
+    path("api/templates/", include("instances.api.template_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
