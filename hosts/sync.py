@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.events import publish
 from instances import inventory as instance_inventory
+from storage import inventory as storage_inventory
 from virt import host as virt_host
 from virt import inventory as virt_inventory
 from virt.errors import VirtError
@@ -72,6 +73,7 @@ def sync_host(host):
     )
     host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
     changes = instance_inventory.apply_records(host, records, existing, sync_started=sync_started)
+    storage_inventory.sync_host_storage(host)
     if changed_state or changes:
         publish("host", id=host.pk, state=host.state, changes=changes)
     return len(records)
