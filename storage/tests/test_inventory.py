@@ -1,0 +1,94 @@
+"""Pools on every sync, volumes only when a pool changes: against libvirt's test driver (storage.xml)."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from hosts import sync
+from storage import inventory
+from storage.models import StoragePool, Volume
+from virt import volumes as virt_volumes
+
+pytestmark = pytest.mark.django_db
+
+
+
+def test_it_stores_every_pool_and_the_volumes_of_running_ones(storage_host):
+    pools = {pool.name: pool for pool in StoragePool.objects.filter(host=storage_host)}
+    assert set(pools) == {"images", "iso", "vg0", "nfs-share"}
+    images = pools["images"]
+    assert (images.type, images.state, images.target_path) == ("dir", "running", "/var/lib/virtdeck-test/images")
+    assert images.capacity > 0 and images.volumes_synced_at is not None
+    assert pools["vg0"].source == "/dev/sdb" and pools["nfs-share"].source == "nas.example.org:/export/vms"
+    volumes = {v.name: v for v in Volume.objects.filter(pool=images)}
+    assert set(volumes) == {"base.qcow2", "web1.qcow2", "thin.raw", "thick.raw"}
+    assert volumes["web1.qcow2"].backing_path == "/var/lib/virtdeck-test/images/base.qcow2"
+    assert volumes["thin.raw"].is_thin and not volumes["thick.raw"].is_thin
+    assert volumes["thick.raw"].allocation == volumes["thick.raw"].capacity == 2 * 2**30
+
+
+def test_it_does_not_reread_volumes_on_a_steady_sync(storage_host, monkeypatch):
+    reads = []
+    real = virt_volumes.collect_volumes
+    monkeypatch.setattr(virt_volumes, "collect_volumes", lambda conn, name: reads.append(name) or real(conn, name))
+    sync.sync_host(storage_host)
+    sync.sync_host(storage_host)
+    assert reads == []
+
+
+def test_it_rereads_volumes_once_they_are_older_than_the_max_age(storage_host, settings, monkeypatch):
+    reads = []
+    real = virt_volumes.collect_volumes
+    monkeypatch.setattr(virt_volumes, "collect_volumes", lambda conn, name: reads.append(name) or real(conn, name))
+    old = timezone.now() - timedelta(seconds=settings.STORAGE_VOLUMES_MAX_AGE + 1)
+    StoragePool.objects.filter(host=storage_host, name="iso").update(volumes_synced_at=old)
+    sync.sync_host(storage_host)
+    assert reads == ["iso"]
+
+
+def test_it_keeps_the_number_of_calls_of_a_steady_sync_whatever_the_volumes(storage_host, monkeypatch):
+    """collect_pools reads pools only: adding volumes adds no call to the steady sync."""
+    from storage import inventory as storage_inventory
+
+    calls = []
+    real_call = storage_inventory.call
+    monkeypatch.setattr(storage_inventory, "call", lambda host, fn: calls.append(fn) or real_call(host, fn))
+    storage_inventory.sync_host_storage(storage_host)
+    before = len(calls)
+    pool = StoragePool.objects.get(host=storage_host, name="images")
+    for i in range(5):
+        real_call(storage_host, lambda conn, i=i: virt_volumes.create_volume(conn, "images", f"extra{i}", 2**20))
+    calls.clear()
+    storage_inventory.sync_host_storage(storage_host)
+    assert len(calls) == before == 1
+    assert not pool.volumes.filter(name__startswith="extra").exists()  # seen at the next refresh, not now
+
+
+def test_it_drops_the_volumes_of_a_stopped_pool_and_rereads_them_when_it_starts(storage_host, images):
+    from storage import services
+
+    services.stop_pool(images)
+    images.refresh_from_db()
+    assert images.state == "inactive" and images.volumes_synced_at is None and not images.volumes.exists()
+    services.start_pool(images)
+    images.refresh_from_db()
+    assert images.state == "running" and images.volumes.count() == 4
+
+
+def test_it_removes_rows_of_pools_gone_from_the_host(storage_host, images):
+    from hosts.connection import call
+
+    call(storage_host, lambda conn: (conn.storagePoolLookupByName("iso").destroy(),
+                                     conn.storagePoolLookupByName("iso").undefine()))
+    inventory.sync_host_storage(storage_host)
+    assert not StoragePool.objects.filter(host=storage_host, name="iso").exists()
+    assert StoragePool.objects.filter(host=storage_host, name="images").exists()
+
+
+def test_it_says_when_volumes_are_due():
+    now = timezone.now()
+    pool = StoragePool(state="running", volumes_synced_at=now)
+    assert not inventory.volumes_due(pool, "running", now)
+    assert inventory.volumes_due(pool, "inactive", now)  # just started
+    assert inventory.volumes_due(StoragePool(state="running"), "running", now)  # never read
+    assert not inventory.volumes_due(StoragePool(state="inactive"), None, now)
