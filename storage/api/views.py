@@ -1,7 +1,9 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from core.api.serializers import JobSerializer
 from core.api.views import BaseViewSet, accepted
@@ -19,6 +21,19 @@ def _flag(request, name):
     if value not in ("true", "false", "1", "0"):
         raise serializers.ValidationError({name: "expected true or false."})
     return value in ("true", "1")
+
+
+class _NoFormatQuery:
+    """DRF's settings, except that `?format=` is not a renderer choice: here it filters volumes by format."""
+
+    URL_FORMAT_OVERRIDE = None
+
+    def __getattr__(self, name):
+        return getattr(api_settings, name)
+
+
+class VolumeContentNegotiation(DefaultContentNegotiation):
+    settings = _NoFormatQuery()
 
 
 class PoolViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -64,6 +79,7 @@ class VolumeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     queryset = Volume.objects.select_related("pool__host")
     filterset_class = VolumeFilterSet
+    content_negotiation_class = VolumeContentNegotiation
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self):
