@@ -1,4 +1,5 @@
 """Storage pages. Lists read the inventory only; forms call storage.services, as the API does."""
+import re
 from dataclasses import replace
 from functools import partial
 
@@ -22,9 +23,9 @@ from .models import StoragePool, Volume
 
 
 def add_virt_error(form, exc):
-    """libvirt's or virtdeck's refusal on the form: on the field it names (`field: ...`), else on top."""
-    field = exc.message.split(":", 1)[0]
-    form.add_error(field if field in form.fields else None, exc.message)
+    """libvirt's or virtdeck's refusal on the form: under the first field it names, else on top."""
+    words = set(re.findall(r"[a-z_]+", exc.message))
+    form.add_error(next((field for field in form.fields if field in words), None), exc.message)
 
 
 class PoolListView(ObjectListView):
