@@ -7,7 +7,7 @@ from core import jobs
 from hosts.connection import call
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
-from virt.errors import InvalidConfig, OperationInvalid
+from virt.errors import InvalidConfig, OperationFailed, OperationInvalid
 from virt.names import check_name
 from virt.volume_users import domains_using
 from virt.xml.storage import build_pool, check_format, check_size
@@ -36,7 +36,12 @@ def create_pool(host, pool_type, name, fields, *, build=True, start=True, autost
         record = virt_storage.define_pool(conn, pool_xml, build=build, start=start, autostart=autostart)
         return record, (virt_volumes.collect_volumes(conn, name) if record.active else None)
 
-    record, volumes = call(host, define)
+    try:
+        record, volumes = call(host, define)
+    except OperationFailed as exc:
+        # Building or starting a new pool fails on what the user gave (a missing path or device, an NFS
+        # server that does not answer): bad input, and define_pool has undefined the pool again.
+        raise InvalidConfig(_("The pool could not be built or started: %(error)s") % {"error": exc.message}) from None
     return inventory.apply_pool(host, record, volumes)
 
 
