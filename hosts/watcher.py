@@ -11,12 +11,14 @@ import logging
 import queue
 import threading
 import time
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from core import health
 from instances import inventory as instance_inventory
+from storage import inventory as storage_inventory
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
 
@@ -25,6 +27,12 @@ from .models import Host
 from .sync import mark_unreachable, sync_host
 
 log = logging.getLogger(__name__)
+
+
+class PoolEvent(NamedTuple):
+    """A storage pool event in the queue (domain events are queued as their uuid)."""
+
+    name: str
 
 
 class Watcher:
@@ -38,8 +46,12 @@ class Watcher:
         def on_event(uuid, _event, host_id=host.pk):
             self.events.put((host_id, uuid))
 
+        def on_pool_event(name, host_id=host.pk):
+            self.events.put((host_id, PoolEvent(name)))
+
         self.subscriptions[host.pk] = LifecycleSubscription(
-            connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT
+            connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT,
+            on_pool_event=on_pool_event,
         )
         log.info("watching %s (%s)", host.name, host.uri)
 
@@ -77,7 +89,10 @@ class Watcher:
         if host is None:
             return
         try:
-            instance_inventory.refresh_one(host, uuid)
+            if isinstance(uuid, PoolEvent):  # a pool started, stopped, was defined, undefined or refreshed
+                storage_inventory.refresh_pool(host, uuid.name)
+            else:
+                instance_inventory.refresh_one(host, uuid)
         except VirtError as exc:
             log.warning("event for %s on %s: %s", uuid, host.name, exc.message)
 

@@ -16,20 +16,29 @@ from .errors import HostUnreachable, translate
 
 
 class LifecycleSubscription:
-    """Calls on_event(uuid, event) from libvirt's event loop thread for every lifecycle event of the host."""
+    """Calls on_event(uuid, event) from libvirt's event loop thread for every lifecycle event of the host,
+    and on_pool_event(pool name) for every storage pool lifecycle or refresh event, if given."""
 
-    def __init__(self, spec, on_event, timeout):
+    def __init__(self, spec, on_event, timeout, on_pool_event=None):
         self.spec = spec
         self._lost = threading.Event()
 
         def callback(_conn, dom, event, _detail, _opaque):
             on_event(dom.UUIDString(), event)
 
+        def pool_callback(_conn, pool, *_rest):  # lifecycle: (event, detail, opaque); refresh: (opaque)
+            on_pool_event(pool.name())
+
         def subscribe():
             conn = open_connection(spec)
             try:
                 conn.registerCloseCallback(lambda *_: self._lost.set(), None)
                 callback_id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)
+                if on_pool_event is not None:
+                    self.pool_callback_ids = [
+                        conn.storagePoolEventRegisterAny(None, event_id, pool_callback, None)
+                        for event_id in (libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                         libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH)]
             except libvirt.libvirtError as exc:
                 in_thread(conn.close)
                 raise translate(exc) from None
@@ -46,9 +55,14 @@ class LifecycleSubscription:
     def alive(self):
         return not self._lost.is_set() and _alive(self.conn)
 
+    pool_callback_ids = ()
+
     @staticmethod
-    def _release(conn, callback_id):
-        for step in (lambda: conn.domainEventDeregisterAny(callback_id), conn.unregisterCloseCallback, conn.close):
+    def _release(conn, callback_id, pool_callback_ids=()):
+        pool_steps = [lambda pool_id=pool_id: conn.storagePoolEventDeregisterAny(pool_id)
+                      for pool_id in pool_callback_ids]
+        for step in (lambda: conn.domainEventDeregisterAny(callback_id), *pool_steps, conn.unregisterCloseCallback,
+                     conn.close):
             try:
                 step()
             except libvirt.libvirtError:
@@ -56,5 +70,5 @@ class LifecycleSubscription:
 
     def close(self):
         """Deregister, then close, in the background (both are RPCs to a possibly hung peer)."""
-        in_thread(self._release, self.conn, self.callback_id)
+        in_thread(self._release, self.conn, self.callback_id, self.pool_callback_ids)
 

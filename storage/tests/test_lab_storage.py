@@ -5,16 +5,14 @@ is shared): only what these tests create is touched.
 """
 import json
 import subprocess
-import uuid
 
-import libvirt
 import pytest
 from django.urls import reverse
 
 from core.models import Job
 from storage import tasks
 from storage.models import StoragePool, Volume
-from virt.tests.test_lab_storage import on_disk, qemu_img_info, remove_pool
+from virt.tests.test_lab_storage import on_disk, qemu_img_info
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 MIB = 2**20
@@ -24,22 +22,6 @@ VOLUMES = "/api/storage/volumes/"
 
 def virsh(lab, *args):
     return subprocess.run(["virsh", "-q", "-c", lab["uri"], *args], check=True, capture_output=True, text=True).stdout
-
-
-@pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
-def pool_names(lab):
-    """Names for pools this test makes; each is removed (volumes, definition) at the end."""
-    made = []
-    yield lambda: made.append(f"vd-test-{uuid.uuid4().hex[:8]}") or made[-1]
-    conn = libvirt.open(lab["uri"])
-    for name in made:
-        remove_pool(conn, name)
-    conn.close()
 
 
 @pytest.fixture
