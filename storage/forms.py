@@ -135,6 +135,18 @@ class CloneForm(StyledForm):
         self.fields["pool"].queryset = pools
 
 
+class ConvertForm(StyledForm):
+    format = forms.ChoiceField(label=_("Convert to"), choices=[("qcow2", "qcow2"), ("raw", "raw")])
+    allocation = forms.ChoiceField(label=_("Allocation"), choices=Allocation.choices, initial=Allocation.THIN)
+    name = forms.CharField(label=_("Name of the new volume"), max_length=240, required=False,
+                           help_text=_("Default: the source's name with the new format's suffix."))
+    pool = forms.ModelChoiceField(label=_("Into pool"), queryset=StoragePool.objects.none())
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = pools
+
+
 class PoolDeleteForm(forms.Form):
     delete_storage = forms.BooleanField(
         label=_("Also delete the storage (the empty directory or volume group), where the type allows"),

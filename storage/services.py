@@ -154,19 +154,33 @@ def delete_volume(volume):
     inventory.apply_pool(pool.host, pool_record)
 
 
-def clone_volume(volume, name, *, target_pool=None, volume_format=None, allocation="thin", user=None):
-    """Start a job copying the volume into a new one (same or another pool of its host); the Job.
-
-    Everything virtdeck can judge is checked here, before the job: a refused clone leaves no job.
-    """
+def _start_copy(task, volume, name, target_pool, volume_format, allocation, user):
+    """Check a copy of `volume` and queue it as a job: a refused copy leaves no job."""
     target_pool = target_pool or volume.pool
     if target_pool.host_id != volume.pool.host_id:
-        raise InvalidConfig(_("pool: a volume is cloned within its host; %(pool)s is on another host.")
+        raise InvalidConfig(_("pool: a volume is copied within its host; %(pool)s is on another host.")
                             % {"pool": target_pool})
     _check_new_volume(target_pool, name)
     if volume_format is not None:
         check_format(volume_format)
     virt_volumes.check_policy(name, None, volume_format, allocation)
-    return jobs.enqueue(tasks.clone_volume, user=user, target=volume, host=volume.pool.host,
-                        volume_id=volume.pk, name=name, target_pool_id=target_pool.pk,
-                        volume_format=volume_format, allocation=allocation)
+    return jobs.enqueue(task, user=user, target=volume, host=volume.pool.host, volume_id=volume.pk, name=name,
+                        target_pool_id=target_pool.pk, volume_format=volume_format, allocation=allocation)
+
+
+def clone_volume(volume, name, *, target_pool=None, volume_format=None, allocation="thin", user=None):
+    """Start a job copying the volume into a new one (same or another pool of its host); the Job."""
+    return _start_copy(tasks.clone_volume, volume, name, target_pool, volume_format, allocation, user)
+
+
+def converted_name(volume, volume_format):
+    """disk.raw -> disk.qcow2; a name without a known suffix gets one."""
+    stem = volume.name.rsplit(".", 1)[0] if volume.name.rsplit(".", 1)[-1] in ("raw", "qcow2", "img") else volume.name
+    return f"{stem}.{volume_format}"
+
+
+def convert_volume(volume, volume_format, allocation="thin", *, name=None, target_pool=None, user=None):
+    """Start a job converting the volume (raw <-> qcow2, thin <-> thick) into a new one; the source stays."""
+    check_format(volume_format)
+    name = name or converted_name(volume, volume_format)
+    return _start_copy(tasks.convert_volume, volume, name, target_pool, volume_format, allocation, user)

@@ -1,5 +1,6 @@
 """Long storage work as jobs (core/jobs.py): thin Celery tasks over virt.volumes and storage.inventory."""
 from core.jobs import JobCancelled, JobTask
+from core.models import Job
 from hosts.connection import call, run_long
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
@@ -14,14 +15,15 @@ def _copy_total(source, allocation):
     return source.capacity if allocation == "thick" else max(source.allocation, 1)
 
 
-class CloneVolume(JobTask):
+class CopyVolume(JobTask):
     """Copy a volume into a new one on its host (libvirt runs qemu-img there): progress from the copy's size.
 
-    libvirt cannot stop a copy halfway; a cancel takes effect when it ends, and the copy is then deleted.
+    The source is only read. libvirt cannot stop a copy halfway (it refuses to delete a volume still being
+    written); a cancel takes effect when the copy ends, and the copy is then deleted. A copy that fails is
+    removed by libvirt itself.
     """
 
-    name = "storage.tasks.clone_volume"
-    kind = "clone_volume"
+    abstract = True
 
     def execute(self, job, volume_id, name, target_pool_id, volume_format=None, allocation="thin"):
         source = Volume.objects.select_related("pool__host").get(pk=volume_id)
@@ -51,7 +53,8 @@ class CloneVolume(JobTask):
             virt_volumes.delete_volume(conn, target.name, name)
             return virt_storage.collect_pool(conn, target.name)
 
-        if job.cancelled.is_set():
+        # The flag itself, not only the heartbeat's last look at it: a cancel asked just before the end counts.
+        if job.cancelled.is_set() or Job.objects.filter(pk=job.id, cancel_requested=True).exists():
             inventory.apply_pool(host, call(host, remove_and_read))
             raise JobCancelled()
         inventory.apply_pool(host, call(host, lambda conn: virt_storage.collect_pool(conn, target.name)))
@@ -60,4 +63,17 @@ class CloneVolume(JobTask):
         return {"volume": volume.pk, "pool": target.pk, "format": record.format, "allocation": record.allocation}
 
 
+class CloneVolume(CopyVolume):
+    name = "storage.tasks.clone_volume"
+    kind = "clone_volume"
+
+
+class ConvertVolume(CopyVolume):
+    """The same copy, asked for as a conversion (raw <-> qcow2, thin <-> thick): its own kind in the job list."""
+
+    name = "storage.tasks.convert_volume"
+    kind = "convert_volume"
+
+
 clone_volume = app.register_task(CloneVolume())
+convert_volume = app.register_task(ConvertVolume())

@@ -18,5 +18,6 @@ urlpatterns = [
     path("volumes/<int:pk>/", views.VolumeDetailView.as_view(), name="volume_detail"),
     path("volumes/<int:pk>/resize/", views.VolumeResizeView.as_view(), name="volume_resize"),
     path("volumes/<int:pk>/clone/", views.VolumeCloneView.as_view(), name="volume_clone"),
+    path("volumes/<int:pk>/convert/", views.VolumeConvertView.as_view(), name="volume_convert"),
     path("volumes/<int:pk>/delete/", views.VolumeDeleteView.as_view(), name="volume_delete"),
 ]

@@ -18,7 +18,7 @@ from . import services
 from .actions import DELETE_POOL, DELETE_VOLUME, POOL_ACTIONS
 from .choices import POOL_TYPE_CHOICES, PoolState
 from .filters import PoolFilterSet, VolumeFilterSet
-from .forms import CloneForm, PoolDeleteForm, PoolForm, PoolTypeForm, ResizeForm, VolumeForm
+from .forms import CloneForm, ConvertForm, PoolDeleteForm, PoolForm, PoolTypeForm, ResizeForm, VolumeForm
 from .models import StoragePool, Volume
 
 
@@ -209,6 +209,17 @@ class VolumeCloneView(_ObjectFormView):
                                     volume_format=data["format"] or None, allocation=data["allocation"],
                                     user=self.request.user)
         messages.success(self.request, _("Copying %(name)s: job #%(job)s.") % {"name": self.object, "job": job.pk})
+        return job
+
+
+class VolumeConvertView(VolumeCloneView):
+    template_name = "storage/volume_convert.html"
+    form_class = ConvertForm
+
+    def perform(self, data):
+        job = services.convert_volume(self.object, data["format"], data["allocation"], name=data["name"] or None,
+                                      target_pool=data["pool"], user=self.request.user)
+        messages.success(self.request, _("Converting %(name)s: job #%(job)s.") % {"name": self.object, "job": job.pk})
         return job
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from hosts.models import Host
@@ -61,10 +62,12 @@ class PoolCreateSerializer(serializers.Serializer):
         given = {name for name in POOL_FIELD_LABELS if attrs.get(name) not in (None, "", [])}
         extra = sorted(given - set(spec.fields))
         if extra:
-            raise serializers.ValidationError({name: f"A {spec.name} pool does not take {name}." for name in extra})
+            raise serializers.ValidationError({name: _("A %(type)s pool does not take %(field)s.")
+                                               % {"type": spec.name, "field": name} for name in extra})
         missing = [name for name in spec.required if name not in given]
         if missing:
-            raise serializers.ValidationError({name: f"A {spec.name} pool needs {name}." for name in missing})
+            raise serializers.ValidationError({name: _("A %(type)s pool needs %(field)s.")
+                                               % {"type": spec.name, "field": name} for name in missing})
         return attrs
 
 
@@ -103,3 +106,11 @@ class VolumeCloneSerializer(serializers.Serializer):
     pool = IdField(queryset=StoragePool.objects.all(), required=False, help_text="default: the source's pool")
     format = serializers.ChoiceField(choices=VOLUME_FORMATS, required=False, help_text="default: the source's")
     allocation = serializers.ChoiceField(choices=Allocation.choices, default=Allocation.THIN)
+
+
+class VolumeConvertSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=VOLUME_FORMATS)
+    allocation = serializers.ChoiceField(choices=Allocation.choices, default=Allocation.THIN)
+    name = serializers.CharField(max_length=240, trim_whitespace=False, required=False,
+                                 help_text="default: the source's name with the new format's suffix")
+    pool = IdField(queryset=StoragePool.objects.all(), required=False, help_text="default: the source's pool")

@@ -1,5 +1,6 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -13,13 +14,13 @@ from ..actions import POOL_ACTIONS
 from ..filters import PoolFilterSet, VolumeFilterSet
 from ..models import StoragePool, Volume
 from .serializers import (PoolAutostartSerializer, PoolCreateSerializer, PoolSerializer, VolumeCloneSerializer,
-                          VolumeCreateSerializer, VolumeResizeSerializer, VolumeSerializer)
+                          VolumeConvertSerializer, VolumeCreateSerializer, VolumeResizeSerializer, VolumeSerializer)
 
 
 def _flag(request, name):
     value = request.query_params.get(name, "false").lower()
     if value not in ("true", "false", "1", "0"):
-        raise serializers.ValidationError({name: "expected true or false."})
+        raise serializers.ValidationError({name: _("expected true or false.")})
     return value in ("true", "1")
 
 
@@ -84,7 +85,7 @@ class VolumeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def get_serializer_class(self):
         return {"create": VolumeCreateSerializer, "partial_update": VolumeResizeSerializer,
-                "clone": VolumeCloneSerializer}.get(self.action, VolumeSerializer)
+                "clone": VolumeCloneSerializer, "convert": VolumeConvertSerializer}.get(self.action, VolumeSerializer)
 
     def _answer(self, volume, code=status.HTTP_200_OK):
         return Response(VolumeSerializer(volume, context=self.get_serializer_context()).data, status=code)
@@ -119,4 +120,15 @@ class VolumeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         job = services.clone_volume(self.get_object(), data["name"], target_pool=data.get("pool"),
                                     volume_format=data.get("format"), allocation=data["allocation"],
                                     user=request.user)
+        return accepted(request, job)
+
+    @extend_schema(request=VolumeConvertSerializer, responses={202: JobSerializer})
+    @action(detail=True, methods=["post"])
+    def convert(self, request, pk=None):
+        """Convert the volume (raw <-> qcow2, thin <-> thick) into a new one: 202 and the job. The source stays."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = services.convert_volume(self.get_object(), data["format"], data["allocation"], name=data.get("name"),
+                                      target_pool=data.get("pool"), user=request.user)
         return accepted(request, job)

@@ -127,3 +127,66 @@ def test_it_clones_and_converts_through_a_job(api, lab_pool, tmp_path):
                               str(tmp_path / "copy.qcow2")], capture_output=True, text=True)
     assert compare.returncode == 0, compare.stdout + compare.stderr
     assert json.loads(json.dumps(job.log))[0]["message"].startswith("copying")
+
+
+def random_raw(api, pool, tmp_path, name, size):
+    """A raw volume of `size` bytes of random data (written out of band, as a guest would)."""
+    made = make_volume(api, pool, name, "raw", "thin", capacity=size)
+    with open(tmp_path / name, "r+b") as data, open("/dev/urandom", "rb") as noise:
+        for _ in range(size // (16 * MIB)):
+            data.write(noise.read(16 * MIB))
+    return made
+
+
+def run_convert(api, volume, **body):
+    response = api.post(reverse("api-storage:volume-convert", args=[volume.pk]), body, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    status = tasks.convert_volume.run(job.pk, **job.params)
+    job.refresh_from_db()
+    return status, job
+
+
+def test_it_converts_raw_to_qcow2_and_back_identically(api, lab_pool, tmp_path):
+    source = random_raw(api, lab_pool, tmp_path, "random.raw", 256 * MIB)
+    status, job = run_convert(api, source, format="qcow2")
+    assert (status, job.kind, job.progress) == ("succeeded", "convert_volume", 100), job.error
+    qcow2 = Volume.objects.get(pk=job.result["volume"])
+    assert qcow2.name == "random.qcow2" and qemu_img_info(tmp_path / "random.qcow2")["format"] == "qcow2"
+    status, job = run_convert(api, qcow2, format="raw", allocation="thick", name="back.raw")
+    assert status == "succeeded", job.error
+    assert qemu_img_info(tmp_path / "back.raw")["format"] == "raw" and on_disk(tmp_path / "back.raw") >= 256 * MIB
+    for copy in ("random.qcow2", "back.raw"):
+        compare = subprocess.run(["qemu-img", "compare", "-U", str(tmp_path / "random.raw"), str(tmp_path / copy)],
+                                 capture_output=True, text=True)
+        assert compare.returncode == 0 and "identical" in compare.stdout, compare.stdout + compare.stderr
+
+
+@pytest.mark.django_db(transaction=True)  # the job runs in a thread of its own, on its own database connection
+def test_it_leaves_no_target_after_a_cancel(api, lab_pool, tmp_path):
+    import threading
+
+    from core.jobs import request_cancel
+    from core.testing import eventually
+
+    source = random_raw(api, lab_pool, tmp_path, "big.raw", 512 * MIB)
+    response = api.post(reverse("api-storage:volume-convert", args=[source.pk]), {"format": "qcow2"}, format="json")
+    job = Job.objects.get(pk=response.json()["id"])
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(status=tasks.convert_volume.run(job.pk, **job.params)))
+    worker.start()
+    eventually(lambda: (tmp_path / "big.qcow2").exists(), timeout=30, interval=0.01, message="copy started")
+    assert request_cancel(Job.objects.get(pk=job.pk))
+    worker.join(timeout=120)
+    assert outcome["status"] == "cancelled"
+    assert not (tmp_path / "big.qcow2").exists() and not lab_pool.volumes.filter(name="big.qcow2").exists()
+    assert (tmp_path / "big.raw").exists()  # the source stays
+
+
+def test_it_refuses_a_bad_conversion_without_a_job(api, lab_pool):
+    source = make_volume(api, lab_pool, "src.raw", "raw", "thin")
+    for body in ({}, {"format": "vmdk"}, {"format": "qcow2", "name": "a/b"}, {"format": "raw"},  # src.raw exists
+                 {"format": "raw", "allocation": "metadata", "name": "x.raw"}):
+        response = api.post(reverse("api-storage:volume-convert", args=[source.pk]), body, format="json")
+        assert response.status_code == 400, (body, response.content)
+    assert not Job.objects.exists()

@@ -105,11 +105,13 @@ def test_it_starts_a_clone_from_the_form_into_a_pool_of_the_same_host(admin_clie
 
 
 @pytest.mark.parametrize("name", ["storage:storagepool_add", "storage:volume_add", "storage:volume_resize",
+                                  "storage:volume_convert",
                                   "storage:volume_clone"])
 def test_it_needs_login_and_a_csrf_token_for_forms(client, admin_user, images, name):
-    url = reverse(name) if name.endswith("pool_add") else reverse(name, args=[volume(images, "thin.raw").pk
-                                                                               if "volume_" in name and not
-                                                                               name.endswith("add") else images.pk])
+    if name == "storage:storagepool_add":
+        url = reverse(name)
+    else:
+        url = reverse(name, args=[images.pk if name == "storage:volume_add" else volume(images, "thin.raw").pk])
     assert client.get(url).status_code == 302
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(admin_user)
@@ -119,3 +121,16 @@ def test_it_needs_login_and_a_csrf_token_for_forms(client, admin_user, images, n
 
 def test_it_links_storage_from_the_navigation(admin_client):
     assert reverse("storage:storagepool_list") in admin_client.get("/").content.decode()
+
+
+def test_it_starts_a_conversion_from_the_form(admin_client, images):
+    thin = volume(images, "thin.raw")
+    url = reverse("storage:volume_convert", args=[thin.pk])
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"format": "qcow2", "allocation": "thin", "name": "", "pool": images.pk})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert (job.kind, job.params["name"], job.params["volume_format"]) == ("convert_volume", "thin.qcow2", "qcow2")
+    refused = admin_client.post(url, {"format": "raw", "allocation": "thin", "name": "thick.raw", "pool": images.pk})
+    assert refused.status_code == 200 and "exists" in str(refused.context["form"].errors)
+    assert Job.objects.count() == 1
