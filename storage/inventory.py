@@ -23,6 +23,9 @@ from .choices import ACTIVE_POOL_STATES
 from .models import StoragePool, Volume
 
 log = logging.getLogger(__name__)
+# What a person sees change in a list: only these make open pages refresh (a dir pool's byte counts follow
+# every write to its file system, and would refresh them at every sync).
+VISIBLE_POOL_FIELDS = ("name", "type", "state", "autostart", "persistent", "target_path", "source")
 
 
 def _pool_values(record):
@@ -59,10 +62,10 @@ def apply_pools(host, records):
             pool = StoragePool.objects.create(host=host, uuid=key, **values)
             changed = True
         elif any(getattr(pool, field) != value for field, value in values.items()):
+            changed = changed or any(getattr(pool, field) != values[field] for field in VISIBLE_POOL_FIELDS)
             for field, value in values.items():
                 setattr(pool, field, value)
             pool.save(update_fields=[*values, "updated_at"])
-            changed = True
         if pool.state not in ACTIVE_POOL_STATES and pool.volumes_synced_at is not None:
             pool.volumes.all().delete()  # an inactive pool lists no volumes; they come back when it starts
             StoragePool.objects.filter(pk=pool.pk).update(volumes_synced_at=None)

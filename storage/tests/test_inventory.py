@@ -92,3 +92,14 @@ def test_it_says_when_volumes_are_due():
     assert inventory.volumes_due(pool, "inactive", now)  # just started
     assert inventory.volumes_due(StoragePool(state="running"), "running", now)  # never read
     assert not inventory.volumes_due(StoragePool(state="inactive"), None, now)
+
+
+def test_it_tells_open_pages_only_of_changes_people_see(storage_host, images, monkeypatch):
+    published = []
+    monkeypatch.setattr(inventory, "publish", lambda kind, **data: published.append(kind))
+    StoragePool.objects.filter(pk=images.pk).update(allocation=1)  # bytes moved: the next sync rewrites them
+    inventory.sync_host_storage(storage_host)
+    assert published == [] and StoragePool.objects.get(pk=images.pk).allocation > 1
+    StoragePool.objects.filter(pk=images.pk).update(state="inactive")
+    inventory.sync_host_storage(storage_host)
+    assert "storage" in published

@@ -134,3 +134,8 @@ def test_it_starts_a_conversion_from_the_form(admin_client, images):
     refused = admin_client.post(url, {"format": "raw", "allocation": "thin", "name": "thick.raw", "pool": images.pk})
     assert refused.status_code == 200 and "exists" in str(refused.context["form"].errors)
     assert Job.objects.count() == 1
+
+
+def test_it_shows_the_hosts_pools_on_its_page(admin_client, storage_host, images):
+    page = admin_client.get(storage_host.get_absolute_url()).content.decode()
+    assert images.get_absolute_url() in page and "nfs-share" in page
