@@ -35,6 +35,8 @@ INTEGER_FIELDS = ("source_port", "target_owner", "target_group")
 
 
 def _control(field):
+    if isinstance(field.widget, forms.MultiWidget):
+        return field  # its parts carry their own classes
     css = "form-select" if isinstance(field.widget, forms.Select) else (
         "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control")
     field.widget.attrs.setdefault("class", css)
@@ -91,15 +93,26 @@ class PoolForm(StyledForm):
         return values
 
 
+class SizeWidget(forms.MultiWidget):
+    def __init__(self):
+        super().__init__(widgets=[forms.NumberInput(attrs={"class": "form-control", "step": "any", "min": "0"}),
+                                  forms.Select(attrs={"class": "form-select"}, choices=[(u, u) for u in UNITS])])
+
+    def decompress(self, value):
+        """Bytes shown in the largest unit that holds them whole (GiB by default)."""
+        if not value:
+            return [None, "GiB"]
+        unit = next((unit for unit in reversed(UNITS) if value % UNITS[unit] == 0), "MiB")
+        return [value / UNITS[unit] if value % UNITS[unit] else value // UNITS[unit], unit]
+
+
 class SizeField(forms.MultiValueField):
     """A size typed as a number and a unit, cleaned to bytes."""
 
     def __init__(self, **kwargs):
         fields = (forms.DecimalField(min_value=0, max_digits=20, decimal_places=3),
                   forms.ChoiceField(choices=[(unit, unit) for unit in UNITS]))
-        widget = forms.MultiWidget(widgets=[forms.NumberInput(attrs={"class": "form-control", "step": "any"}),
-                                            forms.Select(attrs={"class": "form-select"})])
-        super().__init__(fields=fields, widget=widget, require_all_fields=True, **kwargs)
+        super().__init__(fields=fields, widget=SizeWidget(), require_all_fields=True, **kwargs)
 
     def compress(self, data_list):
         if not data_list:

@@ -189,6 +189,9 @@ class VolumeResizeView(_ObjectFormView):
     template_name = "storage/volume_resize.html"
     form_class = ResizeForm
 
+    def get_initial(self):
+        return {"capacity": self.object.capacity}
+
     def perform(self, data):
         volume = services.resize_volume(self.object, data["capacity"], shrink=data["shrink"])
         messages.success(self.request, _("Volume %(name)s resized.") % {"name": volume})

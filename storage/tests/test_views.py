@@ -139,3 +139,18 @@ def test_it_starts_a_conversion_from_the_form(admin_client, images):
 def test_it_shows_the_hosts_pools_on_its_page(admin_client, storage_host, images):
     page = admin_client.get(storage_host.get_absolute_url()).content.decode()
     assert images.get_absolute_url() in page and "nfs-share" in page
+
+
+@pytest.mark.parametrize("name,target", [("storage:volume_add", "pool"), ("storage:volume_resize", "volume"),
+                                         ("storage:volume_clone", "volume"), ("storage:volume_convert", "volume"),
+                                         ("storage:storagepool_delete", "pool"), ("storage:volume_delete", "volume")])
+def test_it_shows_every_form_empty(admin_client, images, name, target):
+    obj = images if target == "pool" else volume(images, "thin.raw")
+    response = admin_client.get(reverse(name, args=[obj.pk]))
+    assert response.status_code == 200 and 'method="post"' in response.content.decode()
+
+
+def test_it_offers_the_current_size_when_resizing(admin_client, images):
+    form = admin_client.get(reverse("storage:volume_resize", args=[volume(images, "thin.raw").pk])).context["form"]
+    assert form["capacity"].value() == 4 * 2**30
+    assert 'value="4"' in str(form["capacity"]) and 'value="GiB" selected' in str(form["capacity"])
