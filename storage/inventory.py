@@ -58,8 +58,8 @@ def apply_pools(host, records):
         values = _pool_values(record)
         pool = existing.get(key)
         previous_state = pool.state if pool else None
-        if pool is None:
-            pool = StoragePool.objects.create(host=host, uuid=key, **values)
+        if pool is None:  # get_or_create: the watcher may have stored it meanwhile
+            pool, _ = StoragePool.objects.get_or_create(host=host, uuid=key, defaults=values)
             changed = True
         elif any(getattr(pool, field) != value for field, value in values.items()):
             changed = changed or any(getattr(pool, field) != values[field] for field in VISIBLE_POOL_FIELDS)
@@ -95,7 +95,7 @@ def apply_volumes(pool, records):
             for field, value in values.items():
                 setattr(volume, field, value)
             to_update.append(volume)
-    Volume.objects.bulk_create(to_create, batch_size=500)
+    Volume.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)  # an action may have stored one
     for volume in to_update:
         volume.save()
     if existing:

@@ -58,8 +58,8 @@ class PoolCreateView(FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.hosts = restrict(Host.objects.order_by("name"), request.user)
-        self.host = self.hosts.filter(pk=request.GET.get("host")).first() if request.GET.get("host", "").isdigit() \
-            else None
+        host_id = request.GET.get("host", "")
+        self.host = self.hosts.filter(pk=host_id).first() if host_id.isdigit() and len(host_id) < 19 else None
         self.capabilities, self.capabilities_error = None, ""
         if self.host is not None:
             try:

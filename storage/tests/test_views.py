@@ -154,3 +154,16 @@ def test_it_offers_the_current_size_when_resizing(admin_client, images):
     form = admin_client.get(reverse("storage:volume_resize", args=[volume(images, "thin.raw").pk])).context["form"]
     assert form["capacity"].value() == 4 * 2**30
     assert 'value="4"' in str(form["capacity"]) and 'value="GiB" selected' in str(form["capacity"])
+
+
+@pytest.mark.parametrize("host", ["abc", "9" * 30, "-1", "1.5", ""])
+def test_it_asks_for_the_host_again_when_the_id_is_not_one(admin_client, storage_host, host):
+    response = admin_client.get(ADD_POOL, {"host": host, "type": "dir"})
+    assert response.status_code == 200 and list(response.context["form"].fields) == ["host", "type"]
+
+
+def test_it_lets_an_ordinary_member_use_the_storage_pages(client, member, images):
+    client.force_login(member)
+    for url in (reverse("storage:storagepool_list"), images.get_absolute_url(), reverse("storage:volume_list"),
+                volume(images, "thin.raw").get_absolute_url()):
+        assert client.get(url).status_code == 200, url
