@@ -1,13 +1,17 @@
 """Pools on every sync, volumes only when a pool changes: against libvirt's test driver (storage.xml)."""
 from datetime import timedelta
 
+import collections
+
 import pytest
 from django.utils import timezone
 
 from hosts import sync
+from hosts.connection import call as real_call
 from storage import inventory
 from storage.models import StoragePool, Volume
 from virt import volumes as virt_volumes
+from virt.tests.counting import Counting
 
 pytestmark = pytest.mark.django_db
 
@@ -46,22 +50,31 @@ def test_it_rereads_volumes_once_they_are_older_than_the_max_age(storage_host, s
     assert reads == ["iso"]
 
 
-def test_it_keeps_the_number_of_calls_of_a_steady_sync_whatever_the_volumes(storage_host, monkeypatch):
-    """collect_pools reads pools only: adding volumes adds no call to the steady sync."""
-    from storage import inventory as storage_inventory
+def _node_with_volumes(directory, count):
+    """Node XML: two dir pools, one holding `count` volumes."""
+    volumes = "".join(f"<volume><name>v{i}.img</name><capacity>1048576</capacity></volume>" for i in range(count))
+    path = directory / f"volumes-{count}.xml"
+    path.write_text(f"<node><pool type='dir'><name>big</name><target><path>/srv/big</path></target>{volumes}</pool>"
+                    "<pool type='dir'><name>small</name><target><path>/srv/small</path></target></pool></node>")
+    return f"test://{path}"
 
-    calls = []
-    real_call = storage_inventory.call
-    monkeypatch.setattr(storage_inventory, "call", lambda host, fn: calls.append(fn) or real_call(host, fn))
-    storage_inventory.sync_host_storage(storage_host)
-    before = len(calls)
-    pool = StoragePool.objects.get(host=storage_host, name="images")
-    for i in range(5):
-        real_call(storage_host, lambda conn, i=i: virt_volumes.create_volume(conn, "images", f"extra{i}", 2**20))
-    calls.clear()
-    storage_inventory.sync_host_storage(storage_host)
-    assert len(calls) == before == 1
-    assert not pool.volumes.filter(name__startswith="extra").exists()  # seen at the next refresh, not now
+
+def steady_sync_rpcs(host, monkeypatch):
+    """RPCs of one storage sync once everything is read (through virt.tests.counting, on real libvirt)."""
+    counter = collections.Counter()
+    monkeypatch.setattr(inventory, "call", lambda h, fn: real_call(h, lambda conn: fn(Counting(conn, counter))))
+    inventory.sync_host_storage(host)
+    monkeypatch.undo()
+    return sum(counter.values())
+
+
+def test_it_keeps_the_rpcs_of_a_steady_sync_equal_at_10_and_500_volumes(make_host, node_dir, monkeypatch):
+    counts = {}
+    for count in (10, 500):
+        host = make_host(host_name=f"n{count}", uri=_node_with_volumes(node_dir, count))
+        assert Volume.objects.filter(pool__host=host).count() == count  # read once, when the pools were new
+        counts[count] = steady_sync_rpcs(host, monkeypatch)
+    assert counts[10] == counts[500] == 3 + 2 * 2, counts
 
 
 def test_it_drops_the_volumes_of_a_stopped_pool_and_rereads_them_when_it_starts(storage_host, images):
