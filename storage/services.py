@@ -10,7 +10,7 @@ from virt import volumes as virt_volumes
 from virt.errors import InvalidConfig, OperationFailed, OperationInvalid
 from virt.names import check_name
 from virt.volume_users import domains_using
-from virt.xml.storage import build_pool, check_format, check_size
+from virt.xml.storage import VOLUME_FORMATS, build_pool, check_format, check_size
 
 from . import inventory, tasks
 from .models import StoragePool, Volume
@@ -146,7 +146,9 @@ def delete_volume(volume):
     pool = volume.pool
 
     def delete(conn):
-        virt_volumes.delete_volume(conn, pool.name, volume.name)
+        # Already gone from the host (deleted outside virtdeck): then only the row goes.
+        if virt_volumes.collect_volume(conn, pool.name, volume.name) is not None:
+            virt_volumes.delete_volume(conn, pool.name, volume.name)
         return virt_storage.collect_pool(conn, pool.name)
 
     pool_record = call(pool.host, delete)
@@ -163,6 +165,9 @@ def _start_copy(task, volume, name, target_pool, volume_format, allocation, user
     _check_new_volume(target_pool, name)
     if volume_format is not None:
         check_format(volume_format)
+    elif volume.format not in VOLUME_FORMATS:
+        raise InvalidConfig(_("format: the source is %(format)s; choose raw or qcow2 for the copy.")
+                            % {"format": volume.format or volume.type})
     virt_volumes.check_policy(name, None, volume_format, allocation)
     return jobs.enqueue(task, user=user, target=volume, host=volume.pool.host, volume_id=volume.pk, name=name,
                         target_pool_id=target_pool.pk, volume_format=volume_format, allocation=allocation)

@@ -158,3 +158,16 @@ def test_it_queues_a_clone_job(storage_host, images, django_capture_on_commit_ca
         job = services.clone_volume(volume(images, "thin.raw"), "copy.qcow2", volume_format="qcow2")
     assert (job.kind, job.status, job.host, job.target_name) == ("clone_volume", "queued", storage_host, "thin.raw")
     assert job.params["name"] == "copy.qcow2" and job.params["volume_format"] == "qcow2" and len(callbacks) == 1
+
+
+def test_it_asks_for_a_format_when_copying_a_volume_of_another_one(storage_host):
+    iso = StoragePool.objects.get(host=storage_host, name="iso")
+    with pytest.raises(InvalidConfig, match="format: the source is iso"):
+        services.clone_volume(volume(iso, "debian-12.iso"), "copy.iso")
+    assert services.clone_volume(volume(iso, "debian-12.iso"), "debian.raw", volume_format="raw").kind == "clone_volume"
+
+
+def test_it_drops_the_row_of_a_volume_already_deleted_on_the_host(storage_host, images):
+    call(storage_host, lambda conn: conn.storagePoolLookupByName("images").storageVolLookupByName("thin.raw").delete(0))
+    services.delete_volume(volume(images, "thin.raw"))
+    assert not images.volumes.filter(name="thin.raw").exists()
