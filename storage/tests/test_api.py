@@ -148,3 +148,21 @@ def test_it_deletes_a_pool_and_refuses_to_delete_storage_holding_volumes(api, st
     assert "images" in pools_on_host(storage_host)
     assert api.delete(url).status_code == 204
     assert "images" not in pools_on_host(storage_host) and not StoragePool.objects.filter(pk=images.pk).exists()
+
+
+@pytest.mark.parametrize("body", ['{"pool": %d, "name": "a\\u0000b", "capacity": 1048576}',
+                                  '{"pool": %d, "name": "\\ud800", "capacity": 1048576}',
+                                  '{"pool": %d, "name": "x", "capacity": 1e400}',
+                                  '{"pool": %d, "name": ["x"], "capacity": 1048576}',
+                                  '{"pool": %d, "name": "x", "capacity": {"$gt": 0}}'])
+def test_it_refuses_hostile_json_with_400(api, storage_host, images, body):
+    response = api.post(VOLUMES, body % images.pk, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert names_on_host(storage_host) == ORIGINAL and images.volumes.count() == 4
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_it_refuses_bodies_it_cannot_parse_with_415(api, images, content_type):
+    response = api.post(VOLUMES, json.dumps({"pool": images.pk, "name": "x", "capacity": 2**20}),
+                        content_type=content_type)
+    assert response.status_code == 415 and images.volumes.count() == 4
