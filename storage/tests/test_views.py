@@ -167,3 +167,22 @@ def test_it_lets_an_ordinary_member_use_the_storage_pages(client, member, images
     for url in (reverse("storage:storagepool_list"), images.get_absolute_url(), reverse("storage:volume_list"),
                 volume(images, "thin.raw").get_absolute_url()):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url_name,target", [("storage:storagepool_list", None), ("storage:volume_list", None),
+                                             ("storage:storagepool_detail", "pool"),
+                                             ("storage:volume_detail", "volume")])
+def test_it_never_calls_libvirt_for_lists_and_live_refreshes(admin_client, images, monkeypatch, url_name, target):
+    from storage import services
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("libvirt called")
+
+    monkeypatch.setattr(services, "call", refuse)
+    args = [] if target is None else [images.pk if target == "pool" else volume(images, "web1.qcow2").pk]
+    response = admin_client.get(reverse(url_name, args=args), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    if target == "volume":
+        page = response.content.decode()
+        live = page[page.index('id="volume-detail"'):]
+        assert "web1.qcow2" in live and response.context["users"] is None
