@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from instances.models import Instance
 from virt.xml.storage import MAX_VOLUME_BYTES, POOL_TYPES
 
 from .choices import Allocation
@@ -154,10 +155,13 @@ class ConvertForm(StyledForm):
     name = forms.CharField(label=_("Name of the new volume"), max_length=240, required=False,
                            help_text=_("Default: the source's name with the new format's suffix."))
     pool = forms.ModelChoiceField(label=_("Into pool"), queryset=StoragePool.objects.none())
+    instance = forms.ModelChoiceField(label=_("Then switch this shut-off VM's disk to the new volume"),
+                                      queryset=Instance.objects.none(), required=False)
 
-    def __init__(self, *args, pools, **kwargs):
+    def __init__(self, *args, pools, instances=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pool"].queryset = pools
+        self.fields["instance"].queryset = instances if instances is not None else Instance.objects.none()
 
 
 class PoolDeleteForm(forms.Form):

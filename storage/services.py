@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from core import jobs
 from hosts.connection import call
+from instances.choices import InstanceState
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
 from virt.errors import InvalidConfig, OperationFailed, OperationInvalid
@@ -156,7 +157,7 @@ def delete_volume(volume):
     inventory.apply_pool(pool.host, pool_record)
 
 
-def _start_copy(task, volume, name, target_pool, volume_format, allocation, user):
+def _start_copy(task, volume, name, target_pool, volume_format, allocation, user, **extra):
     """Check a copy of `volume` and queue it as a job: a refused copy leaves no job."""
     target_pool = target_pool or volume.pool
     if target_pool.host_id != volume.pool.host_id:
@@ -170,7 +171,7 @@ def _start_copy(task, volume, name, target_pool, volume_format, allocation, user
                             % {"format": volume.format or volume.type})
     virt_volumes.check_policy(name, None, volume_format, allocation)
     return jobs.enqueue(task, user=user, target=volume, host=volume.pool.host, volume_id=volume.pk, name=name,
-                        target_pool_id=target_pool.pk, volume_format=volume_format, allocation=allocation)
+                        target_pool_id=target_pool.pk, volume_format=volume_format, allocation=allocation, **extra)
 
 
 def clone_volume(volume, name, *, target_pool=None, volume_format=None, allocation="thin", user=None):
@@ -184,8 +185,20 @@ def converted_name(volume, volume_format):
     return f"{stem}.{volume_format}"
 
 
-def convert_volume(volume, volume_format, allocation="thin", *, name=None, target_pool=None, user=None):
-    """Start a job converting the volume (raw <-> qcow2, thin <-> thick) into a new one; the source stays."""
+def convert_volume(volume, volume_format, allocation="thin", *, name=None, target_pool=None, instance=None,
+                   user=None):
+    """Start a job converting the volume (raw <-> qcow2, thin <-> thick) into a new one; the source stays.
+
+    With `instance` (a shut-off VM of the same host whose disk is the volume), the VM then uses the new one.
+    """
     check_format(volume_format)
     name = name or converted_name(volume, volume_format)
-    return _start_copy(tasks.convert_volume, volume, name, target_pool, volume_format, allocation, user)
+    extra = {}
+    if instance is not None:
+        if instance.host_id != volume.pool.host_id or instance.state != InstanceState.SHUTOFF:
+            raise InvalidConfig(_("instance: %(vm)s must be a shut-off VM of %(host)s.")
+                                % {"vm": instance, "host": volume.pool.host})
+        if str(instance.uuid) not in {vm.uuid.lower() for vm in volume_users(volume)}:
+            raise InvalidConfig(_("instance: %(vm)s has no disk on %(volume)s.") % {"vm": instance, "volume": volume})
+        extra["instance_id"] = instance.pk
+    return _start_copy(tasks.convert_volume, volume, name, target_pool, volume_format, allocation, user, **extra)

@@ -2,8 +2,10 @@
 from core.jobs import JobCancelled, JobTask
 from core.models import Job
 from hosts.connection import call, run_long
+from instances.models import Instance
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
+from virt.volume_users import use_volume_instead
 from virtdeck.celery import app
 
 from . import inventory
@@ -69,10 +71,28 @@ class CloneVolume(CopyVolume):
 
 
 class ConvertVolume(CopyVolume):
-    """The same copy, asked for as a conversion (raw <-> qcow2, thin <-> thick): its own kind in the job list."""
+    """The same copy, asked for as a conversion (raw <-> qcow2, thin <-> thick): its own kind in the job list.
+
+    With instance_id, a shut-off VM whose disk is the source then uses the converted volume instead (the
+    source stays, for going back). If that step fails, the job fails and says so; the new volume stays.
+    """
 
     name = "storage.tasks.convert_volume"
     kind = "convert_volume"
+
+    def execute(self, job, instance_id=None, **kwargs):
+        result = super().execute(job, **kwargs)
+        if instance_id is None:
+            return result
+        source = Volume.objects.select_related("pool__host").get(pk=kwargs["volume_id"])
+        copy = Volume.objects.select_related("pool").get(pk=result["volume"])
+        instance = Instance.objects.get(pk=instance_id)
+        old = ({source.path, source.key}, source.pool.name, source.name)
+        new = ({copy.path}, copy.pool.name, copy.name)
+        switched = call(source.pool.host, lambda conn: use_volume_instead(conn, str(instance.uuid), old, new,
+                                                                            copy.format))
+        job.log(f"{instance.name}: {', '.join(switched)} now on {copy.pool.name}/{copy.name}")
+        return {**result, "instance": instance.pk, "switched": switched}
 
 
 clone_volume = app.register_task(CloneVolume())

@@ -12,6 +12,8 @@ from django.views.generic import FormView
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
 from core.permissions import restrict
 from hosts.models import Host
+from instances.choices import InstanceState
+from instances.models import Instance
 from virt.errors import VirtError
 
 from . import services
@@ -219,9 +221,13 @@ class VolumeConvertView(VolumeCloneView):
     template_name = "storage/volume_convert.html"
     form_class = ConvertForm
 
+    def get_form_kwargs(self):
+        instances = Instance.objects.filter(host=self.object.pool.host_id, state=InstanceState.SHUTOFF)
+        return {**super().get_form_kwargs(), "instances": restrict(instances, self.request.user)}
+
     def perform(self, data):
         job = services.convert_volume(self.object, data["format"], data["allocation"], name=data["name"] or None,
-                                      target_pool=data["pool"], user=self.request.user)
+                                      target_pool=data["pool"], instance=data["instance"], user=self.request.user)
         messages.success(self.request, _("Converting %(name)s: job #%(job)s.") % {"name": self.object, "job": job.pk})
         return job
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import libvirt
 
+from .domain import Domain, define
+from .errors import InvalidConfig, OperationInvalid
 from .xml.domain import DomainXML
 
 
@@ -46,3 +48,39 @@ def domains_using(conn, paths, pool_name=None, volume_name=None):
                 users.append(VolumeUser(dom.UUIDString(), dom.name(), disk.target_dev or "", active))
                 break
     return sorted(users, key=lambda user: user.name)
+
+
+def switch_disks(domain_xml, old, new, new_format):
+    """Point every disk of a DomainXML on the `old` volume at the `new` one; return their target names. Pure.
+
+    `old` and `new` are (paths, pool name, volume name); `new`'s paths hold its one path. A disk named by
+    path (file or block) becomes a file disk of the new path; one named by pool and volume
+    (`<disk type='volume'>`) keeps that form.
+    """
+    old_paths, old_pool, old_name = old
+    new_paths, new_pool, new_name = new
+    switched = []
+    for disk in domain_xml.disks:
+        if not _matches(disk, {path for path in old_paths if path}, old_pool, old_name):
+            continue
+        if disk.type == "volume":
+            disk.source_pool, disk.source_volume = new_pool, new_name
+        else:
+            disk.type, disk.source_dev, disk.source_file = "file", None, next(iter(new_paths))
+        disk.format = new_format
+        switched.append(disk.target_dev or "")
+    return switched
+
+
+def use_volume_instead(conn, uuid, old, new, new_format):
+    """Redefine a shut-off domain so that its disks on the old volume use the new one; their target names."""
+    dom = Domain.lookup(conn, uuid)
+    if dom.is_active():
+        raise OperationInvalid(f"{dom.name} is running: its disks are switched only while it is shut off.")
+    # secure: a redefinition must keep the graphics passwords that a plain dump leaves out
+    xml = DomainXML.from_xml(dom.xml_desc(inactive=True, secure=True), trusted=True)
+    switched = switch_disks(xml, old, new, new_format)
+    if not switched:
+        raise InvalidConfig(f"{dom.name} has no disk on {old[2]}.")
+    define(conn, xml.to_xml())
+    return switched

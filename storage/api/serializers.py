@@ -2,6 +2,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from hosts.models import Host
+from instances.models import Instance
 from virt.xml.storage import POOL_TYPES, VOLUME_FORMATS
 
 from ..choices import POOL_TYPE_CHOICES, Allocation
@@ -114,3 +115,5 @@ class VolumeConvertSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=240, trim_whitespace=False, required=False,
                                  help_text="default: the source's name with the new format's suffix")
     pool = IdField(queryset=StoragePool.objects.all(), required=False, help_text="default: the source's pool")
+    instance = IdField(queryset=Instance.objects.all(), required=False,
+                       help_text="a shut-off VM whose disk is the source: it uses the converted volume afterwards")

@@ -130,5 +130,5 @@ class VolumeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         job = services.convert_volume(self.get_object(), data["format"], data["allocation"], name=data.get("name"),
-                                      target_pool=data.get("pool"), user=request.user)
+                                      target_pool=data.get("pool"), instance=data.get("instance"), user=request.user)
         return accepted(request, job)

@@ -190,3 +190,26 @@ def test_it_refuses_a_bad_conversion_without_a_job(api, lab_pool):
         response = api.post(reverse("api-storage:volume-convert", args=[source.pk]), body, format="json")
         assert response.status_code == 400, (body, response.content)
     assert not Job.objects.exists()
+
+
+def test_it_converts_a_shut_off_vms_disk_and_switches_the_vm_to_it(api, lab, lab_host, lab_pool, lab_guests,
+                                                                     tmp_path):
+    from lxml import etree
+
+    from hosts.sync import sync_host
+    from instances.models import Instance
+
+    dom = lab_guests.define(start=False)  # its disk: tmp_path/<name>.qcow2, a volume of the pool
+    api.post(reverse("api-storage:storagepool-refresh", args=[lab_pool.pk]))
+    sync_host(lab_host)
+    vm = Instance.objects.get(host=lab_host, uuid=dom.UUIDString())
+    disk = Volume.objects.get(pool=lab_pool, name=f"{dom.name()}.qcow2")
+    status, job = run_convert(api, disk, format="raw", instance=vm.pk)
+    assert status == "succeeded", job.error
+    assert job.result["switched"] == ["vda"]
+    source = etree.fromstring(virsh(lab, "dumpxml", "--inactive", dom.name()).encode()).xpath(
+        "devices/disk[target/@dev='vda']")[0]
+    assert source.find("source").get("file") == str(tmp_path / f"{dom.name()}.raw")
+    assert source.find("driver").get("type") == "raw"
+    assert qemu_img_info(tmp_path / f"{dom.name()}.raw")["format"] == "raw"
+    assert (tmp_path / f"{dom.name()}.qcow2").exists()  # the source stays, for going back

@@ -171,3 +171,19 @@ def test_it_drops_the_row_of_a_volume_already_deleted_on_the_host(storage_host, 
     call(storage_host, lambda conn: conn.storagePoolLookupByName("images").storageVolLookupByName("thin.raw").delete(0))
     services.delete_volume(volume(images, "thin.raw"))
     assert not images.volumes.filter(name="thin.raw").exists()
+
+
+def test_it_switches_a_vm_only_when_it_is_shut_off_and_uses_the_volume(storage_host, images):
+    from instances.inventory import refresh_one
+    from instances.models import Instance
+
+    web1 = Instance.objects.get(host=storage_host, name="web1")
+    with pytest.raises(InvalidConfig, match="shut-off"):
+        services.convert_volume(volume(images, "web1.qcow2"), "raw", instance=web1)
+    call(storage_host, lambda conn: conn.lookupByName("web1").destroy())
+    web1 = refresh_one(storage_host, str(web1.uuid))
+    with pytest.raises(InvalidConfig, match="no disk on thin.raw"):
+        services.convert_volume(volume(images, "thin.raw"), "qcow2", instance=web1)
+    assert not Job.objects.exists()
+    job = services.convert_volume(volume(images, "web1.qcow2"), "raw", instance=web1)
+    assert (job.kind, job.params["instance_id"], job.params["name"]) == ("convert_volume", web1.pk, "web1.raw")

@@ -186,3 +186,17 @@ def test_it_never_calls_libvirt_for_lists_and_live_refreshes(admin_client, image
         page = response.content.decode()
         live = page[page.index('id="volume-detail"'):]
         assert "web1.qcow2" in live and response.context["users"] is None
+
+
+def test_it_offers_only_shut_off_vms_of_the_host_for_the_switch(admin_client, storage_host, images):
+    from instances.inventory import refresh_one
+    from instances.models import Instance
+
+    url = reverse("storage:volume_convert", args=[volume(images, "web1.qcow2").pk])
+    assert list(admin_client.get(url).context["form"].fields["instance"].queryset) == []  # web1 runs
+    web1 = Instance.objects.get(host=storage_host, name="web1")
+    call(storage_host, lambda conn: conn.lookupByName("web1").destroy())
+    refresh_one(storage_host, str(web1.uuid))
+    assert list(admin_client.get(url).context["form"].fields["instance"].queryset) == [web1]
+    response = admin_client.post(url, {"format": "raw", "allocation": "thin", "pool": images.pk, "instance": web1.pk})
+    assert response.status_code == 302 and Job.objects.get().params["instance_id"] == web1.pk
