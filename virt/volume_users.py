@@ -1,4 +1,5 @@
-"""Which domains of a host use a volume: read from their live and persistent XML (1 + 2 to 4 RPCs per domain).
+"""Which domains of a host use a volume (read from their live and persistent XML: 1 + 2 to 4 RPCs per
+domain), and pointing a shut-off domain's disks at another volume (after a conversion).
 
 The inventory keeps no disk paths, so this runs only where the answer matters: a volume's page and
 the check before a delete. A disk refers to a volume by its path (file, block device) or by
