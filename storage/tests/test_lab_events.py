@@ -29,9 +29,11 @@ def test_it_follows_a_pool_made_and_stopped_outside_virtdeck(lab, lab_host, watc
     try:
         pool = conn.storagePoolDefineXML(build_pool("dir", name, target_path=str(tmp_path)).to_xml(), 0)
         pool.create(0)
-        row = eventually(lambda: StoragePool.objects.filter(host=lab_host, name=name, state="running").first(),
-                         timeout=10, message="pool row from the start event")
-        assert row.volumes_synced_at is not None and row.target_path == str(tmp_path)
+        # The watcher's catch-up sync may store the row first and read its volumes a moment later.
+        row = eventually(lambda: StoragePool.objects.filter(host=lab_host, name=name, state="running",
+                                                            volumes_synced_at__isnull=False).first(),
+                         timeout=10, message="pool row and its volumes from the start event")
+        assert row.target_path == str(tmp_path)
         pool.destroy()
         eventually(lambda: StoragePool.objects.filter(host=lab_host, name=name, state="inactive").exists(),
                    timeout=10, message="pool row from the stop event")
