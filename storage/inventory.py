@@ -48,9 +48,17 @@ def volumes_due(pool, previous_state=None, now=None):
 
 
 @transaction.atomic
-def apply_pools(host, records):
-    """Make the host's pool rows match a full listing; return the rows whose volumes are due."""
+def apply_pools(host, records, sync_started=None):
+    """Make the host's pool rows match a full listing; return the rows whose volumes are due.
+
+    `sync_started` is when the listing began: a row written after it (an event, an action) is newer than
+    the listing, and is neither overwritten nor deleted.
+    """
     existing = {str(pool.uuid): pool for pool in StoragePool.objects.filter(host=host)}
+    if sync_started is not None:
+        newer = {key for key, pool in existing.items() if pool.updated_at > sync_started}
+        records = [record for record in records if str(uuidlib.UUID(record.uuid)) not in newer]
+        existing = {key: pool for key, pool in existing.items() if key not in newer}
     seen, due, changed = set(), [], False
     for record in records:
         key = str(uuidlib.UUID(record.uuid))
@@ -152,12 +160,13 @@ def sync_host_storage(host):
     A storage failure is logged and leaves the rows as they were: it never marks the host unreachable
     (the domain sync decides that) and never stops the sync of the other pools.
     """
+    sync_started = timezone.now()
     try:
         records = call(host, virt_storage.collect_pools)
     except VirtError as exc:
         log.warning("storage sync of %s: %s", host.name, exc.message)
         return None
-    for pool in apply_pools(host, records):
+    for pool in apply_pools(host, records, sync_started):
         try:
             apply_volumes(pool, call(host, lambda conn, name=pool.name: virt_volumes.collect_volumes(conn, name)))
         except VirtError as exc:

@@ -116,3 +116,20 @@ def test_it_tells_open_pages_only_of_changes_people_see(storage_host, images, mo
     StoragePool.objects.filter(pk=images.pk).update(state="inactive")
     inventory.sync_host_storage(storage_host)
     assert "storage" in published
+
+
+def test_it_keeps_a_row_an_event_wrote_during_the_listing(storage_host, images, monkeypatch):
+    """The watcher stores a stopped pool while a sync's older listing (pool running) is on its way."""
+    real = inventory.call
+
+    def listing_then_event(host, fn):
+        records = real(host, fn)
+        StoragePool.objects.filter(pk=images.pk).update(state="inactive", updated_at=timezone.now())
+        return records
+
+    monkeypatch.setattr(inventory, "call", listing_then_event)
+    inventory.sync_host_storage(storage_host)
+    assert StoragePool.objects.get(pk=images.pk).state == "inactive"
+    monkeypatch.undo()
+    inventory.sync_host_storage(storage_host)  # the next listing is newer: it wins
+    assert StoragePool.objects.get(pk=images.pk).state == "running"
