@@ -1,23 +1,23 @@
 """The host watcher: libvirt lifecycle events -> inventory rows within a second.
 
-One process (`manage.py watch_hosts`) subscribes to domain lifecycle events on
-every host (virt.events). libvirt calls back in its event-loop thread;
-callbacks only queue (host, uuid) so that no RPC runs inside the event loop.
-The main loop reads the queue, re-reads that one domain, writes its row and
-pushes it to open pages. Every few seconds it picks up added, edited, removed
+One process (`manage.py watch_hosts`) subscribes to domain and network lifecycle
+events and storage pool lifecycle and refresh events on every host (virt.events). libvirt calls back in its event-loop thread;
+callbacks only queue (kind, host, key) so that no RPC runs inside the event loop.
+The main loop reads the queue, re-reads that one domain, network or pool (with its
+volumes), writes its rows and pushes them to open pages. Every few seconds it picks up added, edited, removed
 and disconnected hosts.
 """
 import logging
 import queue
 import threading
 import time
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from core import health
 from instances import inventory as instance_inventory
+from networks import inventory as network_inventory
 from storage import inventory as storage_inventory
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
@@ -29,12 +29,6 @@ from .sync import mark_unreachable, sync_host
 log = logging.getLogger(__name__)
 
 
-class PoolEvent(NamedTuple):
-    """A storage pool event in the queue (domain events are queued as their uuid)."""
-
-    name: str
-
-
 class Watcher:
     def __init__(self, rescan_interval=2.0):
         self.events = queue.Queue()
@@ -44,14 +38,17 @@ class Watcher:
 
     def _subscribe(self, host):
         def on_event(uuid, _event, host_id=host.pk):
-            self.events.put((host_id, uuid))
+            self.events.put(("domain", host_id, uuid))
+
+        def on_network_event(name, _event, host_id=host.pk):
+            self.events.put(("network", host_id, name))
 
         def on_pool_event(name, host_id=host.pk):
-            self.events.put((host_id, PoolEvent(name)))
+            self.events.put(("pool", host_id, name))
 
         self.subscriptions[host.pk] = LifecycleSubscription(
             connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT,
-            on_pool_event=on_pool_event,
+            on_network_event=on_network_event, on_pool_event=on_pool_event,
         )
         log.info("watching %s (%s)", host.name, host.uri)
 
@@ -84,17 +81,17 @@ class Watcher:
         except VirtError:
             return None
 
-    def handle(self, host_id, uuid):
+    REFRESH = {"domain": instance_inventory.refresh_one, "network": network_inventory.refresh_one,
+               "pool": storage_inventory.refresh_pool}
+
+    def handle(self, kind, host_id, key):
         host = Host.objects.filter(pk=host_id).first()
         if host is None:
             return
         try:
-            if isinstance(uuid, PoolEvent):  # a pool started, stopped, was defined, undefined or refreshed
-                storage_inventory.refresh_pool(host, uuid.name)
-            else:
-                instance_inventory.refresh_one(host, uuid)
+            self.REFRESH[kind](host, key)
         except VirtError as exc:
-            log.warning("event for %s on %s: %s", uuid, host.name, exc.message)
+            log.warning("%s event for %s on %s: %s", kind, key, host.name, exc.message)
 
     def _guarded(self, fn, *args):
         """One failure (a locked database, a host error) must not end the watcher."""
@@ -114,10 +111,10 @@ class Watcher:
                 self._guarded(self.rescan)
                 next_rescan = time.monotonic() + self.rescan_interval
             try:
-                host_id, uuid = self.events.get(timeout=0.5)
+                kind, host_id, key = self.events.get(timeout=0.5)
             except queue.Empty:
                 continue
-            self._guarded(self.handle, host_id, uuid)
+            self._guarded(self.handle, kind, host_id, key)
         for subscription in self.subscriptions.values():
             subscription.close()
         self.subscriptions.clear()

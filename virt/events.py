@@ -16,37 +16,46 @@ from .errors import HostUnreachable, translate
 
 
 class LifecycleSubscription:
-    """Calls on_event(uuid, event) from libvirt's event loop thread for every lifecycle event of the host,
-    and on_pool_event(pool name) for every storage pool lifecycle or refresh event, if given."""
+    """Calls on_event(uuid, event) from libvirt's event loop thread for every domain lifecycle event of the
+    host, on_network_event(name, event) for every network lifecycle event (defined, started, stopped,
+    undefined) and on_pool_event(name) for every storage pool lifecycle or refresh event, each when given."""
 
-    def __init__(self, spec, on_event, timeout, on_pool_event=None):
+    def __init__(self, spec, on_event, timeout, on_network_event=None, on_pool_event=None):
         self.spec = spec
         self._lost = threading.Event()
 
         def callback(_conn, dom, event, _detail, _opaque):
             on_event(dom.UUIDString(), event)
 
+        def network_callback(_conn, network, event, _detail, _opaque):
+            on_network_event(network.name(), event)
+
         def pool_callback(_conn, pool, *_rest):  # lifecycle: (event, detail, opaque); refresh: (opaque)
             on_pool_event(pool.name())
 
         def subscribe():
             conn = open_connection(spec)
+            callback_ids = []
             try:
                 conn.registerCloseCallback(lambda *_: self._lost.set(), None)
-                callback_id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)
+                callback_ids.append(("domain", conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)))
+                if on_network_event is not None:
+                    callback_ids.append(("network", conn.networkEventRegisterAny(
+                        None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, network_callback, None)))
                 if on_pool_event is not None:
-                    self.pool_callback_ids = [
-                        conn.storagePoolEventRegisterAny(None, event_id, pool_callback, None)
-                        for event_id in (libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
-                                         libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH)]
+                    for event_id in (libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                     libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH):
+                        callback_ids.append(("pool", conn.storagePoolEventRegisterAny(
+                            None, event_id, pool_callback, None)))
             except libvirt.libvirtError as exc:
                 in_thread(conn.close)
                 raise translate(exc) from None
-            return conn, callback_id
+            return conn, callback_ids
 
         future = in_thread(subscribe)
         try:
-            self.conn, self.callback_id = future.result(timeout=timeout)
+            self.conn, self.callback_ids = future.result(timeout=timeout)
         except FutureTimeout:
             future.add_done_callback(lambda f: f.exception() is None and in_thread(self._release, *f.result()))
             raise HostUnreachable(f"no answer from {spec.name} within {timeout:g} s") from None
@@ -55,14 +64,12 @@ class LifecycleSubscription:
     def alive(self):
         return not self._lost.is_set() and _alive(self.conn)
 
-    pool_callback_ids = ()
-
     @staticmethod
-    def _release(conn, callback_id, pool_callback_ids=()):
-        pool_steps = [lambda pool_id=pool_id: conn.storagePoolEventDeregisterAny(pool_id)
-                      for pool_id in pool_callback_ids]
-        for step in (lambda: conn.domainEventDeregisterAny(callback_id), *pool_steps, conn.unregisterCloseCallback,
-                     conn.close):
+    def _release(conn, callback_ids):
+        deregister = {"domain": conn.domainEventDeregisterAny, "network": conn.networkEventDeregisterAny,
+                      "pool": conn.storagePoolEventDeregisterAny}
+        steps = [lambda kind=kind, cid=cid: deregister[kind](cid) for kind, cid in callback_ids]
+        for step in (*steps, conn.unregisterCloseCallback, conn.close):
             try:
                 step()
             except libvirt.libvirtError:
@@ -70,5 +77,5 @@ class LifecycleSubscription:
 
     def close(self):
         """Deregister, then close, in the background (both are RPCs to a possibly hung peer)."""
-        in_thread(self._release, self.conn, self.callback_id, self.pool_callback_ids)
+        in_thread(self._release, self.conn, self.callback_ids)
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import libvirt
 
 from .errors import InvalidConfig, OperationInvalid
+from .xml.domain import DomainXML
 from .xml.network import NetworkXML, network_overlaps, subnets
 from .xml.parser import parse_untrusted
 
@@ -238,3 +239,34 @@ def leases(conn, name):
             expires=int(lease.get("expirytime") or 0),
         ))
     return sorted(found, key=lambda lease: lease.ip)
+
+
+@dataclass
+class Attachment:
+    uuid: str
+    name: str
+    mac: str
+    active: bool
+    tap: str  # the host-side device of a running VM's NIC (vnetN, macvtapN); "" when shut off
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def attached_domains(conn, name):
+    """The NICs of the host's domains whose source is network `name`: 1 + 2 RPCs per domain (listAllDomains,
+    then isActive() and XMLDesc() each), so only a network's own page asks, never a list."""
+    attachments = []
+    for dom in conn.listAllDomains(0):
+        try:
+            active = bool(dom.isActive())
+            parsed = DomainXML.from_xml(dom.XMLDesc(0), trusted=True)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue  # undefined since the listing
+            raise
+        for nic in parsed.interfaces:
+            if nic.type == "network" and nic.source_network == name:
+                attachments.append(Attachment(uuid=dom.UUIDString(), name=dom.name(), mac=nic.mac or "",
+                                              active=active, tap=(nic.target_dev or "") if active else ""))
+    return sorted(attachments, key=lambda attachment: (attachment.name, attachment.mac))

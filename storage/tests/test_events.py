@@ -3,7 +3,7 @@ import pytest
 
 from core.testing import eventually
 from hosts.connection import call
-from hosts.watcher import PoolEvent, Watcher
+from hosts.watcher import Watcher
 from storage.models import StoragePool
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,16 +26,16 @@ def test_it_queues_pool_lifecycle_and_refresh_events(watcher, make_host):
     seen = []
     eventually(lambda: (seen.append(watcher.events.get()) if not watcher.events.empty() else None) or len(seen) >= 2,
                timeout=5, message="two pool events queued")
-    assert seen == [(host.pk, PoolEvent("iso")), (host.pk, PoolEvent("images"))]
+    assert seen == [("pool", host.pk, "iso"), ("pool", host.pk, "images")]
 
 
 def test_it_rereads_the_pool_of_an_event(watcher, make_host):
     host = make_host("storage")
     call(host, lambda conn: conn.storagePoolLookupByName("images").destroy())  # the pool connection's copy
-    watcher.handle(host.pk, PoolEvent("images"))
+    watcher.handle("pool", host.pk, "images")
     images = StoragePool.objects.get(host=host, name="images")
     assert images.state == "inactive" and not images.volumes.exists()
     call(host, lambda conn: conn.storagePoolLookupByName("iso").destroy() or
          conn.storagePoolLookupByName("iso").undefine())
-    watcher.handle(host.pk, PoolEvent("iso"))
+    watcher.handle("pool", host.pk, "iso")
     assert not StoragePool.objects.filter(host=host, name="iso").exists()

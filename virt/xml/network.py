@@ -248,7 +248,7 @@ def build_network(name, mode, *, bridge=None, forward_dev=None, macvtap_mode="br
     network = NetworkXML()
     network.name = name
     routed = mode in ("nat", "route", "open", "isolated")
-    given_ip = any(v not in (None, "") for v in (ipv4_address, ipv6_address, dhcp_start, dhcp_end, static_hosts))
+    given_ip = any(v not in (None, "", [], ()) for v in (ipv4_address, ipv6_address, dhcp_start, dhcp_end, static_hosts))
     if not routed and given_ip:
         raise InvalidConfig(f"ipv4_address: a {mode} network has no addresses of its own: the guests sit on the "
                             "host's LAN, whose DHCP serves them.")
