@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hosts.models import Host
-from instances.filters import HostIdsField, HostIdsFilter
+from hosts.filters import HostIdsField, HostIdsFilter
 
 from .choices import POOL_TYPE_CHOICES, PoolState
 from .models import StoragePool, Volume
