@@ -289,3 +289,7 @@ LOGGING = {
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
     },
 }
+
+# Storage: a pool's volumes are re-read when it changes (actions, events, refresh) and at least this often
+# (seconds); the steady sync reads pools only, whatever the number of volumes.
+STORAGE_VOLUMES_MAX_AGE = float(os.environ.get("VIRTDECK_STORAGE_VOLUMES_MAX_AGE", "600"))
