@@ -116,7 +116,14 @@ class HardwareChanges(ConfigChanges):
         """Create a volume in `pool` and attach it; if the attach fails, the volume is deleted again."""
         target = self._check_disk_placement(target, bus, cache)
         conn = self._dom.connect()
-        record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
+        try:
+            record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
+        except libvirt.libvirtError as exc:
+            field = {libvirt.VIR_ERR_NO_STORAGE_POOL: "pool", libvirt.VIR_ERR_STORAGE_VOL_EXIST: "name"}.get(
+                exc.get_error_code())
+            if field is None:
+                raise
+            raise InvalidValue(field, f"{field}: {exc.get_error_message()}") from None
         try:
             return self._attach_record(record, "disk", target, bus, cache, affect)
         except Exception:
@@ -212,7 +219,9 @@ class HardwareChanges(ConfigChanges):
                 raise InvalidValue(field, f"{field}: a name is required.")
         try:
             record = collect_volume(self._dom.connect(), pool, name)
-        except NotFound:
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
+                raise
             raise InvalidValue("pool", f"pool: the host has no storage pool {pool!r}.") from None
         if record is None:
             raise InvalidValue("volume", f"volume: pool {pool} has no volume {name!r}.")
