@@ -75,7 +75,8 @@ def hardware(instance):
         active = dom.is_active()
         current = dom.xml_desc(inactive=not active)
         saved = dom.xml_desc(inactive=True) if dom.is_persistent() else current
-        secure = dom.xml_desc(inactive=not active, secure=True)
+        # Whether the next boot's display has a password (the live one may wait for it); never its value.
+        secure = dom.xml_desc(inactive=dom.is_persistent(), secure=True)
         return {"active": active, "current": current, "saved": saved, "vcpus": dom.vcpus(),
                 "memory": dom.memory(), "limits": dom.host_limits(),
                 "password_set": any(g.passwd for g in DomainXML.from_xml(secure, trusted=True).graphics

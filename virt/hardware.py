@@ -323,7 +323,17 @@ class HardwareChanges(ConfigChanges):
         if vnc_password is not None or clear_password:
             def change(graphics):
                 graphics.passwd = None if clear_password else vnc_password
-            result["now"] = self.update_each_place(_vnc, change)
+            # Cleared live, QEMU keeps asking for a password and accepts none (measured on QEMU 7.2): a
+            # cleared password waits for the next boot.
+            affect = lifecycle.CONFIG if clear_password and self.is_persistent() else None
+            try:
+                result["now"] = self.update_each_place(_vnc, change, affect=affect)
+            except OperationInvalid:
+                if not (self.is_active() and self.is_persistent()):
+                    raise
+                # QEMU changes a password live only on a display started with one ("Could not set
+                # password"): the new one then takes effect at the next boot.
+                result["now"] = self.update_each_place(_vnc, change, affect=lifecycle.CONFIG)
         if vnc_listen is not None:
             def set_listen(domain):
                 _vnc(domain).listen = vnc_listen
