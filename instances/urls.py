@@ -1,9 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import hardware_views, views
 
 app_name = "instances"
 urlpatterns = [
     path("", views.InstanceListView.as_view(), name="instance_list"),
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
+]
+
+# A VM's hardware page and its forms (instances/hardware_views.py).
+urlpatterns += [
+    path("<int:pk>/hardware/", hardware_views.HardwareView.as_view(), name="instance_hardware"),
+    path("<int:pk>/hardware/<slug:change>/", hardware_views.HardwareChangeView.as_view(),
+         name="instance_hardware_change"),
+    path("<int:pk>/hardware/<slug:change>/<str:device>/", hardware_views.HardwareChangeView.as_view(),
+         name="instance_hardware_device_change"),
 ]
