@@ -116,14 +116,9 @@ class HardwareChanges(ConfigChanges):
         """Create a volume in `pool` and attach it; if the attach fails, the volume is deleted again."""
         target = self._check_disk_placement(target, bus, cache)
         conn = self._dom.connect()
-        try:
-            record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
-        except libvirt.libvirtError as exc:
-            field = {libvirt.VIR_ERR_NO_STORAGE_POOL: "pool", libvirt.VIR_ERR_STORAGE_VOL_EXIST: "name"}.get(
-                exc.get_error_code())
-            if field is None:
-                raise
-            raise InvalidValue(field, f"{field}: {exc.get_error_message()}") from None
+        if self._find_volume(pool, name) is not None:  # drivers word this differently (the test driver: "operation failed")
+            raise InvalidValue("name", f"name: pool {pool} already has a volume {name!r}.")
+        record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
         try:
             return self._attach_record(record, "disk", target, bus, cache, affect)
         except Exception:
@@ -217,15 +212,19 @@ class HardwareChanges(ConfigChanges):
         for field, value in (("pool", pool), ("volume", name)):
             if not isinstance(value, str) or not value:
                 raise InvalidValue(field, f"{field}: a name is required.")
+        record = self._find_volume(pool, name)
+        if record is None:
+            raise InvalidValue("volume", f"volume: pool {pool} has no volume {name!r}.")
+        return record
+
+    def _find_volume(self, pool, name):
+        """The volume's record, or None; InvalidValue("pool") when the host has no such pool."""
         try:
-            record = collect_volume(self._dom.connect(), pool, name)
+            return collect_volume(self._dom.connect(), pool, name)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
                 raise
             raise InvalidValue("pool", f"pool: the host has no storage pool {pool!r}.") from None
-        if record is None:
-            raise InvalidValue("volume", f"volume: pool {pool} has no volume {name!r}.")
-        return record
 
     def _volume_at(self, path):
         if not isinstance(path, str) or not path.startswith("/") or "/../" in f"{path}/" or "\0" in path:

@@ -236,6 +236,7 @@ def test_it_removes_a_new_volume_again_when_the_attach_fails(api, db1):
     ({"pool": "images", "name": "x.qcow2", "size_mib": 64, "target": "sdb"}, "target"),  # virtio is vd*
     ({"pool": "images", "name": "x.qcow2", "size_mib": 64, "target": "../x"}, "target"),
     ({"pool": "nowhere", "name": "x.qcow2", "size_mib": 64}, "pool"),
+    ({"pool": "images", "name": "spare.raw", "size_mib": 64}, "name"),  # exists: never overwritten or removed
     ({"pool": "images", "volume": "missing.raw"}, "volume"),
     ({"path": "/etc/passwd"}, "path"),
 ])
@@ -290,3 +291,30 @@ def test_it_refuses_anonymous_callers(client, db1):
     for path in (url(db1, "disks"), url(db1, "nics"), url(db1, "config")):
         assert client.get(path).status_code == 401
     assert client.patch(url(db1, "config"), {"vcpus": 2}, content_type="application/json").status_code == 401
+
+
+HOSTILE_BODIES = ["{not json", "", "[]", "null", "42", '"text"', '{"pool": ["images"], "name": {"a": 1}}',
+                  '{"pool": "ima\\u0000ges", "volume": "x"}', '{"pool": "\\ud800", "volume": "x"}',
+                  '{"source": "lan\\u0000", "type": "network"}', '{"boot": ["hd", ["cdrom"]]}',
+                  '{"vcpus": 1e400}', '{"size_mib": "1; rm -rf /"}', '{"mac": "' + "a" * 10000 + '"}',
+                  '{"vnc_password": "\\u0000abc"}', '{"vnc_listen": {"address": "0.0.0.0"}}']
+MUTATIONS = [("post", ("disks",)), ("patch", ("disks", "vda")), ("post", ("disks", "vda", "resize")),
+             ("post", ("disks", "sdc", "media")), ("post", ("nics",)), ("patch", ("nics", "52:54:00:6e:00:02")),
+             ("patch", ("config",))]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+@pytest.mark.parametrize(("method", "parts"), MUTATIONS, ids=["/".join(parts) for _, parts in MUTATIONS])
+def test_it_answers_hostile_bodies_with_a_400_and_changes_nothing(api, db1, method, parts, body):
+    before, volumes_before = etree.tostring(saved(db1)), volumes(db1)
+
+    response = getattr(api, method)(url(db1, *parts), body, content_type="application/json")
+
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert etree.tostring(saved(db1)) == before and volumes(db1) == volumes_before
+
+
+@pytest.mark.parametrize("device", ["..", "vda%00", "%2e%2e%2fetc", "a" * 300, "52:54:00:6e:00:02%0a"])
+def test_it_answers_404_for_odd_device_names_in_the_url(api, db1, device):
+    assert api.delete(f"/api/instances/{db1.pk}/disks/{device}/").status_code == 404
+    assert api.delete(f"/api/instances/{db1.pk}/nics/{device}/").status_code == 404
