@@ -68,9 +68,12 @@ def check_target(target, bus, taken):
 def check_listen(address):
     """A VNC listen address: an IP address (127.0.0.1 for the console proxy only, 0.0.0.0 for any)."""
     try:
-        return str(ipaddress.ip_address(address))
+        ip = ipaddress.ip_address(address)
     except (ValueError, TypeError):
-        raise InvalidValue("vnc_listen", f"vnc_listen: {str(address)[:60]!r} is not an IP address.") from None
+        ip = None
+    if ip is None or getattr(ip, "scope_id", None):  # fe80::1%eth0: a scope is free text to Python
+        raise InvalidValue("vnc_listen", f"vnc_listen: {str(address)[:60]!r} is not an IP address.")
+    return str(ip)
 
 
 def random_mac(taken=()):
