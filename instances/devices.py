@@ -10,6 +10,7 @@ The VNC password is write-only: reads say whether one is set, never what it is.
 from dataclasses import dataclass
 
 from virt.errors import InvalidValue
+from virt.hardware import check_boot
 from virt.lifecycle import LIVE
 from virt.xml.cpu import CpuXML
 from virt.xml.diff import next_boot_changes
@@ -195,8 +196,8 @@ _KIB_NAMES = {"memory_kib": "memory_mib", "max_memory_kib": "max_memory_mib"}
 def update_config(instance, **values):
     """Change any of CONFIG_FIELDS in one call; returns {"changes"}.
 
-    Every check that needs the host (its CPUs and memory, its CPU models) runs before the first change, so a
-    refused value changes nothing.
+    Every value is checked (against the host too: its CPUs and memory, its CPU models, the VM's VNC display)
+    before the first change, so a refused value changes nothing.
     """
     unknown = set(values) - set(CONFIG_FIELDS)
     if unknown:
@@ -208,13 +209,17 @@ def update_config(instance, **values):
         dom.check_counts(vcpus=given.get("vcpus"), max_vcpus=given.get("max_vcpus"), **kib)
         if "cpu_mode" in given or "cpu_model" in given:
             dom.check_cpu_mode(given.get("cpu_mode"), given.get("cpu_model"))
+        if "boot" in given:
+            check_boot(given["boot"])
+        if {"vnc_listen", "vnc_password", "vnc_password_clear"} & set(given):
+            dom.check_vnc(given.get("vnc_listen"), given.get("vnc_password"))
         changes = []
         if "vcpus" in given or "max_vcpus" in given:
             applied = dom.change_vcpus(vcpus=given.get("vcpus"), max_vcpus=given.get("max_vcpus"))
-            changes += _split(given, ("vcpus", "max_vcpus"), applied, never_live=("max_vcpus",))
+            changes += [Change(field, LIVE in places) for field, places in applied.items()]
         if any(value is not None for value in kib.values()):
             applied = dom.change_memory(**kib)
-            changes += _split(given, ("memory_mib", "max_memory_mib"), applied, never_live=("max_memory_mib",))
+            changes += [Change(_KIB_NAMES[field], LIVE in places) for field, places in applied.items()]
         if "cpu_mode" in given:
             changes += _changes(["cpu_mode"], dom.set_cpu_mode(given["cpu_mode"], given.get("cpu_model")))
         if "boot" in given:
@@ -232,8 +237,3 @@ def update_config(instance, **values):
 
 def _kib(mib):
     return None if mib is None else mib * MIB_IN_KIB
-
-
-def _split(given, fields, applied, never_live):
-    """Per field of a vCPU or memory change: live if it went live (a maximum never does)."""
-    return [Change(field, field not in never_live and LIVE in applied["now"]) for field in fields if field in given]

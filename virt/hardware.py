@@ -314,13 +314,7 @@ class HardwareChanges(ConfigChanges):
 
         The password is a secret: it goes to libvirt only, is never returned and never logged.
         """
-        if vnc_listen is not None:
-            vnc_listen = check_listen(vnc_listen)
-        if vnc_password is not None and (not isinstance(vnc_password, str) or not 1 <= len(vnc_password) <= 8
-                                         or not vnc_password.isprintable()):
-            # QEMU's VNC authentication uses the first 8 characters only: refuse what it would cut silently.
-            raise InvalidValue("vnc_password", "vnc_password: 1 to 8 printable characters (VNC uses no more).")
-        _vnc(self._current())
+        vnc_listen = self.check_vnc(vnc_listen, vnc_password)
         result = {"now": [], "next_boot": []}
         if vnc_password is not None or clear_password:
             def change(graphics):
@@ -341,6 +335,17 @@ class HardwareChanges(ConfigChanges):
                 _vnc(domain).listen = vnc_listen
             result["next_boot"] = self.redefine(set_listen)
         return result
+
+    def check_vnc(self, vnc_listen=None, vnc_password=None):
+        """Refuse a bad listen address or password, or a VM without VNC; returns the listen address normalized."""
+        if vnc_listen is not None:
+            vnc_listen = check_listen(vnc_listen)
+        if vnc_password is not None and (not isinstance(vnc_password, str) or not 1 <= len(vnc_password) <= 8
+                                         or not vnc_password.isprintable()):
+            # QEMU's VNC authentication uses the first 8 characters only: refuse what it would cut silently.
+            raise InvalidValue("vnc_password", "vnc_password: 1 to 8 printable characters (VNC uses no more).")
+        _vnc(self._current())
+        return vnc_listen
 
     # vCPUs and memory, within the host's limits
 
@@ -369,39 +374,47 @@ class HardwareChanges(ConfigChanges):
         return {"vcpus": counts, "memory": memory}
 
     def change_vcpus(self, *, vcpus=None, max_vcpus=None):
-        """Online vCPUs (live too where the running VM's maximum allows) and the maximum (next boot)."""
+        """Online vCPUs (live too where the running VM's maximum allows) and the maximum (next boot).
+
+        Returns {field: places} for the fields that changed (a value equal to the current one is left alone).
+        """
         counts = self.check_counts(vcpus=vcpus, max_vcpus=max_vcpus)["vcpus"]
-        result = {"now": [], "next_boot": []}
-        if max_vcpus is not None and max_vcpus != counts["config"]["maximum"]:
-            if max_vcpus < counts["config"]["current"]:
+        config, live = counts["config"], counts["live"]
+        result = {}
+        if max_vcpus is not None and max_vcpus != config["maximum"]:
+            if max_vcpus < config["current"]:
                 self.set_vcpus(max_vcpus, affect=lifecycle.CONFIG)
             self.set_max_vcpus(max_vcpus)
-            result["next_boot"] = [lifecycle.CONFIG]
-        if vcpus is not None:
-            live = counts["live"]
+            result["max_vcpus"] = [lifecycle.CONFIG]
+        if vcpus is not None and (vcpus != config["current"] or live is not None and vcpus != live["current"]):
             if live is not None and vcpus <= live["maximum"]:
                 self.set_vcpus(vcpus)
-                result["now"] = [lifecycle.CONFIG, lifecycle.LIVE]
+                result["vcpus"] = [lifecycle.CONFIG, lifecycle.LIVE]
             else:
                 self.set_vcpus(vcpus, affect=lifecycle.CONFIG)
-                result["next_boot"] = [lifecycle.CONFIG]
+                result["vcpus"] = [lifecycle.CONFIG]
         return result
 
     def change_memory(self, *, memory_kib=None, max_memory_kib=None):
-        """Current memory (the balloon: live too up to the running maximum) and the maximum (next boot)."""
+        """Current memory (the balloon: live too up to the running maximum) and the maximum (next boot).
+
+        Returns {field: places} for the fields that changed, as change_vcpus does.
+        """
         memory = self.check_counts(memory_kib=memory_kib, max_memory_kib=max_memory_kib)["memory"]
-        result = {"now": [], "next_boot": []}
-        if max_memory_kib is not None and max_memory_kib != memory["config"]["maximum_kib"]:
+        config, live = memory["config"], memory["live"]
+        result = {}
+        if max_memory_kib is not None and max_memory_kib != config["maximum_kib"]:
             self.set_max_memory(max_memory_kib)  # libvirt lowers the current memory with it where needed
-            result["next_boot"] = [lifecycle.CONFIG]
-        if memory_kib is not None:
-            live = memory["live"]
+            result["max_memory_kib"] = [lifecycle.CONFIG]
+            config = self.memory()["config"]
+        # The running balloon is not compared: the guest moves it, so asking again is how to insist.
+        if memory_kib is not None and (memory_kib != config["current_kib"] or live is not None):
             if live is not None and memory_kib <= live["maximum_kib"]:
                 self.set_memory(memory_kib)
-                result["now"] = [lifecycle.CONFIG, lifecycle.LIVE]
+                result["memory_kib"] = [lifecycle.CONFIG, lifecycle.LIVE]
             else:
                 self.set_memory(memory_kib, affect=lifecycle.CONFIG)
-                result["next_boot"] = [lifecycle.CONFIG]
+                result["memory_kib"] = [lifecycle.CONFIG]
         return result
 
     # CPU and boot order (the next boot)
@@ -433,12 +446,7 @@ class HardwareChanges(ConfigChanges):
     def set_boot_order(self, devices):
         """Boot from `devices` in order (hd, cdrom, network, fd). Per-device boot orders are dropped: libvirt
         refuses both kinds in one definition."""
-        if not isinstance(devices, (list, tuple)) or not devices:
-            raise InvalidValue("boot", "boot: at least one device is needed.")
-        for dev in devices:
-            choice(dev, BOOT_DEVICES, "boot")
-        if len(set(devices)) != len(devices):
-            raise InvalidValue("boot", "boot: each device may appear once.")
+        check_boot(devices)
 
         def edit(domain):
             for boot in domain.element.xpath("devices/*/boot"):
@@ -446,6 +454,16 @@ class HardwareChanges(ConfigChanges):
             domain.boot_devices = list(devices)
 
         return self.redefine(edit)
+
+
+def check_boot(devices):
+    if not isinstance(devices, (list, tuple)) or not devices:
+        raise InvalidValue("boot", "boot: at least one device is needed.")
+    for dev in devices:
+        choice(dev, BOOT_DEVICES, "boot")
+    if len(set(devices)) != len(devices):
+        raise InvalidValue("boot", "boot: each device may appear once.")
+    return devices
 
 
 def _check_count(field, value, limit, unit, why):

@@ -129,7 +129,8 @@ class ConfigSerializer(serializers.Serializer):
     cpu_model = _optional(serializers.CharField, max_length=64, help_text=_("custom mode: e.g. qemu64"))
     boot = _optional(serializers.ListField, child=serializers.ChoiceField(BOOT_DEVICES), min_length=1,
                      max_length=len(BOOT_DEVICES), help_text=_("Boot devices in order"))
-    vnc_listen = _optional(serializers.IPAddressField, help_text=_("VNC listen address (next boot)"))
+    vnc_listen = _optional(serializers.CharField, max_length=64,
+                           help_text=_("VNC listen address, an IP address (next boot)"))
     vnc_password = _optional(serializers.CharField, write_only=True, min_length=1, max_length=8,
                              trim_whitespace=False, help_text=_("Write-only; never shown back"))
     vnc_password_clear = _optional(serializers.BooleanField, write_only=True, help_text=_("Remove the password"))

@@ -114,6 +114,7 @@ def test_it_changes_a_running_vms_vcpus_live_within_its_maximum(api, web1):
     ({"vnc_password": ""}, "vnc_password"),
     ({"vnc_password": "abc", "vnc_password_clear": True}, "vnc_password_clear"),
     ({"vcpus": 1, "cpu_mode": "custom", "cpu_model": "no-such-cpu"}, "cpu_model"),  # nothing applied first
+    ({"max_vcpus": 2, "vnc_listen": "fe80::1%eth0"}, "vnc_listen"),
 ])
 def test_it_refuses_bad_configuration_values_naming_the_field_and_changes_nothing(api, db1, body, field):
     before = etree.tostring(saved(db1))

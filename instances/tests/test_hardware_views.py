@@ -53,10 +53,14 @@ def test_it_changes_vcpus_and_memory_and_says_when_they_apply(admin_client, db1)
                                                          "max_memory_mib": "1024"})
 
     assert response.status_code == 302 and response["Location"] == page(db1)
-    assert texts == ["Changed: vcpus: at the next boot; max_vcpus: at the next boot; memory_mib: at the next boot; "
-                     "max_memory_mib: at the next boot."]
+    # The form sends every field; only those that differ are changed and named (db1 has 1 vCPU and 1024 MiB).
+    assert texts == ["Changed: max_vcpus: at the next boot; memory_mib: at the next boot."]
     root = saved(db1)
     assert root.findtext("vcpu") == "2" and root.findtext("currentMemory") == str(768 * 1024)
+
+    _response, again = post(admin_client, db1, "config", {"vcpus": "1", "max_vcpus": "2", "memory_mib": "768",
+                                                          "max_memory_mib": "1024"})
+    assert again == ["Nothing to change."]
 
 
 def test_it_refuses_a_bad_value_naming_the_field_and_changes_nothing(admin_client, db1):
