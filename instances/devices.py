@@ -79,7 +79,7 @@ def hardware(instance):
         # Whether the next boot's display has a password (the live one may wait for it); never its value.
         secure = dom.xml_desc(inactive=dom.is_persistent(), secure=True)
         return {"active": active, "current": current, "saved": saved, "vcpus": dom.vcpus(),
-                "memory": dom.memory(), "limits": dom.host_limits(),
+                "memory": dom.memory(), "limits": dom.host_limits(), "choices": dom.host_choices(),
                 "password_set": any(g.passwd for g in DomainXML.from_xml(secure, trusted=True).graphics
                                     if g.type == "vnc")}
 
@@ -104,7 +104,8 @@ def hardware(instance):
         "vnc": None if vnc is None else {
             "listen": vnc.listen, "port": running_vnc.port if running_vnc and (running_vnc.port or 0) > 0 else None,
             "password_set": raw["password_set"]},
-        "host": {"cpus": raw["limits"]["cpus"], "memory_mib": raw["limits"]["memory_kib"] // MIB_IN_KIB},
+        "host": {"cpus": raw["limits"]["cpus"], "memory_mib": raw["limits"]["memory_kib"] // MIB_IN_KIB,
+                 **raw["choices"]},
         "next_boot": next_boot_changes(raw["current"], raw["saved"]) if raw["active"] and raw["saved"] != raw[
             "current"] else [],
     }

@@ -112,6 +112,12 @@ class HardwareChanges(ConfigChanges):
         """The definition changes are checked against: the running one, else the saved one."""
         return DomainXML.from_xml(self.xml_desc(inactive=not self.is_active()), trusted=True)
 
+    def host_choices(self):
+        """What the forms can offer from the VM's host: {"networks": [...], "pools": [...]} (active ones, sorted)."""
+        conn = self._dom.connect()
+        return {"networks": sorted(n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)),
+                "pools": sorted(p.name() for p in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))}
+
     # Disks
 
     def attach_new_volume(self, pool, name, size_bytes, *, volume_format="qcow2", allocation="thin", target=None,

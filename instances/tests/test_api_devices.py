@@ -61,7 +61,7 @@ def test_it_shows_the_configuration_without_the_vnc_password(api, web1):
 
     assert (body["vcpus"], body["max_vcpus"], body["memory_mib"], body["boot"]) == (2, 2, 512, ["hd"])
     assert body["vnc"] == {"listen": "127.0.0.1", "port": None, "password_set": True}
-    assert body["host"] == {"cpus": 4, "memory_mib": 8192} and body["active"]
+    assert body["host"] == {"cpus": 4, "memory_mib": 8192, "networks": ["lan"], "pools": ["images"]} and body["active"]
     assert "web1pass" not in str(body) and "passwd" not in str(body)
 
 
