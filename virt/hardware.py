@@ -24,6 +24,7 @@ from .volumes import collect_volume, create_volume, delete_volume
 from .xml.cpu import CPU_MODES, CpuXML
 from .xml.devices import DiskXML, InterfaceXML
 from .xml.domain import DomainXML
+from .xml.parser import parse_trusted
 
 DISK_BUSES = ("virtio", "sata", "scsi", "ide", "usb")
 # "default" leaves the choice to the hypervisor (no cache attribute).
@@ -435,17 +436,45 @@ class HardwareChanges(ConfigChanges):
         if cpu_mode != "custom":
             if cpu_model:
                 raise InvalidValue("cpu_model", f"cpu_model: only custom mode takes a model, not {cpu_mode}.")
+            self._check_cpu_mode_supported(cpu_mode)
             return
         if not isinstance(cpu_model, str) or not _CPU_MODEL.match(cpu_model):
             raise InvalidValue("cpu_model", "cpu_model: a CPU model name (such as qemu64) is needed for custom.")
         self._check_cpu_model(cpu_model)
 
+    def _domain_capabilities(self):
+        """(the host's domain capabilities for this VM's arch and type, parsed, or None; the VM's XML)."""
+        current = self._current()
+        try:
+            caps = self._dom.connect().getDomainCapabilities(None, current.arch, None, current.type, 0)
+        except libvirt.libvirtError:
+            return None, current  # a driver without them (libvirt's test driver)
+        return parse_trusted(caps), current
+
+    def _check_cpu_mode_supported(self, mode):
+        """Refuse a mode the host's domain capabilities rule out for this VM's type (host-passthrough under
+        TCG: QEMU's `-cpu host` needs KVM)."""
+        caps, current = self._domain_capabilities()
+        if caps is not None and caps.xpath("cpu/mode[@name=$mode]/@supported", mode=mode) == ["no"]:
+            raise InvalidValue("cpu_mode", f"cpu_mode: this host cannot give a {current.type} VM the {mode} CPU "
+                                           "(its domain capabilities say so; host-passthrough needs KVM).")
+
     def _check_cpu_model(self, model):
-        arch = self._current().arch or "x86_64"
+        """Refuse a model the host does not know, or cannot run for this VM's type (its features are missing:
+        the VM would not start)."""
+        caps, current = self._domain_capabilities()
+        if caps is not None:
+            usable = caps.xpath("cpu/mode[@name='custom']/model[text()=$model]/@usable", model=model)
+            if usable == ["no"]:
+                raise InvalidValue("cpu_model", f"cpu_model: this host cannot run a {current.type} VM on a {model} "
+                                                "CPU (it lacks some of its features).")
+            if usable:
+                return
+        arch = current.arch or "x86_64"
         try:
             known = self._dom.connect().getCPUModelNames(arch, 0)
         except libvirt.libvirtError:
-            return  # the driver cannot list models (the test driver): libvirt judges at the next start
+            return  # the driver cannot list models: libvirt judges at the next start
         if known and model not in known:
             raise InvalidValue("cpu_model", f"cpu_model: the host knows no {arch} CPU model {model!r}.")
 

@@ -280,3 +280,51 @@ def test_it_adds_a_vcpu_live_after_raising_the_maximum(api, lab_host, lab_guests
     assert dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 2
     refused = api.patch(url(vm, "config"), {"max_vcpus": 64}, format="json")
     assert refused.status_code == 400 and "max_vcpus" in refused.json()  # more than this host's CPUs
+
+
+def test_it_sets_a_cpu_model_and_boot_order_for_the_next_boot_and_refuses_passthrough_under_tcg(
+        api, lab_host, lab_guests):
+    dom = lab_guests.define()
+    vm = vm_of(lab_host, dom)
+    before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+    refused = api.patch(url(vm, "config"), {"cpu_mode": "host-passthrough"}, format="json")
+    unknown = api.patch(url(vm, "config"), {"cpu_mode": "custom", "cpu_model": "Pentium-9000"}, format="json")
+    unusable = api.patch(url(vm, "config"), {"cpu_mode": "custom", "cpu_model": "Skylake-Server"}, format="json")
+
+    assert refused.status_code == 400 and "host-passthrough needs KVM" in refused.json()["cpu_mode"][0]
+    assert unknown.status_code == 400 and "cpu_model" in unknown.json()
+    assert unusable.status_code == 400 and "lacks some of its features" in unusable.json()["cpu_model"][0]
+    assert dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) == before
+
+    # Not qemu64: that is the CPU QEMU gives a VM without one, so the running VM would already match it.
+    response = api.patch(url(vm, "config"), {"cpu_mode": "custom", "cpu_model": "core2duo", "boot": ["cdrom", "hd"]},
+                         format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["changes"] == [{"field": "cpu_mode", "live": False}, {"field": "boot", "live": False}]
+    assert {c["part"] for c in api.get(url(vm, "config")).json()["next_boot"]} == {"cpu", "os"}
+    restart(dom)
+    running = live_xml(dom)
+    assert running.find("cpu").get("mode") == "custom" and running.findtext("cpu/model") == "core2duo"
+    assert running.xpath("os/boot/@dev") == ["cdrom", "hd"]
+
+
+def test_it_moves_a_running_vms_nic_to_another_network_live(api, lab_network, lab_host, lab_guests, lab):
+    conn = libvirt.open(lab["uri"])
+    other = conn.networkCreateXML(f"<network><name>vd-test-{uuid.uuid4().hex[:8]}</name></network>")
+    try:
+        dom = lab_guests.define()
+        vm = vm_of(lab_host, dom)
+        mac = api.post(url(vm, "nics"), {"type": "network", "source": lab_network}, format="json").json()["mac"]
+
+        response = api.patch(url(vm, "nics", mac), {"type": "network", "source": other.name()}, format="json")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["changes"] == [{"field": "source", "live": True}]
+        for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
+            assert live_xml(dom, flags).xpath("devices/interface/source/@network") == [other.name()]
+        dom.destroy()
+    finally:
+        other.destroy()
+        conn.close()
