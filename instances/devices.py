@@ -9,6 +9,8 @@ The VNC password is write-only: reads say whether one is set, never what it is.
 """
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from virt.errors import InvalidValue
 from virt.hardware import check_boot
 from virt.lifecycle import LIVE
@@ -47,10 +49,16 @@ def _renamed(exc, names):
     return exc
 
 
-def _run(instance, fn, names=None):
+def detach_timeout():
+    """A live detach waits for the guest to release the device (libvirt's QEMU driver: up to 5 s) on top of the
+    usual call: a guest that ignores the request must not make the host look dead."""
+    return settings.VIRT_CALL_TIMEOUT + 10
+
+
+def _run(instance, fn, names=None, timeout=None):
     """fn(Domain) on the VM's host; afterwards the VM's row is refreshed from the host."""
     try:
-        result = on_domain(instance, fn)
+        result = on_domain(instance, fn, timeout=timeout)
     except InvalidValue as exc:
         raise _renamed(exc, names or {}) from None
     refreshed(instance)
@@ -144,7 +152,8 @@ def attach_disk(instance, *, pool=None, name=None, size_mib=None, format="qcow2"
 
 
 def detach_disk(instance, target):
-    return {"changes": _changes(["disk"], _run(instance, lambda dom: dom.detach_disk(target)))}
+    applied = _run(instance, lambda dom: dom.detach_disk(target), timeout=detach_timeout())
+    return {"changes": _changes(["disk"], applied)}
 
 
 def resize_disk(instance, target, size_mib):
@@ -177,7 +186,8 @@ def add_nic(instance, *, type, source, model="virtio", mac=None, link_up=True):
 
 
 def remove_nic(instance, mac):
-    return {"changes": _changes(["nic"], _run(instance, lambda dom: dom.remove_interface(mac)))}
+    applied = _run(instance, lambda dom: dom.remove_interface(mac), timeout=detach_timeout())
+    return {"changes": _changes(["nic"], applied)}
 
 
 def update_nic(instance, mac, *, link_up=None, type=None, source=None, model=None):

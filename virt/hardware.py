@@ -116,8 +116,9 @@ class HardwareChanges(ConfigChanges):
     def host_choices(self):
         """What the forms can offer from the VM's host: {"networks": [...], "pools": [...]} (active ones, sorted)."""
         conn = self._dom.connect()
-        return {"networks": sorted(n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)),
-                "pools": sorted(p.name() for p in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))}
+        networks = conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)
+        pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        return {"networks": sorted(n.name() for n in networks), "pools": sorted(p.name() for p in pools)}
 
     # Disks
 
@@ -126,7 +127,8 @@ class HardwareChanges(ConfigChanges):
         """Create a volume in `pool` and attach it; if the attach fails, the volume is deleted again."""
         target = self._check_disk_placement(target, bus, cache)
         conn = self._dom.connect()
-        if self._find_volume(pool, name) is not None:  # drivers word this differently (the test driver: "operation failed")
+        # Asked first: drivers word "exists" differently (the test driver: "operation failed").
+        if self._find_volume(pool, name) is not None:
             raise InvalidValue("name", f"name: pool {pool} already has a volume {name!r}.")
         record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
         try:
@@ -148,8 +150,16 @@ class HardwareChanges(ConfigChanges):
         return self.attach_volume(record.pool, record.name, **kwargs)
 
     def detach_disk(self, target, affect=None):
-        """Remove the disk at `target` (its image stays). Live, the guest must release it (see detach_device)."""
-        return self.detach_device(_disk(self._current(), target), affect)
+        """Remove the disk at `target` (its image stays). Returns where it went: without "live" when the running
+        guest has not released it (an OS must; QEMU's driver waits 5 s): it is gone at the next boot."""
+        where = self.detach_device(_disk(self._current(), target), affect)
+        return self._still_running(where, lambda domain: any(d.target_dev == target for d in domain.disks))
+
+    def _still_running(self, where, present):
+        """`where` without "live" if present(running DomainXML) says the device is still in the running VM."""
+        if lifecycle.LIVE in where and present(DomainXML.from_xml(self.xml_desc(), trusted=True)):
+            return [place for place in where if place != lifecycle.LIVE]
+        return where
 
     def update_disk(self, target, *, bus=None, cache=None):
         """Change a disk's bus or cache mode: in the configuration (the next boot), never live."""
@@ -267,7 +277,9 @@ class HardwareChanges(ConfigChanges):
         return {"mac": nic.mac, "applied": self.attach_device(nic, affect)}
 
     def remove_interface(self, mac, affect=None):
-        return self.detach_device(_interface(self._current(), mac), affect)
+        """Remove the NIC; like detach_disk, "live" only once the running guest has released it."""
+        where = self.detach_device(_interface(self._current(), mac), affect)
+        return self._still_running(where, lambda domain: any(n.mac == mac for n in domain.interfaces))
 
     def update_interface(self, mac, *, link_up=None, type=None, source=None, model=None):
         """Pull or plug the cable and move the NIC to another source (live and config); a new model goes to

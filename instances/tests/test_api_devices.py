@@ -50,7 +50,8 @@ def test_it_lists_disks_and_nics_from_the_host(api, web1):
     disks = api.get(url(web1, "disks")).json()["disks"]
     nics = api.get(url(web1, "nics")).json()["nics"]
 
-    assert [(d["target"], d["device"], d["bus"]) for d in disks] == [("vda", "disk", "virtio"), ("sdc", "cdrom", "sata")]
+    assert [(d["target"], d["device"], d["bus"]) for d in disks] == [
+        ("vda", "disk", "virtio"), ("sdc", "cdrom", "sata")]
     assert disks[0]["source"] == "/var/lib/virtdeck-test/hw/web1.qcow2" and disks[1]["source"] is None
     assert nics == [{"mac": "52:54:00:6e:00:01", "type": "network", "source": "lan", "model": "virtio",
                      "link_up": True}]
@@ -74,7 +75,8 @@ def test_it_changes_vcpus_and_memory_of_a_shut_off_vm_for_its_next_boot(api, db1
         ("vcpus", False), ("max_vcpus", False), ("memory_mib", False), ("max_memory_mib", False)}
     vcpu = saved(db1).find("vcpu")
     assert (vcpu.text, vcpu.get("current")) == ("4", "3")
-    assert saved(db1).findtext("memory") == str(2048 * 1024) and saved(db1).findtext("currentMemory") == str(1536 * 1024)
+    root = saved(db1)
+    assert root.findtext("memory") == str(2048 * 1024) and root.findtext("currentMemory") == str(1536 * 1024)
     db1.refresh_from_db()
     assert db1.max_memory_kib == 2048 * 1024  # the row was refreshed from the host
 
@@ -196,7 +198,7 @@ def test_it_answers_404_for_a_disk_or_nic_the_vm_does_not_have(api, db1):
     assert api.delete(url(db1, "disks", "vdz")).status_code == 404
     assert api.post(url(db1, "disks", "vdz", "resize"), {"size_mib": 10}, format="json").status_code == 404
     assert api.delete(url(db1, "nics", "52:54:00:00:00:99")).status_code == 404
-    assert api.get(f"/api/instances/999999/disks/").status_code == 404
+    assert api.get("/api/instances/999999/disks/").status_code == 404
 
 
 def test_it_changes_a_disks_bus_and_cache_for_the_next_boot(api, db1):

@@ -91,7 +91,8 @@ def test_it_sets_a_vnc_password_the_page_never_shows(admin_client, db1):
 
 def test_it_inserts_and_ejects_media_and_pulls_a_nic_cable(admin_client, db1):
     post(admin_client, db1, "media-insert", {"pool": "images", "volume": "debian-12.iso"}, "sdc")
-    assert saved(db1).xpath("devices/disk[target/@dev='sdc']/source/@file") == ["/var/lib/virtdeck-test/hw/debian-12.iso"]
+    assert saved(db1).xpath("devices/disk[target/@dev='sdc']/source/@file") == [
+        "/var/lib/virtdeck-test/hw/debian-12.iso"]
     post(admin_client, db1, "media-eject", {}, "sdc")
     assert saved(db1).xpath("devices/disk[target/@dev='sdc']/source") == []
 

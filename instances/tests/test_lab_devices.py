@@ -101,7 +101,8 @@ def test_it_attaches_a_new_volume_live_and_grows_it(api, lab, lab_host, lab_pool
     assert response.json()["target"] == "vdb" and response.json()["changes"] == [{"field": "disk", "live": True}]
     path = lab_guests.conn.storagePoolLookupByName(lab_pool).storageVolLookupByName("data.qcow2").path()
     assert blocklist(lab, dom)["vdb"] == path  # in the running VM
-    assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/disk[target/@dev='vdb']/source/@file") == [path]
+    saved = live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert saved.xpath("devices/disk[target/@dev='vdb']/source/@file") == [path]
     assert image_info(path)["virtual-size"] == 32 * MIB and image_info(path)["format"] == "qcow2"
 
     response = api.post(url(vm, "disks", "vdb", "resize"), {"size_mib": 64}, format="json")
@@ -328,3 +329,20 @@ def test_it_moves_a_running_vms_nic_to_another_network_live(api, lab_network, la
     finally:
         other.destroy()
         conn.close()
+
+
+def test_it_says_a_live_detach_waits_for_the_guest_and_removes_it_from_the_next_boot(api, lab_host, lab_pool,
+                                                                                    lab_guests):
+    dom = lab_guests.define()
+    vm = vm_of(lab_host, dom)
+    api.post(url(vm, "disks"), {"pool": lab_pool, "name": "gone.qcow2", "size_mib": 8}, format="json")
+
+    response = api.delete(url(vm, "disks", "vdb"))
+
+    # These guests have no OS to release the disk: QEMU keeps it until the VM stops.
+    assert response.status_code == 200, response.content
+    assert response.json()["changes"] == [{"field": "disk", "live": False}]
+    assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/disk/target/@dev") == ["vda"]
+    assert "gone.qcow2" in lab_guests.conn.storagePoolLookupByName(lab_pool).listVolumes()  # the image stays
+    restart(dom)
+    assert live_xml(dom).xpath("devices/disk/target/@dev") == ["vda"]
