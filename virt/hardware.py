@@ -19,7 +19,7 @@ import libvirt
 
 from . import lifecycle
 from .domain_config import ConfigChanges, _positive
-from .errors import InvalidConfig, InvalidValue, NotFound, OperationInvalid
+from .errors import HostUnreachable, InvalidConfig, InvalidValue, NotFound, OperationInvalid, translate
 from .volumes import collect_volume, create_volume, delete_volume
 from .xml.cpu import CPU_MODES, CpuXML
 from .xml.devices import DiskXML, InterfaceXML
@@ -406,12 +406,8 @@ class HardwareChanges(ConfigChanges):
             self.set_max_vcpus(max_vcpus)
             result["max_vcpus"] = [lifecycle.CONFIG]
         if vcpus is not None and (vcpus != config["current"] or live is not None and vcpus != live["current"]):
-            if live is not None and vcpus <= live["maximum"]:
-                self.set_vcpus(vcpus)
-                result["vcpus"] = [lifecycle.CONFIG, lifecycle.LIVE]
-            else:
-                self.set_vcpus(vcpus, affect=lifecycle.CONFIG)
-                result["vcpus"] = [lifecycle.CONFIG]
+            result["vcpus"] = self._live_if_possible(
+                self.set_vcpus, vcpus, live is not None and vcpus <= live["maximum"])
         return result
 
     def change_memory(self, *, memory_kib=None, max_memory_kib=None):
@@ -428,13 +424,23 @@ class HardwareChanges(ConfigChanges):
             config = self.memory()["config"]
         # The running balloon is not compared: the guest moves it, so asking again is how to insist.
         if memory_kib is not None and (memory_kib != config["current_kib"] or live is not None):
-            if live is not None and memory_kib <= live["maximum_kib"]:
-                self.set_memory(memory_kib)
-                result["memory_kib"] = [lifecycle.CONFIG, lifecycle.LIVE]
-            else:
-                self.set_memory(memory_kib, affect=lifecycle.CONFIG)
-                result["memory_kib"] = [lifecycle.CONFIG]
+            result["memory_kib"] = self._live_if_possible(
+                self.set_memory, memory_kib, live is not None and memory_kib <= live["maximum_kib"])
         return result
+
+    def _live_if_possible(self, setter, value, live_possible):
+        """setter(value) live and in the configuration, or only the configuration when it cannot go live or the
+        running VM refuses it (QEMU unplugs only vCPUs that were hot-plugged: "failed to find appropriate
+        hotpluggable vcpus"). Returns where it went."""
+        if live_possible:
+            try:
+                setter(value)
+                return [lifecycle.CONFIG, lifecycle.LIVE]
+            except libvirt.libvirtError as exc:
+                if isinstance(translate(exc), (HostUnreachable, NotFound)):
+                    raise
+        setter(value, affect=lifecycle.CONFIG)
+        return [lifecycle.CONFIG]
 
     # CPU and boot order (the next boot)
 

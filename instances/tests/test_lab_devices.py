@@ -346,3 +346,20 @@ def test_it_says_a_live_detach_waits_for_the_guest_and_removes_it_from_the_next_
     assert "gone.qcow2" in lab_guests.conn.storagePoolLookupByName(lab_pool).listVolumes()  # the image stays
     restart(dom)
     assert live_xml(dom).xpath("devices/disk/target/@dev") == ["vda"]
+
+
+def test_it_removes_a_boot_time_vcpu_at_the_next_boot(api, lab_host, lab_guests):
+    dom = lab_guests.define(start=False)
+    dom.setVcpusFlags(2, libvirt.VIR_DOMAIN_AFFECT_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+    dom.setVcpusFlags(2, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    dom.create()
+    vm = vm_of(lab_host, dom)
+
+    response = api.patch(url(vm, "config"), {"vcpus": 1}, format="json")
+
+    # QEMU unplugs only vCPUs that were plugged in later: this one goes at the next boot.
+    assert response.status_code == 200, response.content
+    assert response.json()["changes"] == [{"field": "vcpus", "live": False}]
+    assert dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 2 and dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 1
+    restart(dom)
+    assert dom.info()[3] == 1
