@@ -5,6 +5,7 @@ instances/devices.py: the page and the API cannot drift. Answers list what chang
 (false: it applies at the next boot).
 """
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -145,6 +146,53 @@ class ConfigSerializer(serializers.Serializer):
         return data
 
 
+# Answers, for the API schema.
+
+
+class ChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    live = serializers.BooleanField(help_text=_("false: it applies at the next boot"))
+
+
+class ChangesSerializer(serializers.Serializer):
+    changes = ChangeSerializer(many=True)
+
+
+class DiskRowSerializer(serializers.Serializer):
+    target = serializers.CharField()
+    device = serializers.CharField(help_text=_("disk, cdrom, floppy, lun"))
+    bus = serializers.CharField()
+    format = serializers.CharField(allow_null=True)
+    cache = serializers.CharField()
+    source = serializers.CharField(allow_null=True, help_text=_("A path, pool/volume, or null (empty drive)"))
+    readonly = serializers.BooleanField()
+
+
+class NicRowSerializer(serializers.Serializer):
+    mac = serializers.CharField()
+    type = serializers.CharField()
+    source = serializers.CharField(allow_null=True)
+    model = serializers.CharField(allow_null=True)
+    link_up = serializers.BooleanField()
+
+
+class DisksSerializer(serializers.Serializer):
+    disks = DiskRowSerializer(many=True)
+
+
+class DiskChangedSerializer(ChangesSerializer, DisksSerializer):
+    target = serializers.CharField(required=False)
+    capacity_bytes = serializers.IntegerField(required=False)
+
+
+class NicsSerializer(serializers.Serializer):
+    nics = NicRowSerializer(many=True)
+
+
+class NicChangedSerializer(ChangesSerializer, NicsSerializer):
+    mac = serializers.CharField(required=False)
+
+
 class InstanceHardwareView(RestrictedQuerysetMixin, generics.GenericAPIView):
     queryset = Instance.objects.select_related("host")
     filter_backends = []
@@ -165,9 +213,11 @@ class DiskListView(InstanceHardwareView):
 
     serializer_class = DiskAttachSerializer
 
+    @extend_schema(responses=DisksSerializer)
     def get(self, request, pk):
         return Response({"disks": devices.disks(self.get_object())})
 
+    @extend_schema(responses={201: DiskChangedSerializer})
     def post(self, request, pk):
         instance = self.get_object()
         result = devices.attach_disk(instance, **self.validated(DiskAttachSerializer))
@@ -180,10 +230,11 @@ class DiskView(InstanceHardwareView):
 
     serializer_class = DiskUpdateSerializer
 
+    @extend_schema(responses=ChangesSerializer)
     def patch(self, request, pk, target):
         return self.changed(devices.update_disk(self.get_object(), target, **self.validated(DiskUpdateSerializer)))
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=ChangesSerializer)
     def delete(self, request, pk, target):
         return self.changed(devices.detach_disk(self.get_object(), target))
 
@@ -193,6 +244,7 @@ class DiskResizeView(InstanceHardwareView):
 
     serializer_class = DiskResizeSerializer
 
+    @extend_schema(responses=DiskChangedSerializer)
     def post(self, request, pk, target):
         result = devices.resize_disk(self.get_object(), target, self.validated(DiskResizeSerializer)["size_mib"])
         return self.changed(result, {"capacity_bytes": result["capacity_bytes"]})
@@ -203,10 +255,11 @@ class MediaView(InstanceHardwareView):
 
     serializer_class = MediaSerializer
 
+    @extend_schema(responses=ChangesSerializer)
     def post(self, request, pk, target):
         return self.changed(devices.change_media(self.get_object(), target, **self.validated(MediaSerializer)))
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=ChangesSerializer)
     def delete(self, request, pk, target):
         return self.changed(devices.change_media(self.get_object(), target))
 
@@ -216,9 +269,11 @@ class NicListView(InstanceHardwareView):
 
     serializer_class = NicAddSerializer
 
+    @extend_schema(responses=NicsSerializer)
     def get(self, request, pk):
         return Response({"nics": devices.nics(self.get_object())})
 
+    @extend_schema(responses={201: NicChangedSerializer})
     def post(self, request, pk):
         instance = self.get_object()
         values = self.validated(NicAddSerializer)
@@ -231,10 +286,11 @@ class NicView(InstanceHardwareView):
 
     serializer_class = NicUpdateSerializer
 
+    @extend_schema(responses=ChangesSerializer)
     def patch(self, request, pk, mac):
         return self.changed(devices.update_nic(self.get_object(), mac.lower(), **self.validated(NicUpdateSerializer)))
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=ChangesSerializer)
     def delete(self, request, pk, mac):
         return self.changed(devices.remove_nic(self.get_object(), mac.lower()))
 
@@ -244,9 +300,11 @@ class ConfigView(InstanceHardwareView):
 
     serializer_class = ConfigSerializer
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         return Response(devices.hardware(self.get_object()))
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def patch(self, request, pk):
         instance = self.get_object()
         result = devices.update_config(instance, **self.validated(ConfigSerializer))
