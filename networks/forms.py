@@ -109,3 +109,12 @@ class TraceForm(forms.Form):
     address = forms.GenericIPAddressField(required=False, label=_("Address"),
                                           help_text=_("Only packets to or from it; the uplink is the route to it."),
                                           widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+class BridgeForm(forms.Form):
+    name = forms.CharField(max_length=15, label=_("Bridge name"), widget=forms.TextInput(attrs={"class": "form-control"}))
+    uplink = forms.CharField(max_length=15, required=False, label=_("Uplink to enslave"),
+                             help_text=_("Its addresses and default route move onto the bridge."),
+                             widget=forms.TextInput(attrs={"class": "form-control"}))
+    seconds = forms.IntegerField(min_value=10, max_value=600, initial=60, label=_("Undo after (s) unless confirmed"),
+                                 widget=forms.NumberInput(attrs={"class": "form-control"}))

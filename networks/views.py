@@ -4,21 +4,22 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.views.generic import FormView
+from django.views.generic import FormView, View
+from django.views.generic.detail import SingleObjectMixin
 
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
 from core.models import Job
-from core.permissions import restrict
+from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from instances.models import Instance
 from virt.errors import InvalidConfig, VirtError
 from virt.xml.parser import parse_untrusted
 
-from . import hostnet, services, tracing
+from . import bridges, hostnet, services, tracing
 from .actions import ACTIONS, DELETE
 from .choices import NetworkMode
 from .filters import NetworkFilterSet
-from .forms import NetworkForm, NetworkXMLForm, TraceForm, add_virt_error
+from .forms import BridgeForm, NetworkForm, NetworkXMLForm, TraceForm, add_virt_error
 from .models import Network
 from .tasks import TraceNIC
 
@@ -153,6 +154,8 @@ class HostNetworkingView(ObjectDetailView):
         if context["has_shell"]:
             context["interfaces"], context["interfaces_error"] = _live(hostnet.interfaces, self.object)
             context["firewall"], context["firewall_error"] = _live(hostnet.firewall, self.object)
+            context["bridges"], context["bridges_error"] = _live(bridges.list_bridges, self.object)
+            context["bridge_form"] = BridgeForm()
         context["networks"] = restrict(Network.objects.filter(host=self.object), self.request.user)
         return context
 
@@ -197,3 +200,37 @@ def trace_pcap(request, job_id, index):
         raise Http404(_("No capture for this hop."))
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"trace-{job.pk}-hop{index}.pcap",
                         content_type="application/vnd.tcpdump.pcap")
+
+
+class HostBridgeActionView(RestrictedQuerysetMixin, SingleObjectMixin, View):
+    """POST: create (name, uplink, seconds), confirm or delete a host bridge; back to the host's networking."""
+
+    http_method_names = ["post"]
+    queryset = Host.objects.all()
+    operation = ""
+
+    def post(self, request, pk, name=""):
+        host = self.get_object()
+        try:
+            if self.operation == "create":
+                form = BridgeForm(request.POST)
+                if not form.is_valid():
+                    raise InvalidConfig("; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+                data = form.cleaned_data
+                needed = bridges.create_bridge(host, data["name"], data["uplink"] or None, data["seconds"])
+                name = data["name"]
+            elif self.operation == "confirm":
+                bridges.confirm(host, name)
+                needed = False
+            else:
+                needed = bridges.delete_bridge(host, name)
+        except VirtError as exc:
+            messages.error(request, exc.message)
+            return redirect("networks:host_networking", pk=host.pk)
+        if needed:
+            messages.warning(request, _("The change to bridge %(name)s is applied and will be undone by itself "
+                                        "unless you confirm it: reload this page and press Confirm. If the page "
+                                        "does not load, wait: the host puts its network back.") % {"name": name})
+        else:
+            messages.success(request, _("Bridge %(name)s: done.") % {"name": name})
+        return redirect("networks:host_networking", pk=host.pk)

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core.events import GROUP
-from core.testing import eventually
+from core.testing import eventually, remove_network
 from hosts.sync import sync_host
 from hosts.watcher import Watcher
 from instances.models import Instance
@@ -109,11 +109,5 @@ def test_it_follows_a_network_defined_started_and_removed_out_of_band(watcher, l
         eventually(lambda: not Network.objects.filter(host=lab_host, name=name).exists(), timeout=2,
                    message="row removed after undefine")
     finally:
-        try:
-            leftover = direct.networkLookupByName(name)
-            if leftover.isActive():
-                leftover.destroy()
-            leftover.undefine()
-        except libvirt.libvirtError:
-            pass
+        remove_network(direct, name)
         direct.close()

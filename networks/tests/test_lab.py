@@ -5,6 +5,7 @@ import uuid
 import libvirt
 import pytest
 
+from core.testing import ip_forward_kept, remove_network
 from networks.models import Network
 from virt.tests.test_lab_networks import dnsmasq_for, iptables_rules, link
 
@@ -15,20 +16,12 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 def lab_host(lab, make_host):
     host = make_host("lab", uri=lab["uri"])
     direct = libvirt.open(lab["uri"])
-    forward = open("/proc/sys/net/ipv4/ip_forward").read()
     names = []
-    yield host, direct, names
-    for name in names:
-        try:
-            network = direct.networkLookupByName(name)
-            if network.isActive():
-                network.destroy()
-            network.undefine()
-        except libvirt.libvirtError:
-            pass  # the test deleted it
+    with ip_forward_kept():
+        yield host, direct, names
+        for name in names:
+            remove_network(direct, name)
     direct.close()
-    with open("/proc/sys/net/ipv4/ip_forward", "w") as handle:
-        handle.write(forward)
 
 
 def test_it_creates_stops_and_deletes_a_nat_network_through_the_api(api, lab_host):

@@ -128,3 +128,18 @@ def test_it_makes_a_bridge_without_uplink_at_once_and_refuses_bad_names(api, ns_
     assert ns_addr(namespace, "br3") is None and ns_addr(namespace, "eth0")[1] == ""
     assert api.delete(f"/api/hosts/{ns_host.pk}/bridges/br2/").json()["confirm_needed"] is False
     assert ns_addr(namespace, "br2") is None
+
+
+def test_it_manages_bridges_from_the_host_networking_page(admin_client, ns_sshd, ns_host):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    namespace = ns_sshd["namespace"]
+    page = reverse("networks:host_networking", args=[ns_host.pk])
+    response = admin_client.post(reverse("networks:bridge_add", args=[ns_host.pk]), {"name": "br4", "seconds": 60})
+    assert response["Location"] == page and ns_addr(namespace, "br4") == ([], "")
+    assert 'data-bridge="br4"' in admin_client.get(page).content.decode()
+    response = admin_client.post(reverse("networks:bridge_add", args=[ns_host.pk]), {"name": "br4", "seconds": 60})
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["error"]
+    admin_client.post(reverse("networks:bridge_delete", args=[ns_host.pk, "br4"]))
+    assert ns_addr(namespace, "br4") is None

@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from core.models import Job
+from core.testing import ip_forward_kept, remove_network
 from instances import inventory
 from instances.models import Instance
 from lab import guest
@@ -53,47 +54,42 @@ def setup(lab, make_host, lab_guests, tmp_path):
     tag, r = uuid.uuid4().hex[:6], random.randint(1, 254)
     subnet, far = f"10.214.{r}", f"10.217.{r}"
     bridge, peer_ns, far_ns = f"vdt{tag}", f"vd-peer-{tag}", f"vd-far-{tag}"
-    forward = open("/proc/sys/net/ipv4/ip_forward").read()
-    network = services.create_network(host, name=f"vd-test-{tag}", mode="nat", bridge=bridge,
-                                      ipv4_address=f"{subnet}.1", ipv4_prefix=24, dhcp_start=f"{subnet}.100",
-                                      dhcp_end=f"{subnet}.120")
-    try:
-        # The peer: a "guest" made of a namespace, its veth enslaved to the NAT bridge.
-        sh("ip", "netns", "add", peer_ns)
-        sh("ip", "link", "add", f"vdp{tag}", "type", "veth", "peer", "name", "eth0", "netns", peer_ns)
-        sh("ip", "link", "set", f"vdp{tag}", "master", bridge, "up")
-        sh("ip", "-n", peer_ns, "addr", "add", f"{subnet}.50/24", "dev", "eth0")
-        sh("ip", "-n", peer_ns, "link", "set", "eth0", "up")
-        sh("ip", "-n", peer_ns, "route", "add", "default", "via", f"{subnet}.1")
-        # The far side: reached through this machine's routing, like a LAN behind the uplink.
-        sh("ip", "netns", "add", far_ns)
-        sh("ip", "link", "add", f"vdf{tag}", "type", "veth", "peer", "name", "eth0", "netns", far_ns)
-        sh("ip", "addr", "add", f"{far}.1/24", "dev", f"vdf{tag}")
-        sh("ip", "link", "set", f"vdf{tag}", "up")
-        sh("ip", "-n", far_ns, "addr", "add", f"{far}.2/24", "dev", "eth0")
-        sh("ip", "-n", far_ns, "link", "set", "eth0", "up")
-        # A TCG guest whose NIC ROM is on (no <rom bar='off'/>), booting from the network after the empty disk.
-        name = f"vd-trace-{tag}"
-        root = etree.fromstring(guest.domain_xml(name, guest.make_disk(tmp_path, name), network=network.name))
-        for rom in root.iter("rom"):
-            rom.getparent().remove(rom)
-        etree.SubElement(root.find("os"), "boot", dev="network")
-        dom = lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
-        lab_guests.made.append(dom)
-        dom.create()
-        instance = inventory.refresh_one(host, dom.UUIDString())
-        yield {"host": host, "instance": instance, "dom": dom, "peer_ns": peer_ns, "far_ns": far_ns, "subnet": subnet, "far": far,
-               "bridge": bridge, "uplink": f"vdf{tag}", "mac": etree.fromstring(dom.XMLDesc(0)).find(
-                   "devices/interface/mac").get("address")}
-    finally:
-        for namespace in (peer_ns, far_ns):
-            subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+    with ip_forward_kept():
+        network = services.create_network(host, name=f"vd-test-{tag}", mode="nat", bridge=bridge,
+                                          ipv4_address=f"{subnet}.1", ipv4_prefix=24, dhcp_start=f"{subnet}.100",
+                                          dhcp_end=f"{subnet}.120")
         try:
-            services.delete_network(network)
-        except Exception:  # noqa: BLE001 - the guest may hold it; lab_guests removes the guest after
-            pass
-        with open("/proc/sys/net/ipv4/ip_forward", "w") as handle:
-            handle.write(forward)
+            # The peer: a "guest" made of a namespace, its veth enslaved to the NAT bridge.
+            sh("ip", "netns", "add", peer_ns)
+            sh("ip", "link", "add", f"vdp{tag}", "type", "veth", "peer", "name", "eth0", "netns", peer_ns)
+            sh("ip", "link", "set", f"vdp{tag}", "master", bridge, "up")
+            sh("ip", "-n", peer_ns, "addr", "add", f"{subnet}.50/24", "dev", "eth0")
+            sh("ip", "-n", peer_ns, "link", "set", "eth0", "up")
+            sh("ip", "-n", peer_ns, "route", "add", "default", "via", f"{subnet}.1")
+            # The far side: reached through this machine's routing, like a LAN behind the uplink.
+            sh("ip", "netns", "add", far_ns)
+            sh("ip", "link", "add", f"vdf{tag}", "type", "veth", "peer", "name", "eth0", "netns", far_ns)
+            sh("ip", "addr", "add", f"{far}.1/24", "dev", f"vdf{tag}")
+            sh("ip", "link", "set", f"vdf{tag}", "up")
+            sh("ip", "-n", far_ns, "addr", "add", f"{far}.2/24", "dev", "eth0")
+            sh("ip", "-n", far_ns, "link", "set", "eth0", "up")
+            # A TCG guest whose NIC ROM is on (no <rom bar='off'/>), booting from the network after the empty disk.
+            name = f"vd-trace-{tag}"
+            root = etree.fromstring(guest.domain_xml(name, guest.make_disk(tmp_path, name), network=network.name))
+            for rom in root.iter("rom"):
+                rom.getparent().remove(rom)
+            etree.SubElement(root.find("os"), "boot", dev="network")
+            dom = lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
+            lab_guests.made.append(dom)
+            dom.create()
+            instance = inventory.refresh_one(host, dom.UUIDString())
+            yield {"host": host, "instance": instance, "dom": dom, "peer_ns": peer_ns, "far_ns": far_ns,
+                   "subnet": subnet, "far": far, "bridge": bridge, "uplink": f"vdf{tag}", "mac": etree.fromstring(dom.XMLDesc(0)).find(
+                       "devices/interface/mac").get("address")}
+        finally:
+            for namespace in (peer_ns, far_ns):
+                subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+            remove_network(lab_guests.conn, network.name)
 
 
 def _hops(job_id):
