@@ -8,7 +8,9 @@ changes are live and which wait for the next boot. Then back to the page.
 from django.contrib import messages
 from django.http import Http404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, View
 from django.views.generic.detail import SingleObjectMixin
 
@@ -86,6 +88,7 @@ class HardwareView(RestrictedQuerysetMixin, DetailView):
         return context
 
 
+@method_decorator(sensitive_post_parameters("vnc_password"), name="post")  # kept out of Django's error reports
 class HardwareChangeView(RestrictedQuerysetMixin, SingleObjectMixin, View):
     """POST only (CSRF checked by Django)."""
 

@@ -120,3 +120,19 @@ def test_it_needs_the_csrf_token(admin_user, db1):
     client.login(username="admin", password=PASSWORD)
 
     assert client.post(page(db1) + "config/", {"vcpus": "1"}).status_code == 403
+
+
+def test_it_never_logs_or_echoes_a_vnc_password(admin_client, api, db1, caplog):
+    caplog.set_level("DEBUG")
+
+    post(admin_client, db1, "config", {"vnc_password": "toolongpass"})  # refused: more than 8 characters
+    post(admin_client, db1, "config", {"vnc_password": "okpass1"})
+    refused = api.patch(f"/api/instances/{db1.pk}/config/", {"vnc_password": "bad\u0007pw"}, format="json")
+    accepted = api.patch(f"/api/instances/{db1.pk}/config/", {"vnc_password": "okpass2"}, format="json")
+
+    assert refused.status_code == 400 and accepted.status_code == 200
+    for secret in ("toolongpass", "okpass1", "bad\u0007pw", "okpass2"):
+        assert secret not in caplog.text
+        assert secret not in refused.content.decode() + accepted.content.decode()
+        assert secret not in admin_client.get(page(db1)).content.decode()
+    assert saved(db1).find("devices/graphics").get("passwd") == "okpass2"
