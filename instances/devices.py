@@ -133,12 +133,13 @@ def nics(instance):
 
 
 def attach_disk(instance, *, pool=None, name=None, size_mib=None, format="qcow2", allocation="thin", volume=None,
-                path=None, device="disk", target=None, bus=None, cache="default"):
+                path=None, device="disk", target=None, bus=None, cache="default", affect=None):
     """Attach a new volume (pool, name, size_mib, format), an existing one (pool, volume) or the volume at `path`.
 
+    affect: None (live and config as the state allows), "live", "config" or "both" (virt.lifecycle.affect).
     Returns {"target", "changes"}. A new volume is removed again if the attach fails.
     """
-    placement = {"target": target, "bus": bus, "cache": cache}
+    placement = {"target": target, "bus": bus, "cache": cache, "affect": affect}
     if size_mib is not None:
         placement["bus"] = bus or "virtio"
         result = _run(instance, lambda dom: dom.attach_new_volume(
@@ -151,8 +152,8 @@ def attach_disk(instance, *, pool=None, name=None, size_mib=None, format="qcow2"
     return {"target": result["target"], "changes": _changes(["disk"], result["applied"])}
 
 
-def detach_disk(instance, target):
-    applied = _run(instance, lambda dom: dom.detach_disk(target), timeout=detach_timeout())
+def detach_disk(instance, target, affect=None):
+    applied = _run(instance, lambda dom: dom.detach_disk(target, affect), timeout=detach_timeout())
     return {"changes": _changes(["disk"], applied)}
 
 
@@ -180,13 +181,14 @@ def change_media(instance, target, *, pool=None, volume=None, path=None):
 # Network interfaces
 
 
-def add_nic(instance, *, type, source, model="virtio", mac=None, link_up=True):
-    result = _run(instance, lambda dom: dom.add_interface(type, source, model=model, mac=mac, link_up=link_up))
+def add_nic(instance, *, type, source, model="virtio", mac=None, link_up=True, affect=None):
+    result = _run(instance, lambda dom: dom.add_interface(type, source, model=model, mac=mac, link_up=link_up,
+                                                          affect=affect))
     return {"mac": result["mac"], "changes": _changes(["nic"], result["applied"])}
 
 
-def remove_nic(instance, mac):
-    applied = _run(instance, lambda dom: dom.remove_interface(mac), timeout=detach_timeout())
+def remove_nic(instance, mac, affect=None):
+    applied = _run(instance, lambda dom: dom.remove_interface(mac, affect), timeout=detach_timeout())
     return {"changes": _changes(["nic"], applied)}
 
 

@@ -32,6 +32,7 @@ CACHE_MODES = ("default", "none", "writeback", "writethrough", "directsync", "un
 NIC_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
 NIC_TYPES = ("network", "bridge", "direct")
 BOOT_DEVICES = ("hd", "cdrom", "network", "fd")
+AFFECT_CHOICES = (lifecycle.LIVE, lifecycle.CONFIG, "both")  # virt.lifecycle.affect's `wanted`
 _TARGET_PREFIXES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "usb": "sd", "ide": "hd"}
 _TARGET = re.compile(r"^(vd|sd|hd)[a-z]{1,2}$")
 # A Linux interface name: at most 15 bytes, no '/' or whitespace.
@@ -113,6 +114,12 @@ class HardwareChanges(ConfigChanges):
         """The definition changes are checked against: the running one, else the saved one."""
         return DomainXML.from_xml(self.xml_desc(inactive=not self.is_active()), trusted=True)
 
+    def _definition_for(self, affect):
+        """The definition a change going where `affect` says must find its device in: the running one when
+        it goes live, else the saved one (a device may wait there for the next boot)."""
+        where, _ = self._affect_flags(affect)
+        return DomainXML.from_xml(self.xml_desc(inactive=lifecycle.LIVE not in where), trusted=True)
+
     def host_choices(self):
         """What the forms can offer from the VM's host: {"networks": [...], "pools": [...]} (active ones, sorted)."""
         conn = self._dom.connect()
@@ -152,7 +159,7 @@ class HardwareChanges(ConfigChanges):
     def detach_disk(self, target, affect=None):
         """Remove the disk at `target` (its image stays). Returns where it went: without "live" when the running
         guest has not released it (an OS must; QEMU's driver waits 5 s): it is gone at the next boot."""
-        where = self.detach_device(_disk(self._current(), target), affect)
+        where = self.detach_device(_disk(self._definition_for(affect), target), affect)
         return self._still_running(where, lambda domain: any(d.target_dev == target for d in domain.disks))
 
     def _still_running(self, where, present):
@@ -167,7 +174,7 @@ class HardwareChanges(ConfigChanges):
             choice(bus, DISK_BUSES, "bus")
         if cache is not None:
             choice(cache, CACHE_MODES, "cache")
-        _disk(self._current(), target)
+        _disk(self._definition_for(lifecycle.CONFIG), target)
 
         def edit(domain):
             disk = _disk(domain, target)
@@ -278,7 +285,7 @@ class HardwareChanges(ConfigChanges):
 
     def remove_interface(self, mac, affect=None):
         """Remove the NIC; like detach_disk, "live" only once the running guest has released it."""
-        where = self.detach_device(_interface(self._current(), mac), affect)
+        where = self.detach_device(_interface(self._definition_for(affect), mac), affect)
         return self._still_running(where, lambda domain: any(n.mac == mac for n in domain.interfaces))
 
     def update_interface(self, mac, *, link_up=None, type=None, source=None, model=None):

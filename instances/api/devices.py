@@ -11,7 +11,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from core.permissions import RestrictedQuerysetMixin
-from virt.hardware import BOOT_DEVICES, CACHE_MODES, DISK_BUSES, NIC_MODELS, NIC_TYPES
+from virt.hardware import AFFECT_CHOICES, BOOT_DEVICES, CACHE_MODES, DISK_BUSES, NIC_MODELS, NIC_TYPES
 from virt.names import NAME_PROBLEMS, name_problem
 from virt.volumes import ALLOCATIONS
 from virt.xml.cpu import CPU_MODES
@@ -30,6 +30,11 @@ def _optional(field_class, **kwargs):
     return field_class(required=False, **kwargs)
 
 
+def _affect():
+    return _optional(serializers.ChoiceField, choices=AFFECT_CHOICES, help_text=_(
+        "Where the change goes: live, config or both; default: both for a running VM, config for a shut-off one"))
+
+
 class DiskAttachSerializer(serializers.Serializer):
     """One of: a new volume (pool, name, size_mib, format, allocation), an existing one (pool, volume), a path."""
 
@@ -46,6 +51,7 @@ class DiskAttachSerializer(serializers.Serializer):
     target = _optional(serializers.CharField, max_length=8, help_text=_("vdb, sdb, ...; empty: the next free one"))
     bus = _optional(serializers.ChoiceField, choices=DISK_BUSES)
     cache = serializers.ChoiceField(CACHE_MODES, default="default")
+    affect = _affect()
 
     def validate_name(self, value):
         problem = name_problem(value)
@@ -102,6 +108,13 @@ class NicAddSerializer(serializers.Serializer):
     model = serializers.ChoiceField(NIC_MODELS, default="virtio")
     mac = _optional(serializers.CharField, max_length=17, allow_blank=True, help_text=_("Empty: a new random one"))
     link_up = serializers.BooleanField(default=True)
+    affect = _affect()
+
+
+class DetachSerializer(serializers.Serializer):
+    """DELETE's query string: ?affect=config removes it from the next boot only."""
+
+    affect = _affect()
 
 
 class NicUpdateSerializer(serializers.Serializer):
@@ -207,6 +220,11 @@ class InstanceHardwareView(RestrictedQuerysetMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def query(self, serializer_class):
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
 
 class DiskListView(InstanceHardwareView):
     """The VM's disks and CD-ROM drives (from the running definition, else the saved one); POST attaches one."""
@@ -234,9 +252,9 @@ class DiskView(InstanceHardwareView):
     def patch(self, request, pk, target):
         return self.changed(devices.update_disk(self.get_object(), target, **self.validated(DiskUpdateSerializer)))
 
-    @extend_schema(request=None, responses=ChangesSerializer)
+    @extend_schema(request=None, parameters=[DetachSerializer], responses=ChangesSerializer)
     def delete(self, request, pk, target):
-        return self.changed(devices.detach_disk(self.get_object(), target))
+        return self.changed(devices.detach_disk(self.get_object(), target, **self.query(DetachSerializer)))
 
 
 class DiskResizeView(InstanceHardwareView):
@@ -290,9 +308,9 @@ class NicView(InstanceHardwareView):
     def patch(self, request, pk, mac):
         return self.changed(devices.update_nic(self.get_object(), mac.lower(), **self.validated(NicUpdateSerializer)))
 
-    @extend_schema(request=None, responses=ChangesSerializer)
+    @extend_schema(request=None, parameters=[DetachSerializer], responses=ChangesSerializer)
     def delete(self, request, pk, mac):
-        return self.changed(devices.remove_nic(self.get_object(), mac.lower()))
+        return self.changed(devices.remove_nic(self.get_object(), mac.lower(), **self.query(DetachSerializer)))
 
 
 class ConfigView(InstanceHardwareView):

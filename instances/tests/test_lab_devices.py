@@ -363,3 +363,26 @@ def test_it_removes_a_boot_time_vcpu_at_the_next_boot(api, lab_host, lab_guests)
     assert dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 2 and dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 1
     restart(dom)
     assert dom.info()[3] == 1
+
+
+def test_it_attaches_to_the_next_boot_only_when_asked(api, lab_host, lab_pool, lab_guests):
+    dom = lab_guests.define(start=False)
+    root = live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    root.remove(root.find("features"))  # no ACPI: QEMU cannot hot-plug, the configuration can take it
+    dom = lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
+    dom.create()
+    vm = vm_of(lab_host, dom)
+
+    response = api.post(url(vm, "disks"), {"pool": lab_pool, "name": "later.qcow2", "size_mib": 8,
+                                           "affect": "config"}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["changes"] == [{"field": "disk", "live": False}]
+    assert live_xml(dom).xpath("devices/disk/target/@dev") == ["vda"]
+    assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/disk/target/@dev") == ["vda", "vdb"]
+
+    removed = api.delete(url(vm, "disks", "vdb") + "?affect=config")
+    assert removed.status_code == 200, removed.content
+    assert removed.json()["changes"] == [{"field": "disk", "live": False}]
+    assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/disk/target/@dev") == ["vda"]
+    assert api.delete(url(vm, "disks", "vda") + "?affect=sideways").status_code == 400
