@@ -136,3 +136,4 @@ def test_it_never_logs_or_echoes_a_vnc_password(admin_client, api, db1, caplog):
         assert secret not in refused.content.decode() + accepted.content.decode()
         assert secret not in admin_client.get(page(db1)).content.decode()
     assert saved(db1).find("devices/graphics").get("passwd") == "okpass2"
+

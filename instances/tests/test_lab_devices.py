@@ -386,3 +386,21 @@ def test_it_attaches_to_the_next_boot_only_when_asked(api, lab_host, lab_pool, l
     assert removed.json()["changes"] == [{"field": "disk", "live": False}]
     assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/disk/target/@dev") == ["vda"]
     assert api.delete(url(vm, "disks", "vda") + "?affect=sideways").status_code == 400
+
+
+def test_the_page_adds_a_nic_for_the_next_boot_when_asked(admin_client, lab_network, lab_host, lab_guests):
+    dom = lab_guests.define(start=False)
+    root = live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    root.remove(root.find("features"))  # no ACPI: the NIC cannot go live
+    dom = lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
+    dom.create()
+    vm = vm_of(lab_host, dom)
+    form = {"type": "network", "source": lab_network, "model": "virtio"}
+
+    refused = admin_client.post(f"/instances/{vm.pk}/hardware/nic-add/", form, follow=True)
+    added = admin_client.post(f"/instances/{vm.pk}/hardware/nic-add/", {**form, "affect": "config"}, follow=True)
+
+    assert "refused the change live" in refused.content.decode()
+    assert [str(m) for m in added.context["messages"]] == ["Changed: nic: at the next boot."]
+    assert live_xml(dom).find("devices/interface") is None
+    assert live_xml(dom, libvirt.VIR_DOMAIN_XML_INACTIVE).xpath("devices/interface/source/@network") == [lab_network]
