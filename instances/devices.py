@@ -36,14 +36,12 @@ class Change:
 
 
 def _changes(fields, applied):
-    """Change rows from a list of places (["config", "live"]) or {"now": [...], "next_boot": [...]}."""
-    if isinstance(applied, dict):
-        return [Change(field, LIVE in applied["now"]) for field in fields]
+    """A Change per field from where the change went (["config", "live"]: live; ["config"]: the next boot)."""
     return [Change(field, LIVE in applied) for field in fields]
 
 
 def _renamed(exc, names):
-    """InvalidValue with its field renamed to the API's name (virt counts KiB and bytes, the API MiB)."""
+    """InvalidValue with its field renamed to the API's name (virt counts memory in KiB, the API in MiB)."""
     if isinstance(exc, InvalidValue) and exc.field in names:
         return InvalidValue(names[exc.field], exc.message.replace(exc.field, names[exc.field], 1), code=exc.code)
     return exc
@@ -114,8 +112,8 @@ def hardware(instance):
             "password_set": raw["password_set"]},
         "host": {"cpus": raw["limits"]["cpus"], "memory_mib": raw["limits"]["memory_kib"] // MIB_IN_KIB,
                  **raw["choices"]},
-        "next_boot": next_boot_changes(raw["current"], raw["saved"]) if raw["active"] and raw["saved"] != raw[
-            "current"] else [],
+        # What the running VM does not have yet (a transient VM's "saved" is its running definition: nothing).
+        "next_boot": next_boot_changes(raw["current"], raw["saved"]) if raw["active"] else [],
     }
 
 
@@ -143,8 +141,7 @@ def attach_disk(instance, *, pool=None, name=None, size_mib=None, format="qcow2"
     if size_mib is not None:
         placement["bus"] = bus or "virtio"
         result = _run(instance, lambda dom: dom.attach_new_volume(
-            pool, name, size_mib * BYTES_IN_MIB, volume_format=format, allocation=allocation, **placement),
-            names={"size_bytes": "size_mib", "capacity": "size_mib"})
+            pool, name, size_mib * BYTES_IN_MIB, volume_format=format, allocation=allocation, **placement))
     elif path is not None:
         result = _run(instance, lambda dom: dom.attach_path(path, device=device, **placement))
     else:
@@ -162,7 +159,7 @@ def resize_disk(instance, target, size_mib):
     def resize(dom):
         return dom.is_active(), dom.resize_disk(target, size_mib * BYTES_IN_MIB)
 
-    live, capacity = _run(instance, resize, names={"size_bytes": "size_mib"})
+    live, capacity = _run(instance, resize)
     return {"capacity_bytes": capacity, "changes": [Change("size", live)]}
 
 
