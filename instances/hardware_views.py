@@ -17,7 +17,8 @@ from django.views.generic.detail import SingleObjectMixin
 from core.generic import redirect
 from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
-from virt.hardware import BOOT_DEVICES, CACHE_MODES, DISK_BUSES, NIC_MODELS, NIC_TYPES
+from virt.disk_changes import CACHE_MODES, DISK_BUSES
+from virt.hardware import BOOT_DEVICES, NIC_MODELS, NIC_TYPES
 from virt.volumes import ALLOCATIONS
 from virt.xml.cpu import CPU_MODES
 from virt.xml.storage import VOLUME_FORMATS

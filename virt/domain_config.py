@@ -101,6 +101,22 @@ class ConfigChanges:
         self._dom.connect().defineXMLFlags(saved.to_xml(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
         return [lifecycle.CONFIG]
 
+    def current_definition(self):
+        """The definition changes are checked against: the running one, else the saved one."""
+        return DomainXML.from_xml(self.xml_desc(inactive=not self.is_active()), trusted=True)
+
+    def definition_for(self, affect):
+        """The definition a change going where `affect` says must find its device in: the running one when
+        it goes live, else the saved one (a device may wait there for the next boot)."""
+        where, _ = self._affect_flags(affect)
+        return DomainXML.from_xml(self.xml_desc(inactive=lifecycle.LIVE not in where), trusted=True)
+
+    def _still_running(self, where, present):
+        """`where` without "live" if present(running DomainXML) says the device is still in the running VM."""
+        if lifecycle.LIVE in where and present(DomainXML.from_xml(self.xml_desc(), trusted=True)):
+            return [place for place in where if place != lifecycle.LIVE]
+        return where
+
     def host_limits(self):
         """{"cpus": logical CPUs online, "memory_kib"} of the host the VM is on (one RPC)."""
         _model, memory_mib, cpus, *_rest = self._dom.connect().getInfo()

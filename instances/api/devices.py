@@ -11,7 +11,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from core.permissions import RestrictedQuerysetMixin
-from virt.hardware import AFFECT_CHOICES, BOOT_DEVICES, CACHE_MODES, DISK_BUSES, NIC_MODELS, NIC_TYPES
+from virt.disk_changes import CACHE_MODES, DISK_BUSES
+from virt.hardware import AFFECT_CHOICES, BOOT_DEVICES, NIC_MODELS, NIC_TYPES
 from virt.names import NAME_PROBLEMS, name_problem
 from virt.volumes import ALLOCATIONS
 from virt.xml.cpu import CPU_MODES

@@ -1,9 +1,10 @@
-"""virt/hardware's pure checks and virt/xml/cpu; the changes themselves are tested through the API on the test
+"""virt/hardware's and virt/disk_changes' pure checks and virt/xml/cpu; the changes themselves are tested through the API on the test
 driver (instances/tests/test_api_devices.py) and on real QEMU guests (instances/tests/test_lab_devices.py)."""
 import pytest
 
 from virt.errors import InvalidConfig, InvalidValue
-from virt.hardware import check_listen, check_target, next_target, random_mac
+from virt.disk_changes import check_target, next_target
+from virt.hardware import check_listen, random_mac
 from virt.xml.cpu import CpuXML
 from virt.xml.devices import InterfaceXML
 from virt.xml.domain import DomainXML
