@@ -1,8 +1,9 @@
 """The common hardware changes of a domain: disks, CD-ROM media, NICs, VNC, vCPUs, memory, CPU mode, boot order.
 
-Mixed into virt.domain.Domain on top of ConfigChanges; disks and CD-ROM media are in virt/disk_changes.py. Every method checks its
-arguments before the first RPC that changes anything and raises InvalidValue
-naming the argument at fault. What a running VM can take live goes live and into
+Mixed into virt.domain.Domain on top of ConfigChanges; disks and CD-ROM media
+come from virt/disk_changes.py. Every method checks its arguments before the
+first RPC that changes anything and raises InvalidValue naming the argument at
+fault. What a running VM can take live goes live and into
 its configuration; what it cannot (CPU mode, boot order, disk bus and cache, a
 NIC's model, the VNC listen address, a maximum) goes into the configuration and
 applies at the next boot. Methods return where each change went.
