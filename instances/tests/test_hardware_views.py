@@ -5,7 +5,6 @@ import pytest
 from django.test import Client
 from lxml import etree
 
-from core.testing import PASSWORD
 from hosts.connection import call
 from instances.models import Instance
 
@@ -117,7 +116,7 @@ def test_it_answers_404_for_an_unknown_change(admin_client, db1):
 
 def test_it_needs_the_csrf_token(admin_user, db1):
     client = Client(enforce_csrf_checks=True)
-    client.login(username="admin", password=PASSWORD)
+    client.force_login(admin_user)
 
     assert client.post(page(db1) + "config/", {"vcpus": "1"}).status_code == 403
 
