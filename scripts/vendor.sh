@@ -3,7 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
-rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx
+rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx \
+  static/vendor/novnc static/vendor/xterm
 cp -r node_modules/bootstrap/dist/css node_modules/bootstrap/dist/js static/vendor/bootstrap/
 cp -r node_modules/bootstrap-icons/font/. static/vendor/bootstrap-icons/
 cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+# noVNC ships ES modules: core/ imports ../vendor/pako, so both keep their relative places.
+cp -r node_modules/@novnc/novnc/core node_modules/@novnc/novnc/vendor node_modules/@novnc/novnc/LICENSE.txt \
+  static/vendor/novnc/
+cp node_modules/@xterm/xterm/lib/xterm.mjs node_modules/@xterm/xterm/css/xterm.css node_modules/@xterm/xterm/LICENSE \
+  static/vendor/xterm/
