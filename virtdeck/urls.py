@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from console.api import views as console_api
 from core.api.views import TokenView
 from networks.api import views as network_api
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("hosts/", include("hosts.urls")),
+    path("instances/", include("console.urls")),
     path("instances/", include("instances.urls")),
     path("networks/", include("networks.urls")),
     path("admin/", admin.site.urls),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("api/hosts/<int:pk>/interfaces/", network_api.HostInterfacesView.as_view(), name="api-host-interfaces"),
     path("api/hosts/<int:pk>/firewall/", network_api.HostFirewallView.as_view(), name="api-host-firewall"),
     path("api/hosts/", include("hosts.api.urls")),
+    path("api/instances/<int:pk>/console/", console_api.ConsoleTicketView.as_view(), name="api-instance-console"),
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,162 @@
+"""Console websockets: /ws/instances/{id}/vnc/ (a binary RFB proxy) and /ws/instances/{id}/serial/.
+
+Every connection is accepted, then authorized by its single-use ticket (console.services.authorize)
+and, when refused, closed with a code from console.refusals the page explains (a close before the
+accept would reach the browser as a bare 1006).
+"""
+import asyncio
+import logging
+import socket
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from virt.console import SerialConsole
+from virt.errors import NotFound, OperationInvalid, VirtError
+
+from . import rfb, services
+from .refusals import Refusal, Refused
+
+log = logging.getLogger(__name__)
+
+# The proxy reads whatever the VNC server has sent, up to this much, into one websocket message: few
+# large messages cost far less than many small ones. The reader's buffer holds twice that at most.
+CHUNK = 4 * 1024 * 1024
+CONNECT_TIMEOUT = 5  # seconds to reach the VNC server and finish its handshake
+
+
+def blocking(fn):
+    """fn in a worker thread of its own: libvirt and Redis calls must not block the event loop."""
+    return sync_to_async(fn, thread_sensitive=False)
+
+
+class ConsoleConsumer(AsyncWebsocketConsumer):
+    kind = None
+
+    async def connect(self):
+        offered = self.scope.get("subprotocols") or []
+        await self.accept("binary" if "binary" in offered else None)
+        self.task = None
+        try:
+            self.instance, self.user = await database_sync_to_async(services.authorize)(self.scope, self.kind)
+        except Refused as refused:
+            await self.refuse(refused)
+            return
+        self.task = asyncio.create_task(self.session())
+
+    async def refuse(self, refused):
+        log.info("console %s of %s closed: %s %s", self.kind, self.scope["url_route"]["kwargs"].get("pk"),
+                 refused.refusal.slug, refused.detail)
+        await self.close(code=refused.refusal.value, reason=refused.refusal.slug)
+
+    async def session(self):
+        try:
+            await self.run()
+        except Refused as refused:
+            await self.refuse(refused)
+        except (NotFound, OperationInvalid) as exc:
+            await self.refuse(Refused(Refusal.NOT_RUNNING, exc.message))
+        except VirtError as exc:
+            await self.refuse(Refused(Refusal.UNREACHABLE, exc.message))
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
+            await self.refuse(Refused(Refusal.UNREACHABLE, str(exc)))
+        else:
+            await self.close(code=1000)
+
+    async def disconnect(self, code):
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class VncConsumer(ConsoleConsumer):
+    kind = "vnc"
+
+    async def run(self):
+        self.upstream = None
+        self.pending = bytearray()
+        self.arrived = asyncio.Event()
+        target = await blocking(services.vnc_target)(self.instance)
+        reader, writer = await asyncio.wait_for(self.open(target), CONNECT_TIMEOUT)
+        try:
+            async def write_server(data):
+                writer.write(data)
+                await writer.drain()
+
+            await asyncio.wait_for(rfb.authenticate_to_server(reader.readexactly, write_server, target.password),
+                                   CONNECT_TIMEOUT)
+            await rfb.greet_browser(self.read_browser, self.send_browser)
+            # From here on, bytes pass through: what the browser sent meanwhile first.
+            writer.write(self.pending)
+            self.pending = None
+            self.upstream = writer
+            while data := await reader.read(CHUNK):
+                await self.send(bytes_data=data)
+        finally:
+            self.upstream = None
+            writer.close()
+
+    @staticmethod
+    async def open(target):
+        if target.socket:
+            return await asyncio.open_unix_connection(target.socket, limit=CHUNK)
+        reader, writer = await asyncio.open_connection(target.address, target.port, limit=CHUNK)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return reader, writer
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is None:
+            return  # RFB is binary; text frames carry nothing for it
+        if self.upstream is not None:
+            self.upstream.write(bytes_data)
+        elif self.pending is not None:
+            self.pending += bytes_data
+            self.arrived.set()
+
+    async def read_browser(self, count):
+        while len(self.pending) < count:
+            self.arrived.clear()
+            await self.arrived.wait()
+        data = bytes(self.pending[:count])
+        del self.pending[:count]
+        return data
+
+    async def send_browser(self, data):
+        await self.send(bytes_data=data)
+
+
+class SerialConsumer(ConsoleConsumer):
+    """Bytes both ways between the browser's terminal and the guest's serial console (binary frames;
+    text frames from the browser are sent as UTF-8)."""
+
+    kind = "serial"
+
+    async def run(self):
+        loop = asyncio.get_running_loop()
+        received = asyncio.Queue()
+        self.console = SerialConsole(str(self.instance.uuid), lambda data: loop.call_soon_threadsafe(
+            received.put_nowait, data))
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(blocking(services.serial_session)(self.instance, self.console,
+                                                                         lambda: stop.is_set()))
+        try:
+            while True:
+                getting = asyncio.ensure_future(received.get())
+                done, _ = await asyncio.wait({getting, running}, return_when=asyncio.FIRST_COMPLETED)
+                if getting in done:
+                    await self.send(bytes_data=getting.result())
+                    continue
+                getting.cancel()
+                running.result()  # raises what ended it (VirtError: the host or the VM)
+                return
+        except asyncio.CancelledError:
+            raise
+        finally:
+            stop.set()
+            self.console.close()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        data = bytes_data if bytes_data is not None else (text_data or "").encode()
+        console = getattr(self, "console", None)
+        if data and console is not None and console.opened.is_set():
+            await blocking(console.write)(data)

@@ -1,0 +1,110 @@
+"""Console actions shared by the page, the API and the websocket consumers."""
+import io
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from django.contrib.auth import get_user_model
+from PIL import Image
+
+from core.permissions import restrict
+from hosts.connection import call, pool, connection_spec
+from hosts.models import libvirt_host_uri
+from instances.models import Instance
+from virt import console as virt_console
+from virt.errors import NotFound, VirtError
+
+from . import tickets
+from .refusals import Refusal, Refused
+
+WS_PATHS = {"vnc": "/ws/instances/{pk}/vnc/", "serial": "/ws/instances/{pk}/serial/"}
+
+
+def issue_ticket(user, instance, kind):
+    """{"ticket", "ws_path", "expires_in"}: what a page or a script needs to open the console once.
+
+    The websocket carries the ticket as ?ticket= on ws_path.
+    """
+    ticket, lifetime = tickets.issue(user, instance, kind)
+    return {"ticket": ticket, "ws_path": WS_PATHS[kind].format(pk=instance.pk), "expires_in": lifetime}
+
+
+def authorize(scope, kind):
+    """(instance, user) for a console websocket's handshake scope, or Refused saying why not.
+
+    The ticket is redeemed first, so one presented with the wrong VM or kind is spent all the same.
+    If the websocket also carries a session, its user must be the ticket's.
+    """
+    session_user = scope.get("user")
+    logged_in = session_user is not None and session_user.is_authenticated
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("ticket") or [""]
+    if not values[0]:
+        raise Refused(Refusal.NO_TICKET if logged_in else Refusal.NOT_LOGGED_IN)
+    ticket = tickets.redeem(values[0])
+    if logged_in and session_user.pk != ticket.user_id:
+        raise Refused(Refusal.OTHER_USER)
+    user = get_user_model().objects.filter(pk=ticket.user_id, is_active=True).first()
+    if user is None:
+        raise Refused(Refusal.NOT_LOGGED_IN)
+    if ticket.instance_id != scope["url_route"]["kwargs"]["pk"]:
+        raise Refused(Refusal.OTHER_VM)
+    if ticket.kind != kind:
+        raise Refused(Refusal.OTHER_KIND)
+    instance = restrict(Instance.objects.select_related("host"), user).filter(pk=ticket.instance_id).first()
+    if instance is None:
+        raise Refused(Refusal.OTHER_VM, "the VM is gone or out of the user's reach")
+    return instance, user
+
+
+@dataclass(frozen=True)
+class VncTarget:
+    """Where the proxy connects: a TCP address or a unix socket on this machine."""
+
+    address: str | None = None
+    port: int | None = None
+    socket: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def vnc_target(instance):
+    """Where to reach the VM's VNC server from here, read from its live XML (with its password).
+
+    Refused: NOT_RUNNING, NO_DISPLAY, UNREACHABLE (the host, or a display only the host itself can reach).
+    """
+    try:
+        running, endpoint = call(instance.host, lambda conn: virt_console.read_vnc_endpoint(conn, str(instance.uuid)))
+    except NotFound:
+        raise Refused(Refusal.NOT_RUNNING, "the VM is no longer on its host") from None
+    except VirtError as exc:
+        raise Refused(Refusal.UNREACHABLE, exc.message) from None
+    if not running:
+        raise Refused(Refusal.NOT_RUNNING)
+    if endpoint is None:
+        raise Refused(Refusal.NO_DISPLAY)
+    host_uri = libvirt_host_uri(instance.host.uri)
+    if endpoint.listens_on_loopback_only and not host_uri.on_this_machine:
+        raise Refused(Refusal.UNREACHABLE, f"VNC listens on the loopback of {host_uri.hostname} only")
+    if endpoint.socket:
+        return VncTarget(socket=endpoint.socket, password=endpoint.password)
+    if endpoint.listens_everywhere:
+        address = host_uri.hostname or "127.0.0.1"
+    else:
+        address = endpoint.listen or "127.0.0.1"
+    return VncTarget(address=address, port=endpoint.port, password=endpoint.password)
+
+
+def screenshot_png(instance):
+    """The VM's screen now, as PNG bytes (libvirt's screenshot stream; QEMU sends PPM)."""
+    _mime, data = call(instance.host, lambda conn: virt_console.screenshot(conn, str(instance.uuid)))
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as image:
+        image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def serial_session(instance, console, stopped):
+    """Run `console` (virt.console.SerialConsole) on a connection of its own until it closes; blocks.
+
+    `stopped()` is polled: once true, the console is closed.
+    """
+    pool().run_long(connection_spec(instance.host), console.run, cancelled=stopped, on_cancel=console.close,
+                    interval=0.2)
