@@ -80,7 +80,12 @@ def vnc_target(instance):
         raise Refused(Refusal.NOT_RUNNING)
     if endpoint is None:
         raise Refused(Refusal.NO_DISPLAY)
-    host_uri = libvirt_host_uri(instance.host.uri)
+    return target_of(endpoint, libvirt_host_uri(instance.host.uri))
+
+
+def target_of(endpoint, host_uri):
+    """Where this machine reaches a VNC endpoint of a host (virt.uri.HostURI). Refused(UNREACHABLE) for a
+    display only the host itself can reach."""
     if endpoint.listens_on_loopback_only and not host_uri.on_this_machine:
         raise Refused(Refusal.UNREACHABLE, f"VNC listens on the loopback of {host_uri.hostname} only")
     if endpoint.socket:
