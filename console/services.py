@@ -98,8 +98,14 @@ def target_of(endpoint, host_uri):
 
 
 def screenshot_png(instance):
-    """The VM's screen now, as PNG bytes (libvirt's screenshot stream; QEMU sends PPM)."""
-    _mime, data = call(instance.host, lambda conn: virt_console.screenshot(conn, str(instance.uuid)))
+    """The VM's screen now, as PNG bytes (libvirt's screenshot stream: PNG from QEMU >= 7.1, else PPM)."""
+    return as_png(*call(instance.host, lambda conn: virt_console.screenshot(conn, str(instance.uuid))))
+
+
+def as_png(mime, data):
+    """Screenshot bytes of type `mime` as PNG (PNG passes through; PPM and the rest are converted)."""
+    if mime == "image/png":
+        return data
     out = io.BytesIO()
     with Image.open(io.BytesIO(data)) as image:
         image.save(out, format="PNG")

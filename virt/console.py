@@ -70,6 +70,8 @@ def read_vnc_endpoint(conn, uuid):
 def screenshot(conn, uuid, screen=0):
     """The VM's screen as libvirt's screenshot stream gives it: (mime type, bytes); QEMU sends a PPM."""
     dom = conn.lookupByUUIDString(uuid)
+    if not dom.isActive():
+        raise OperationInvalid("The VM is not running.")
     stream = conn.newStream(0)
     try:
         mime = dom.screenshot(stream, screen, 0)
