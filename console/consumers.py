@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from virt.console import SerialConsole
+from virt.console import NoConsole, SerialConsole
 from virt.errors import NotFound, OperationInvalid, VirtError
 
 from . import rfb, services
@@ -43,7 +43,11 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         except Refused as refused:
             await self.refuse(refused)
             return
+        self.prepare()
         self.task = asyncio.create_task(self.session())
+
+    def prepare(self):
+        """Set up what receive() needs before the session starts (messages may arrive before it runs)."""
 
     async def refuse(self, refused):
         log.info("console %s of %s closed: %s %s", self.kind, self.scope["url_route"]["kwargs"].get("pk"),
@@ -55,6 +59,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.run()
         except Refused as refused:
             await self.refuse(refused)
+        except NoConsole as exc:
+            await self.refuse(Refused(Refusal.NO_DISPLAY, exc.message))
         except (NotFound, OperationInvalid) as exc:
             await self.refuse(Refused(Refusal.NOT_RUNNING, exc.message))
         except VirtError as exc:
@@ -131,17 +137,23 @@ class SerialConsumer(ConsoleConsumer):
 
     kind = "serial"
 
-    async def run(self):
+    def prepare(self):
         loop = asyncio.get_running_loop()
-        received = asyncio.Queue()
-        self.console = SerialConsole(str(self.instance.uuid), lambda data: loop.call_soon_threadsafe(
-            received.put_nowait, data))
-        stop = asyncio.Event()
-        running = asyncio.ensure_future(blocking(services.serial_session)(self.instance, self.console,
-                                                                         lambda: stop.is_set()))
+        self.received = asyncio.Queue()
+
+        def deliver(data):  # on libvirt's event loop thread
+            try:
+                loop.call_soon_threadsafe(self.received.put_nowait, data)
+            except RuntimeError:
+                self.console.close()  # the websocket's loop is gone
+
+        self.console = SerialConsole(str(self.instance.uuid), deliver)
+
+    async def run(self):
+        running = asyncio.ensure_future(blocking(services.serial_session)(self.instance, self.console))
         try:
             while True:
-                getting = asyncio.ensure_future(received.get())
+                getting = asyncio.ensure_future(self.received.get())
                 done, _ = await asyncio.wait({getting, running}, return_when=asyncio.FIRST_COMPLETED)
                 if getting in done:
                     await self.send(bytes_data=getting.result())
@@ -149,14 +161,11 @@ class SerialConsumer(ConsoleConsumer):
                 getting.cancel()
                 running.result()  # raises what ended it (VirtError: the host or the VM)
                 return
-        except asyncio.CancelledError:
-            raise
         finally:
-            stop.set()
-            self.console.close()
+            self.console.close()  # its thread returns, and its connection closes
 
     async def receive(self, text_data=None, bytes_data=None):
         data = bytes_data if bytes_data is not None else (text_data or "").encode()
         console = getattr(self, "console", None)
-        if data and console is not None and console.opened.is_set():
-            await blocking(console.write)(data)
+        if data and console is not None:
+            await blocking(console.write)(data)  # waits for the console to open: nothing typed is lost

@@ -8,11 +8,15 @@ from dataclasses import dataclass, field
 import libvirt
 
 from .domain import Domain
-from .errors import OperationInvalid
+from .errors import OperationInvalid, VirtError
 from .xml.domain import DomainXML
 
 # Pieces a screenshot or a serial console is read in.
 CHUNK = 256 * 1024
+
+
+class NoConsole(VirtError):
+    """The VM has no console of the kind asked for."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,18 @@ class SerialConsole:
         self._lock = threading.Lock()
 
     def run(self, conn):
+        try:
+            self._run(conn)
+        finally:
+            self._done.set()
+
+    def _run(self, conn):
         dom = conn.lookupByUUIDString(self.uuid)
         if not dom.isActive():
             raise OperationInvalid("The VM is not running.")
+        devices = DomainXML.from_xml(dom.XMLDesc(0), trusted=True).element.find("devices")
+        if devices is None or (devices.find("console") is None and devices.find("serial") is None):
+            raise NoConsole("The VM has no serial console.")
         stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
         dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
         self._stream = stream
@@ -148,7 +161,10 @@ class SerialConsole:
         self.on_data(data)
 
     def write(self, data):
-        """Send bytes to the guest. Returns False once the console is closed."""
+        """Send bytes to the guest, once the console is open. Returns False if it closed (or never opened)."""
+        while not self.opened.wait(0.05):
+            if self._done.is_set():
+                return False
         view = memoryview(data)
         with self._lock:
             if self._stream is None:
