@@ -53,3 +53,20 @@ def test_it_shows_the_guests_screen_and_sends_ctrl_alt_del(admin_user, lab, lab_
     finally:
         watcher.domainEventDeregisterAny(callback)
         watcher.close()
+
+
+def test_it_types_into_the_serial_console(admin_user, lab_host, lab_guests, daphne, tmp_path):
+    from .test_lab_serial import define_with_serial
+
+    dom = define_with_serial(lab_guests, tmp_path)
+    sync_host(lab_host)
+    vm = Instance.objects.get(host=lab_host, uuid=dom.UUIDString())
+    with chromium_page() as page:
+        page.goto(f"{daphne}/login/?next=/instances/{vm.pk}/console/serial/")
+        page.get_by_label("User name").fill("admin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#console-status")).to_have_text("connected", timeout=20_000)
+        page.locator("#console-screen .xterm-helper-textarea").focus()
+        page.keyboard.type("typedInBrowser")
+        expect(page.locator("#console-screen .xterm-rows")).to_contain_text("TYPEDiNbROWSER", timeout=20_000)
