@@ -5,8 +5,11 @@ and, when refused, closed with a code from console.refusals the page explains (a
 accept would reach the browser as a bare 1006).
 """
 import asyncio
+import contextlib
 import logging
 import socket
+
+import asyncssh
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -29,6 +32,19 @@ CONNECT_TIMEOUT = 5  # seconds to reach the VNC server and finish its handshake
 def blocking(fn):
     """fn in a worker thread of its own: libvirt and Redis calls must not block the event loop."""
     return sync_to_async(fn, thread_sensitive=False)
+
+
+async def ssh_connect(route):
+    """An SSH connection to the host (services.SshRoute): its key only, the host key checked against the pinned
+    one (or ~/.ssh/known_hosts), never unchecked."""
+    try:
+        return await asyncssh.connect(
+            route.hostname, route.port, username=route.username, agent_path=None, password=None,
+            client_keys=[asyncssh.import_private_key(route.private_key)] if route.private_key else (),
+            known_hosts=asyncssh.import_known_hosts(route.known_hosts) if route.known_hosts else (),
+        )
+    except (asyncssh.Error, asyncssh.KeyImportError, ValueError) as exc:
+        raise Refused(Refusal.UNREACHABLE, f"SSH to {route.hostname}: {exc}") from None
 
 
 class ConsoleConsumer(AsyncWebsocketConsumer):
@@ -65,7 +81,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.refuse(Refused(Refusal.NOT_RUNNING, exc.message))
         except VirtError as exc:
             await self.refuse(Refused(Refusal.UNREACHABLE, exc.message))
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, asyncssh.Error) as exc:
             await self.refuse(Refused(Refusal.UNREACHABLE, str(exc)))
         else:
             await self.close(code=1000)
@@ -83,7 +99,11 @@ class VncConsumer(ConsoleConsumer):
         self.pending = bytearray()
         self.arrived = asyncio.Event()
         target = await blocking(services.vnc_target)(self.instance)
-        reader, writer = await asyncio.wait_for(self.open(target), CONNECT_TIMEOUT)
+        async with contextlib.AsyncExitStack() as stack:
+            reader, writer = await asyncio.wait_for(self.open(target, stack), CONNECT_TIMEOUT)
+            await self.proxy(reader, writer, target)
+
+    async def proxy(self, reader, writer, target):
         try:
             async def write_server(data):
                 writer.write(data)
@@ -103,7 +123,13 @@ class VncConsumer(ConsoleConsumer):
             writer.close()
 
     @staticmethod
-    async def open(target):
+    async def open(target, stack):
+        """(reader, writer) to the VNC server; an SSH connection it needs is closed by `stack`."""
+        if target.ssh:
+            ssh = await stack.enter_async_context(await ssh_connect(target.ssh))
+            if target.socket:
+                return await ssh.open_unix_connection(target.socket, encoding=None)
+            return await ssh.open_connection(target.address, target.port, encoding=None)
         if target.socket:
             return await asyncio.open_unix_connection(target.socket, limit=CHUNK)
         reader, writer = await asyncio.open_connection(target.address, target.port, limit=CHUNK)

@@ -1,4 +1,5 @@
 """Console actions shared by the page, the API and the websocket consumers."""
+import getpass
 import io
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -56,13 +57,25 @@ def authorize(scope, kind):
 
 
 @dataclass(frozen=True)
+class SshRoute:
+    """An SSH connection to the host, for a tunnel (direct-tcpip or direct-streamlocal) to its VNC server."""
+
+    hostname: str
+    port: int
+    username: str
+    private_key: str = field(default="", repr=False)
+    known_hosts: str = ""  # the host's pinned key; empty: ~/.ssh/known_hosts of the user virtdeck runs as
+
+
+@dataclass(frozen=True)
 class VncTarget:
-    """Where the proxy connects: a TCP address or a unix socket on this machine."""
+    """Where the proxy connects: a TCP address or a unix socket, on this machine or (with `ssh`) on the host."""
 
     address: str | None = None
     port: int | None = None
     socket: str | None = None
     password: str | None = field(default=None, repr=False)
+    ssh: SshRoute | None = None
 
 
 def vnc_target(instance):
@@ -80,12 +93,22 @@ def vnc_target(instance):
         raise Refused(Refusal.NOT_RUNNING)
     if endpoint is None:
         raise Refused(Refusal.NO_DISPLAY)
-    return target_of(endpoint, libvirt_host_uri(instance.host.uri))
+    return target_of(endpoint, libvirt_host_uri(instance.host.uri), instance.host)
 
 
-def target_of(endpoint, host_uri):
-    """Where this machine reaches a VNC endpoint of a host (virt.uri.HostURI). Refused(UNREACHABLE) for a
-    display only the host itself can reach."""
+def target_of(endpoint, host_uri, host=None):
+    """Where this machine reaches a VNC endpoint of a host (virt.uri.HostURI): directly, or through an SSH
+    tunnel when the display listens on the loopback of a host reached over SSH (with `host`'s SSH key and
+    pinned host key). Refused(UNREACHABLE) for a display only the host itself can reach."""
+    # An SSH host's loopback is always reached through SSH: its address may be a port forwarded to another
+    # machine (even 127.0.0.1:2222), so its 127.0.0.1 need not be ours.
+    if endpoint.listens_on_loopback_only and host_uri.is_ssh:
+        route = SshRoute(hostname=host_uri.hostname or "localhost", port=host_uri.port or 22,
+                         username=host_uri.username or getpass.getuser(),
+                         private_key=getattr(host, "ssh_private_key", ""),
+                         known_hosts=getattr(host, "ssh_known_hosts", ""))
+        return VncTarget(address=None if endpoint.socket else endpoint.listen or "127.0.0.1", port=endpoint.port,
+                         socket=endpoint.socket, password=endpoint.password, ssh=route)
     if endpoint.listens_on_loopback_only and not host_uri.on_this_machine:
         raise Refused(Refusal.UNREACHABLE, f"VNC listens on the loopback of {host_uri.hostname} only")
     if endpoint.socket:

@@ -2,7 +2,7 @@
 import pytest
 
 from console.refusals import Refusal, Refused
-from console.services import VncTarget, target_of
+from console.services import SshRoute, VncTarget, target_of
 from virt.console import VncEndpoint
 from virt.uri import parse
 
@@ -31,3 +31,22 @@ def test_it_refuses_a_display_only_a_remote_host_itself_reaches(endpoint):
     with pytest.raises(Refused) as refused:
         target_of(endpoint, uri("qemu+tcp://kvm1.example/system"))
     assert refused.value.refusal == Refusal.UNREACHABLE and "kvm1.example" in refused.value.detail
+
+
+@pytest.mark.parametrize(("endpoint", "address", "socket"), [(VncEndpoint("127.0.0.1", 5900), "127.0.0.1", None),
+                                                              (VncEndpoint(None, 5901), "127.0.0.1", None),
+                                                              (VncEndpoint(socket="/run/v.sock"), None, "/run/v.sock")])
+def test_it_tunnels_over_ssh_to_a_display_on_the_hosts_loopback(endpoint, address, socket):
+    class Host:
+        ssh_private_key = "KEY"
+        ssh_known_hosts = "[kvm1.example]:2222 ssh-ed25519 AAAA"
+
+    target = target_of(endpoint, uri("qemu+ssh://admin@kvm1.example:2222/system"), Host())
+    assert (target.address, target.port, target.socket) == (address, endpoint.port, socket)
+    assert target.ssh == SshRoute("kvm1.example", 2222, "admin", "KEY", Host.ssh_known_hosts)
+    assert "KEY" not in repr(target)
+
+
+def test_it_reaches_a_display_listening_everywhere_on_an_ssh_host_directly():
+    target = target_of(VncEndpoint("0.0.0.0", 5905), uri("qemu+ssh://root@kvm1.example/system"))
+    assert target == VncTarget("kvm1.example", 5905)
