@@ -18,14 +18,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from virt.console import NoConsole, SerialConsole
 from virt.errors import NotFound, OperationInvalid, VirtError
 
-from . import rfb, services
+from . import rfb, services, upstream
+from .flow import Backpressure
 from .refusals import Refusal, Refused
 
 log = logging.getLogger(__name__)
 
-# The proxy reads whatever the VNC server has sent, up to this much, into one websocket message: few
-# large messages cost far less than many small ones. The reader's buffer holds twice that at most.
-CHUNK = 4 * 1024 * 1024
 CONNECT_TIMEOUT = 5  # seconds to reach the VNC server and finish its handshake
 
 
@@ -49,6 +47,16 @@ async def ssh_connect(route):
 
 class ConsoleConsumer(AsyncWebsocketConsumer):
     kind = None
+    # No channel layer: a console talks to its browser only, and without one Channels waits on the browser
+    # alone instead of also polling Redis for each open console (get_channel_layer: unknown alias, None).
+    channel_layer_alias = "console-needs-no-channel-layer"
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every message, a hop to the sync thread each:
+        # console bytes (every key press and mouse move) never touch the database.
+        if message["type"] == "websocket.receive":
+            return await self.websocket_receive(message)
+        return await super().dispatch(message)
 
     async def connect(self):
         offered = self.scope.get("subprotocols") or []
@@ -100,41 +108,49 @@ class VncConsumer(ConsoleConsumer):
         self.arrived = asyncio.Event()
         target = await blocking(services.vnc_target)(self.instance)
         async with contextlib.AsyncExitStack() as stack:
-            reader, writer = await asyncio.wait_for(self.open(target, stack), CONNECT_TIMEOUT)
-            await self.proxy(reader, writer, target)
+            server = await asyncio.wait_for(self.open(target, stack), CONNECT_TIMEOUT)
+            await self.proxy(server, target)
 
-    async def proxy(self, reader, writer, target):
+    async def proxy(self, server, target):
         try:
             async def write_server(data):
-                writer.write(data)
-                await writer.drain()
+                server.write(data)
+                await server.drain()
 
-            await asyncio.wait_for(rfb.authenticate_to_server(reader.readexactly, write_server, target.password),
+            await asyncio.wait_for(rfb.authenticate_to_server(server.readexactly, write_server, target.password),
                                    CONNECT_TIMEOUT)
             await rfb.greet_browser(self.read_browser, self.send_browser)
             # From here on, bytes pass through: what the browser sent meanwhile first.
-            writer.write(self.pending)
+            server.write(bytes(self.pending))
             self.pending = None
-            self.upstream = writer
-            while data := await reader.read(CHUNK):
-                await self.send(bytes_data=data)
+            self.upstream = server
+            backpressure = Backpressure(self.base_send)
+            try:
+                while True:
+                    await backpressure.wait()  # the browser took what was sent: read what piled up meanwhile
+                    data = await server.read_some()
+                    if not data:
+                        break
+                    await self.send(bytes_data=data)
+            finally:
+                backpressure.close()
         finally:
             self.upstream = None
-            writer.close()
+            server.close()
 
     @staticmethod
     async def open(target, stack):
-        """(reader, writer) to the VNC server; an SSH connection it needs is closed by `stack`."""
+        """The connection to the VNC server (console.upstream); an SSH connection it needs is closed by `stack`."""
         if target.ssh:
             ssh = await stack.enter_async_context(await ssh_connect(target.ssh))
             if target.socket:
-                return await ssh.open_unix_connection(target.socket, encoding=None)
-            return await ssh.open_connection(target.address, target.port, encoding=None)
+                return upstream.StreamUpstream(*await ssh.open_unix_connection(target.socket, encoding=None))
+            return upstream.StreamUpstream(*await ssh.open_connection(target.address, target.port, encoding=None))
         if target.socket:
-            return await asyncio.open_unix_connection(target.socket, limit=CHUNK)
-        reader, writer = await asyncio.open_connection(target.address, target.port, limit=CHUNK)
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return reader, writer
+            return await upstream.open_unix(target.socket)
+        server = await upstream.open_tcp(target.address, target.port)
+        server.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return server
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is None:
