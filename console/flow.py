@@ -35,7 +35,7 @@ def daphne_transport(send):
     return None
 
 
-HIGH_WATER = 4 * 1024 * 1024
+HIGH_WATER = 8 * 1024 * 1024
 
 
 class _Gate:

@@ -8,6 +8,7 @@ runs ahead of the browser by more than that. An SSH tunnel's channel (asyncssh) 
 import asyncio
 
 HIGH_WATER = 4 * 1024 * 1024
+READ_SIZE = 1024 * 1024  # the most one turn of the loop reads, hence the largest message to the browser
 
 
 class Upstream(asyncio.Protocol):
@@ -25,6 +26,9 @@ class Upstream(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        if hasattr(transport, "max_size"):
+            # asyncio's selector transport reads at most 256 KiB per turn of the loop: read all that is there.
+            transport.max_size = READ_SIZE
 
     def data_received(self, data):
         self.chunks.append(data)
