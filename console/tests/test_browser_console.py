@@ -49,6 +49,11 @@ def test_it_shows_the_guests_screen_and_sends_ctrl_alt_del(admin_user, lab, lab_
             page.get_by_role("button", name="Reconnect").click()
             expect(page.locator("#console-status")).to_have_text("connected", timeout=20_000)
             page.screenshot(path="/tmp/virtdeck-console.png")
+            # Embedded in the VM page, on request.
+            page.goto(f"{daphne}/instances/{vm.pk}/")
+            page.get_by_role("button", name="Show the console here").click()
+            expect(page.locator("#console-status")).to_have_text("connected", timeout=20_000)
+            page.wait_for_function(f"({CANVAS_COLOURS})().colours > 1", timeout=20_000)
         print(f"canvas {screen['width']}x{screen['height']} with {screen['colours']} colours; reset seen by libvirt")
     finally:
         watcher.domainEventDeregisterAny(callback)

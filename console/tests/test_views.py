@@ -70,6 +70,15 @@ def test_it_refuses_to_post_to_the_screenshot(admin_client, vms):
 def test_it_puts_a_console_card_on_the_vm_page(admin_client, vms):
     html = admin_client.get(f"/instances/{vms['web1'].pk}/").content.decode()
     assert f"/instances/{vms['web1'].pk}/console/" in html and f"/instances/{vms['web1'].pk}/console/serial/" in html
+    # A running VM's page can show the console itself, once asked (the module loads on the click).
+    assert 'id="console-embed"' in html and 'id="console-screen"' in html and 'data-console="ctrl-alt-del"' in html
+    assert config_of(admin_client.get(f"/instances/{vms['web1'].pk}/"))["kind"] == "vnc"
+    assert 'src="/static/js/console.js"' not in html
+
+
+def test_it_offers_no_embedded_console_for_a_vm_that_is_not_running(admin_client, vms):
+    html = admin_client.get(f"/instances/{vms['db1'].pk}/").content.decode()
+    assert 'id="console-embed"' not in html and f"/instances/{vms['db1'].pk}/console/" in html
 
 
 def test_it_converts_an_older_qemus_ppm_to_png():
