@@ -91,6 +91,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.refuse(Refused(Refusal.UNREACHABLE, exc.message))
         except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, asyncssh.Error) as exc:
             await self.refuse(Refused(Refusal.UNREACHABLE, str(exc)))
+        except Exception:
+            log.exception("console %s of %s failed", self.kind, self.scope["url_route"]["kwargs"].get("pk"))
+            await self.close(code=1011)  # internal error
         else:
             await self.close(code=1000)
 
@@ -101,11 +104,14 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
 class VncConsumer(ConsoleConsumer):
     kind = "vnc"
+    upstream = None  # the VNC server, once both handshakes are done
+    pending = None  # what the browser sent before that
 
-    async def run(self):
-        self.upstream = None
+    def prepare(self):
         self.pending = bytearray()
         self.arrived = asyncio.Event()
+
+    async def run(self):
         target = await blocking(services.vnc_target)(self.instance)
         async with contextlib.AsyncExitStack() as stack:
             server = await asyncio.wait_for(self.open(target, stack), CONNECT_TIMEOUT)
@@ -193,17 +199,23 @@ class SerialConsumer(ConsoleConsumer):
 
     async def run(self):
         running = asyncio.ensure_future(blocking(services.serial_session)(self.instance, self.console))
+        backpressure = Backpressure(self.base_send)
         try:
             while True:
+                await backpressure.wait()
                 getting = asyncio.ensure_future(self.received.get())
                 done, _ = await asyncio.wait({getting, running}, return_when=asyncio.FIRST_COMPLETED)
                 if getting in done:
-                    await self.send(bytes_data=getting.result())
+                    chunks = [getting.result()]
+                    while not self.received.empty():  # what else arrived meanwhile, in the same message
+                        chunks.append(self.received.get_nowait())
+                    await self.send(bytes_data=b"".join(chunks))
                     continue
                 getting.cancel()
                 running.result()  # raises what ended it (VirtError: the host or the VM)
                 return
         finally:
+            backpressure.close()
             self.console.close()  # its thread returns, and its connection closes
 
     async def receive(self, text_data=None, bytes_data=None):

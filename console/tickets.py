@@ -14,6 +14,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+import redis
+
 from core import health
 
 from .refusals import Refusal, Refused
@@ -22,6 +24,10 @@ KINDS = ("vnc", "serial")
 LIFETIME = 30  # seconds
 GRACE = 60  # seconds an expired or used ticket is still recognised as such
 _USED = b"used"
+
+
+class StoreUnavailable(Exception):
+    """Redis, where tickets live, does not answer."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,10 @@ def issue(user, instance, kind, lifetime=LIFETIME):
         raise ValueError(f"unknown console kind {kind!r}")
     ticket = secrets.token_urlsafe(32)
     record = {"user": user.pk, "instance": instance.pk, "kind": kind, "expires": time.time() + lifetime}
-    health.client().set(_key(ticket), json.dumps(record), ex=lifetime + GRACE, nx=True)
+    try:
+        health.client().set(_key(ticket), json.dumps(record), ex=lifetime + GRACE, nx=True)
+    except (redis.RedisError, OSError) as exc:
+        raise StoreUnavailable(str(exc)) from None
     return ticket, lifetime
 
 
@@ -50,7 +59,10 @@ def redeem(ticket):
     if not ticket or len(ticket) > 100:
         raise Refused(Refusal.UNKNOWN_TICKET if ticket else Refusal.NO_TICKET)
     # One atomic step: mark it used and get what it was. Of two connections racing, one gets the record.
-    previous = health.client().set(_key(ticket), _USED, xx=True, keepttl=True, get=True)
+    try:
+        previous = health.client().set(_key(ticket), _USED, xx=True, keepttl=True, get=True)
+    except (redis.RedisError, OSError) as exc:
+        raise Refused(Refusal.UNREACHABLE, f"ticket store: {exc}") from None
     if previous is None:
         raise Refused(Refusal.UNKNOWN_TICKET)
     if previous == _USED:

@@ -170,9 +170,14 @@ class SerialConsole:
             if self._stream is None:
                 return False
             while view:
-                sent = self._stream.send(view.tobytes())
+                try:
+                    sent = self._stream.send(view.tobytes())
+                except libvirt.libvirtError:
+                    self.close()  # the stream broke (the guest or the connection went): the session ends
+                    return False
                 if sent == -2:  # would block: the console's small buffer is full; let it drain
-                    self._done.wait(0.01)
+                    if self._done.wait(0.01):
+                        return False
                     continue
                 view = view[sent:]
         return True

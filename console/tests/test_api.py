@@ -91,3 +91,20 @@ def test_it_tells_an_expired_ticket_from_an_unknown_one(admin_user, make_host, m
     with pytest.raises(Refused) as unknown:
         tickets.redeem("x" * 43)
     assert unknown.value.refusal == Refusal.UNKNOWN_TICKET
+
+
+def test_it_answers_503_when_redis_does_not_answer(api, make_host, settings):
+    from core import health
+
+    make_host("small")
+    vm = Instance.objects.get(name="web1")
+    settings.REDIS_URL = "unix:///nonexistent/redis.sock"
+    health._clients.clear()
+    try:
+        response = api.post(url(vm), {"kind": "vnc"}, format="json")
+        with pytest.raises(Refused) as refused:
+            tickets.redeem("x" * 43)
+    finally:
+        health._clients.clear()
+    assert response.status_code == 503 and "Redis" in response.json()["detail"]
+    assert refused.value.refusal == Refusal.UNREACHABLE
