@@ -47,9 +47,13 @@ async def ssh_connect(route):
 
 class ConsoleConsumer(AsyncWebsocketConsumer):
     kind = None
-    # No channel layer: a console talks to its browser only, and without one Channels waits on the browser
-    # alone instead of also polling Redis for each open console (get_channel_layer: unknown alias, None).
+    task = None  # the console session, once authorized
+    watchdog = None
+    # No channel layer: with one, Channels also waits on Redis for every message and the echo latency
+    # doubled (bench/console.py); get_channel_layer() gives None for an alias that is not configured.
+    # A console notices a logout (or a disabled user) by checking every RECHECK seconds instead.
     channel_layer_alias = "console-needs-no-channel-layer"
+    RECHECK = 10
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every message, a hop to the sync thread each:
@@ -61,7 +65,6 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         offered = self.scope.get("subprotocols") or []
         await self.accept("binary" if "binary" in offered else None)
-        self.task = None
         try:
             self.instance, self.user = await database_sync_to_async(services.authorize)(self.scope, self.kind)
         except Refused as refused:
@@ -69,6 +72,18 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             return
         self.prepare()
         self.task = asyncio.create_task(self.session())
+        self.watchdog = asyncio.create_task(self.watch_login())
+
+    async def watch_login(self):
+        """Close the console once the session that opened it logs out or its user is disabled."""
+        session = self.scope.get("session")
+        session_key = session.session_key if session is not None else None
+        while not self.task.done():
+            await asyncio.sleep(self.RECHECK)
+            if not await database_sync_to_async(services.still_allowed)(self.user, session_key):
+                self.task.cancel()
+                await self.refuse(Refused(Refusal.NOT_LOGGED_IN, "logged out or disabled"))
+                return
 
     def prepare(self):
         """Set up what receive() needs before the session starts (messages may arrive before it runs)."""
@@ -98,8 +113,9 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.close(code=1000)
 
     async def disconnect(self, code):
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
+        for task in (self.task, self.watchdog):
+            if task is not None and not task.done():
+                task.cancel()
 
 
 class VncConsumer(ConsoleConsumer):

@@ -2,13 +2,15 @@
 import getpass
 import io
 from dataclasses import dataclass, field
+from importlib import import_module
 from urllib.parse import parse_qs
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from PIL import Image
 
 from core.permissions import restrict
-from hosts.connection import call, pool, connection_spec
+from hosts.connection import call, connection_spec, pool
 from hosts.models import libvirt_host_uri
 from instances.models import Instance
 from virt import console as virt_console
@@ -54,6 +56,16 @@ def authorize(scope, kind):
     if instance is None:
         raise Refused(Refusal.OTHER_VM, "the VM is gone or out of the user's reach")
     return instance, user
+
+
+def still_allowed(user, session_key):
+    """Whether a console opened by `user` (from the login session `session_key`, if any) may stay open:
+    the user is active and, for a browser, that session still logs that user in (a logout flushes it)."""
+    if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+        return False
+    if session_key is None:
+        return True
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key).get(SESSION_KEY) == str(user.pk)
 
 
 @dataclass(frozen=True)

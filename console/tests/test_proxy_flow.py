@@ -150,3 +150,40 @@ def wait_until_stalled(server):
         return time.monotonic() - seen[1] > 0.5
 
     eventually(stalled, timeout=60, interval=0.05, message="the VNC server kept writing")
+
+
+@pytest.mark.parametrize("ending", ["logout", "disabled"])
+async def test_it_closes_the_console_when_its_session_logs_out_or_the_user_is_disabled(admin_user, vm, monkeypatch,
+                                                                                      ending):
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.contrib.sessions.models import Session
+
+    from console import tickets
+    from console.consumers import ConsoleConsumer
+    from console.refusals import Refusal
+    from virtdeck.asgi import application
+
+    monkeypatch.setattr(ConsoleConsumer, "RECHECK", 0.2)
+    client = Client()
+    await sync_to_async(client.force_login)(admin_user)
+    session_key = client.cookies["sessionid"].value
+    ticket, _ = await sync_to_async(tickets.issue)(admin_user, vm, "vnc")
+    communicator = WebsocketCommunicator(
+        application, f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}",
+        headers=[(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"),
+                 (b"cookie", f"sessionid={session_key}".encode())])
+    connected, _ = await communicator.connect()
+    assert connected
+    # The proxy did its handshake with the server: the browser's side starts, and stays open.
+    assert (await communicator.receive_output(timeout=10))["bytes"] == b"RFB 003.008\n"
+    assert await communicator.receive_nothing(timeout=0.6)
+    if ending == "logout":
+        await sync_to_async(client.logout)()
+        assert not await sync_to_async(Session.objects.filter(session_key=session_key).exists)()
+    else:
+        admin_user.is_active = False
+        await sync_to_async(admin_user.save)()
+    message = await communicator.receive_output(timeout=10)
+    assert message["type"] == "websocket.close" and message["code"] == Refusal.NOT_LOGGED_IN
+    await communicator.disconnect()
