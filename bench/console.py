@@ -244,7 +244,8 @@ def setup_virtdeck(source_port):
 
 def start_process(argv, name, env=None):
     log_file = open(BENCH_DIR / f"{name}.log", "w")
-    return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})},
                             start_new_session=True)
 
 

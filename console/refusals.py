@@ -34,7 +34,8 @@ class Refusal(IntEnum):
 
 MESSAGES = {
     Refusal.NO_TICKET: _("The connection carried no console ticket. Open the console from its page."),
-    Refusal.NOT_LOGGED_IN: _("You are not logged in (or your account was disabled). Log in and open the console again."),
+    Refusal.NOT_LOGGED_IN: _("You are not logged in (or your account was disabled). "
+                             "Log in and open the console again."),
     Refusal.OTHER_USER: _("The console ticket belongs to another user than the one logged in here."),
     Refusal.UNKNOWN_TICKET: _("The console ticket is not valid."),
     Refusal.EXPIRED: _("The console ticket expired before it was used (tickets last a few seconds). Reconnect."),

@@ -112,7 +112,8 @@ def test_it_says_so_when_the_host_refuses_the_stored_password(admin_user, lab_ho
 
     dom = define_with_password(lab_guests, tmp_path, PASSWORD)
     # Out of band, QEMU's password changes while the domain XML keeps the old one.
-    libvirt_qemu.qemuMonitorCommand(dom, "change vnc password other123", libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
+    libvirt_qemu.qemuMonitorCommand(dom, "change vnc password other123",
+                                    libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
     vm = instance_of(lab_host, dom)
     url, cookie = open_console(daphne, admin_user, vm)
 
@@ -158,4 +159,5 @@ def test_it_serves_qemus_screenshot_as_png(admin_user, lab_host, lab_guests):
     assert mime in ("image/png", "image/x-portable-pixmap")
     with Image.open(io.BytesIO(response.content)) as served, Image.open(io.BytesIO(raw)) as direct:
         assert served.format == "PNG" and served.size == direct.size
-        print(f"screenshot {served.size[0]}x{served.size[1]}: libvirt {mime} {len(raw)} bytes, served PNG {len(response.content)}")
+        print(f"screenshot {served.size[0]}x{served.size[1]}: libvirt {mime} {len(raw)} bytes, "
+              f"served PNG {len(response.content)}")
