@@ -4,6 +4,7 @@ Hosts reached over SSH (qemu+ssh, qemu+libssh) or locally (qemu:///system: libvi
 virtdeck runs on) unlock host-side tools; this is the one way virtdeck runs anything there. Argument
 lists only: the command is fixed by the caller, never built from user input.
 """
+import shlex
 import subprocess
 
 from virt.errors import scrub
@@ -34,7 +35,8 @@ def ssh_argv(host, remote_argv):
         argv += ["-p", str(parsed.port)]
     if parsed.username:
         argv += ["-l", parsed.username]
-    return [*argv, "--", parsed.hostname, *remote_argv]
+    # ssh hands the remote shell one command line: quote each word so it arrives as the same argument list.
+    return [*argv, "--", parsed.hostname, *(shlex.quote(word) for word in remote_argv)]
 
 
 def argv_for(host, remote_argv):
@@ -46,15 +48,17 @@ def argv_for(host, remote_argv):
     return ssh_argv(host, remote_argv) if parsed.is_ssh else list(remote_argv)
 
 
-def run(host, remote_argv, timeout=10):
-    """stdout of `remote_argv` run on the host; HostShellError with the command's message on failure."""
+def run(host, remote_argv, timeout=10, text=True):
+    """stdout of `remote_argv` run on the host (bytes with text=False: a capture); HostShellError with the
+    command's message on failure."""
     try:
-        result = subprocess.run(argv_for(host, remote_argv), capture_output=True, text=True, timeout=timeout,
+        result = subprocess.run(argv_for(host, remote_argv), capture_output=True, text=text, timeout=timeout,
                                 stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise HostShellError(f"no answer within {timeout} s") from None
     except FileNotFoundError as exc:
         raise HostShellError(f"{exc.filename} is not installed") from None
     if result.returncode != 0:
-        raise HostShellError(scrub(result.stderr.strip()) or f"exit status {result.returncode}")
+        stderr = result.stderr if text else result.stderr.decode(errors="replace")
+        raise HostShellError(scrub(stderr.strip()) or f"exit status {result.returncode}")
     return result.stdout

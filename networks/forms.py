@@ -22,6 +22,19 @@ def parse_static_hosts(text):
     return hosts
 
 
+def parse_dns_hosts(text):
+    """Lines of `IP name` -> [{"ip", "hostname"}]; InvalidConfig naming the line otherwise."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if len(words) != 2:
+            raise InvalidConfig(f"dns_hosts: line {number}: expected 'IP name'.")
+        entries.append({"ip": words[0], "hostname": words[1]})
+    return entries
+
+
 def add_virt_error(form, error):
     """Put an InvalidConfig on the field it names ("dhcp_start: ..."), else on the form."""
     field, _sep, rest = error.message.partition(": ")
@@ -54,6 +67,9 @@ class NetworkForm(forms.Form):
     static_hosts = forms.CharField(required=False, max_length=100_000, label=_("Static leases"),
                                    widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text=_("One per line: MAC IP [name], e.g. 52:54:00:12:34:56 192.168.100.10 web1."))
+    dns_hosts = forms.CharField(required=False, max_length=100_000, label=_("DNS entries"),
+                                widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text=_("One per line: IP host name; the network's dnsmasq answers them."))
     ipv6_address = forms.CharField(max_length=45, required=False, label=_("IPv6 address of the host"))
     ipv6_prefix = forms.IntegerField(min_value=0, max_value=128, required=False, initial=64, label=_("IPv6 prefix"))
     autostart = forms.BooleanField(required=False, initial=True, label=_("Start with the host"))
@@ -74,6 +90,7 @@ class NetworkForm(forms.Form):
             return data
         try:
             data["static_hosts"] = parse_static_hosts(data.get("static_hosts") or "")
+            data["dns_hosts"] = parse_dns_hosts(data.get("dns_hosts") or "")
         except InvalidConfig as exc:
             add_virt_error(self, exc)
             return data
@@ -94,5 +111,27 @@ class NetworkForm(forms.Form):
 
 class NetworkXMLForm(forms.Form):
     xml = forms.CharField(max_length=1_000_000, strip=False, label=_("XML"),
-                          widget=forms.Textarea(attrs={"rows": 24, "class": "form-control font-monospace", "spellcheck": "false"}))
+                          widget=forms.Textarea(attrs={"rows": 24, "class": "form-control font-monospace", "spellcheck": "false",
+                                                     "data-xml-editor": "xml"}))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TraceForm(forms.Form):
+    seconds = forms.IntegerField(min_value=1, max_value=60, initial=10, label=_("Seconds"),
+                                 widget=forms.NumberInput(attrs={"class": "form-control"}))
+    protocol = forms.ChoiceField(choices=[(p, p) for p in ("any", "icmp", "udp", "tcp", "arp")], initial="any",
+                                 label=_("Protocol"), widget=forms.Select(attrs={"class": "form-select"}))
+    port = forms.IntegerField(min_value=1, max_value=65535, required=False, label=_("Port"),
+                              widget=forms.NumberInput(attrs={"class": "form-control"}))
+    address = forms.GenericIPAddressField(required=False, label=_("Address"),
+                                          help_text=_("Only packets to or from it; the uplink is the route to it."),
+                                          widget=forms.TextInput(attrs={"class": "form-control"}))
+
+
+class BridgeForm(forms.Form):
+    name = forms.CharField(max_length=15, label=_("Bridge name"), widget=forms.TextInput(attrs={"class": "form-control"}))
+    uplink = forms.CharField(max_length=15, required=False, label=_("Uplink to enslave"),
+                             help_text=_("Its addresses and default route move onto the bridge."),
+                             widget=forms.TextInput(attrs={"class": "form-control"}))
+    seconds = forms.IntegerField(min_value=10, max_value=600, initial=60, label=_("Undo after (s) unless confirmed"),
+                                 widget=forms.NumberInput(attrs={"class": "form-control"}))

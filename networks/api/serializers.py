@@ -103,3 +103,31 @@ class FirewallChainSerializer(serializers.Serializer):
 class FirewallTableSerializer(serializers.Serializer):
     name = serializers.CharField()
     chains = FirewallChainSerializer(many=True)
+
+
+class TraceRequestSerializer(serializers.Serializer):
+    seconds = serializers.IntegerField(min_value=1, max_value=60, default=10)
+    protocol = serializers.ChoiceField(choices=["any", "icmp", "udp", "tcp", "arp"], default="any")
+    port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True, default=None)
+    address = serializers.IPAddressField(required=False, allow_blank=True, default="")
+
+
+class BridgeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    state = serializers.CharField(read_only=True)
+    ports = serializers.ListField(child=serializers.CharField(), read_only=True)
+    addresses = serializers.ListField(child=serializers.CharField(), read_only=True)
+    pending = serializers.BooleanField(read_only=True, help_text="A guarded change waits for confirmation")
+
+
+class BridgeCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=15)
+    uplink = serializers.CharField(max_length=15, required=False, allow_blank=True, default="")
+    seconds = serializers.IntegerField(min_value=10, max_value=600, default=60,
+                                       help_text="Undo the change after this long unless confirmed")
+
+
+class BridgeChangeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    confirm_needed = serializers.BooleanField()
+    seconds = serializers.IntegerField()

@@ -1,18 +1,24 @@
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.views import BaseViewSet
+from core.api.serializers import JobSerializer
+from core.api.views import BaseViewSet, accepted
+from core.models import Job
 from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
+from instances.models import Instance
 
-from .. import hostnet, services
+from .. import bridges, hostnet, services, tracing
 from ..actions import ACTIONS, DELETE
 from ..filters import NetworkFilterSet
 from ..models import Network
-from .serializers import (AttachmentSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
-                          NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer)
+from ..tasks import TraceNIC
+from .serializers import (AttachmentSerializer, BridgeChangeSerializer, BridgeCreateSerializer, BridgeSerializer, FirewallTableSerializer, InterfaceSerializer, LeaseSerializer,
+                          NetworkCreateSerializer, NetworkSerializer, NetworkXMLSerializer,
+                          TraceRequestSerializer)
 
 
 class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
@@ -93,3 +99,89 @@ class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
         tables = hostnet.firewall(self.get_object())
         data = [{"name": name, "chains": [chain.as_dict() for chain in chains]} for name, chains in tables.items()]
         return Response(FirewallTableSerializer(data, many=True).data)
+
+
+class NICPathView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """The hops a packet of this NIC crosses (tap, bridge, firewall rules with counters, uplink), read live;
+    `?address=` makes the uplink the host's route to that address."""
+
+    queryset = Instance.objects.select_related("host")
+
+    @extend_schema(responses=None)
+    def get(self, request, pk, mac):
+        hops, note = tracing.nic_path(self.get_object(), mac, request.query_params.get("address", ""))
+        return Response({"hops": [hop.as_dict() for hop in hops], "note": note})
+
+
+class NICTraceView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """Start a trace: tcpdump on every hop at once for `seconds`; 202 + the job, whose result lists per hop the
+    packets, the addresses seen and the pcap's URL."""
+
+    queryset = Instance.objects.select_related("host")
+
+    @extend_schema(request=TraceRequestSerializer, responses={202: JobSerializer})
+    def post(self, request, pk, mac):
+        payload = TraceRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.start_trace(self.get_object(), mac, request.user, **payload.validated_data)
+        return accepted(request, job)
+
+
+class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """One hop's capture of a trace job, as a pcap file."""
+
+    queryset = Job.objects.filter(kind=TraceNIC.kind)
+    lookup_url_kwarg = "job_id"
+
+    @extend_schema(responses={(200, "application/vnd.tcpdump.pcap"): bytes})
+    def get(self, request, job_id, index):
+        job = self.get_object()
+        path = tracing.trace_dir(job.pk) / f"{int(index)}.pcap"
+        if not path.is_file():
+            raise Http404
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=f"trace-{job.pk}-hop{index}.pcap",
+                            content_type="application/vnd.tcpdump.pcap")
+
+
+class _HostShellView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    queryset = Host.objects.all()
+    lookup_url_kwarg = "pk"
+
+
+class HostBridgesView(_HostShellView):
+    """GET: the host's Linux bridges with their ports. POST `name`, optional `uplink`, `seconds`: create one;
+    with an uplink its addresses move onto the bridge, and the change is undone after `seconds` unless
+    confirmed (POST .../bridges/{name}/confirm/) over a new connection."""
+
+    @extend_schema(responses=BridgeSerializer(many=True))
+    def get(self, request, pk):
+        return Response(BridgeSerializer(bridges.list_bridges(self.get_object()), many=True).data)
+
+    @extend_schema(request=BridgeCreateSerializer, responses={201: BridgeChangeSerializer})
+    def post(self, request, pk):
+        payload = BridgeCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        needed = bridges.create_bridge(self.get_object(), data["name"], data["uplink"] or None, data["seconds"])
+        return Response({"name": data["name"], "confirm_needed": needed, "seconds": data["seconds"]},
+                        status=status.HTTP_201_CREATED)
+
+
+class HostBridgeView(_HostShellView):
+    """DELETE: remove the bridge, its addresses going back to its uplink (guarded like a create; `?seconds=`)."""
+
+    @extend_schema(responses={200: BridgeChangeSerializer})
+    def delete(self, request, pk, name):
+        seconds = BridgeCreateSerializer(data={"name": name, "seconds": request.query_params.get("seconds", 60)})
+        seconds.is_valid(raise_exception=True)
+        needed = bridges.delete_bridge(self.get_object(), name, seconds.validated_data["seconds"])
+        return Response({"name": name, "confirm_needed": needed, "seconds": seconds.validated_data["seconds"]})
+
+
+class HostBridgeConfirmView(_HostShellView):
+    """Keep a guarded bridge change: stops its undo. 409 when nothing waits."""
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request, pk, name):
+        bridges.confirm(self.get_object(), name)
+        return Response({"name": name, "confirmed": True})

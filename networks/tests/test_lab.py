@@ -5,6 +5,7 @@ import uuid
 import libvirt
 import pytest
 
+from core.testing import ip_forward_kept, remove_network
 from networks.models import Network
 from virt.tests.test_lab_networks import dnsmasq_for, iptables_rules, link
 
@@ -15,20 +16,12 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 def lab_host(lab, make_host):
     host = make_host("lab", uri=lab["uri"])
     direct = libvirt.open(lab["uri"])
-    forward = open("/proc/sys/net/ipv4/ip_forward").read()
     names = []
-    yield host, direct, names
-    for name in names:
-        try:
-            network = direct.networkLookupByName(name)
-            if network.isActive():
-                network.destroy()
-            network.undefine()
-        except libvirt.libvirtError:
-            pass  # the test deleted it
+    with ip_forward_kept():
+        yield host, direct, names
+        for name in names:
+            remove_network(direct, name)
     direct.close()
-    with open("/proc/sys/net/ipv4/ip_forward", "w") as handle:
-        handle.write(forward)
 
 
 def test_it_creates_stops_and_deletes_a_nat_network_through_the_api(api, lab_host):
@@ -60,5 +53,22 @@ def test_it_refuses_a_subnet_overlapping_another_network_of_the_lab(api, lab_hos
     response = api.post("/api/networks/", {"host": host.pk, "name": name, "mode": "isolated",
                                            "ipv4_address": "192.168.122.77", "ipv4_prefix": 25}, format="json")
     assert response.status_code == 400 and "overlaps network default" in response.json()["detail"]
+    assert name not in [n.name() for n in direct.listAllNetworks(0)]
+    assert not Network.objects.filter(name=name).exists()
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"mode": "macvtap", "forward_dev": "vdnope0"}, "forward_dev: local has no interface vdnope0"),
+    ({"mode": "bridge", "bridge": "vdnope1"}, "bridge: local has no interface vdnope1"),
+    ({"mode": "bridge", "bridge": "lo"}, "bridge: lo on local is not a bridge"),
+])
+def test_it_refuses_host_interfaces_that_do_not_exist_and_leaves_nothing(api, lab_host, make_host, fields, words):
+    _lab, direct, names = lab_host
+    host = make_host("local", uri="qemu:///system")  # a shell: virtdeck can see the host's interfaces
+    name = f"vd-test-{uuid.uuid4().hex[:8]}"
+    names.append(name)
+    # libvirt itself would define and start these, and fail only when a guest attaches.
+    response = api.post("/api/networks/", {"host": host.pk, "name": name, **fields}, format="json")
+    assert response.status_code == 400 and words in response.json()["detail"], response.content
     assert name not in [n.name() for n in direct.listAllNetworks(0)]
     assert not Network.objects.filter(name=name).exists()

@@ -15,6 +15,7 @@ import uuid
 import libvirt
 import pytest
 
+from core.testing import ip_forward_kept, remove_network
 from virt import networks
 from virt.connection import ConnectionSpec, Pool
 from virt.errors import VirtError
@@ -62,7 +63,6 @@ def lab_host(lab):
     spec = ConnectionSpec(key="lab-networks", uri=lab["uri"])
     direct = libvirt.open(lab["uri"])
     made = []
-    forward = open(_FORWARD).read()
 
     class Host:
         conn = direct
@@ -74,19 +74,12 @@ def lab_host(lab):
             made.append(f"vd-test-{uuid.uuid4().hex[:8]}")
             return made[-1]
 
-    yield Host()
-    for name in made:
-        try:
-            network = direct.networkLookupByName(name)
-            if network.isActive():
-                network.destroy()
-            network.undefine()
-        except libvirt.libvirtError:
-            pass  # the test removed it already
+    with ip_forward_kept():
+        yield Host()
+        for name in made:
+            remove_network(direct, name)
     direct.close()
     pool.close_all()
-    with open(_FORWARD, "w") as handle:
-        handle.write(forward)
 
 
 def _subnet():
