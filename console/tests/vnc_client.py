@@ -53,7 +53,7 @@ class VncOverWebsocket:
             raise AssertionError(f"unexpected server message {kind}")
 
 
-def connect(url, origin, cookie=None):
+def connect(url, origin, cookie=None, **options):
     headers = {"Cookie": cookie} if cookie else {}
     return websockets.connect(url, origin=origin, additional_headers=headers, subprotocols=["binary"],
-                              max_size=None, open_timeout=30)
+                              max_size=None, open_timeout=30, **options)
