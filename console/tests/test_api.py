@@ -70,12 +70,11 @@ def test_it_refuses_anonymous_callers_and_get(make_host, api):
 def test_it_needs_csrf_for_a_session_caller(admin_user, make_host):
     from django.test import Client
 
-    from core.testing import PASSWORD
 
     make_host("small")
     vm = Instance.objects.get(name="web1")
     strict = Client(enforce_csrf_checks=True)
-    assert strict.login(username="admin", password=PASSWORD)
+    strict.force_login(admin_user)
     assert strict.post(url(vm), {"kind": "vnc"}, content_type="application/json").status_code == 403
 
 
