@@ -70,7 +70,6 @@ def test_it_refuses_anonymous_callers_and_get(make_host, api):
 def test_it_needs_csrf_for_a_session_caller(admin_user, make_host):
     from django.test import Client
 
-
     make_host("small")
     vm = Instance.objects.get(name="web1")
     strict = Client(enforce_csrf_checks=True)
