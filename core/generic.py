@@ -30,10 +30,11 @@ from virt.errors import VirtError
 
 from .actions import Action
 from .forms import ConfirmNameForm
-from .models import Job
+from .models import Job, UserPreference
 from .permissions import RestrictedQuerysetMixin
 
 ORDERING_PARAM = "ordering"
+PAGE_SIZES = (25, 50, 100, 250, 500, 1000)  # what the list pages offer; ?per_page= takes any size up to the max
 
 
 def sortable_columns(filterset):
@@ -71,15 +72,27 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
 
     template_name_suffix = "_list"
     paginate_by = 50
-    max_paginate_by = 500
+    max_paginate_by = 1000
     page_size_kwarg = "per_page"
 
     def get_paginate_by(self, queryset):
+        """`?per_page=` (1 to max_paginate_by), remembered for the user; else what they chose last; else the
+        view's default."""
+        user = self.request.user
         try:
             size = int(self.request.GET.get(self.page_size_kwarg, ""))
         except ValueError:
-            return self.paginate_by
-        return min(size, self.max_paginate_by) if size > 0 else self.paginate_by
+            size = 0
+        if size > 0:
+            size = min(size, self.max_paginate_by)
+            if user.is_authenticated:
+                UserPreference.objects.update_or_create(user=user, defaults={"page_size": size})
+            return size
+        if user.is_authenticated:
+            chosen = UserPreference.objects.filter(user=user).values_list("page_size", flat=True).first()
+            if chosen:
+                return min(chosen, self.max_paginate_by)
+        return self.paginate_by
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size, orphans=self.get_paginate_orphans(),
@@ -95,6 +108,7 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["sort_keys"] = sortable_columns(self.filterset)
         context["ordering"] = self.request.GET.get(ORDERING_PARAM, "")
+        context["page_sizes"] = PAGE_SIZES
         return context
 
 

@@ -74,3 +74,13 @@ class Job(models.Model):
         if self.target_kind == self.TargetKind.VOLUME and self.target_id:
             return reverse("storage:volume_detail", args=[self.target_id])
         return ""
+
+
+class UserPreference(models.Model):
+    """What a user chose once and expects everywhere: today the rows per list page."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    page_size = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"preferences of {self.user}"
