@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views, xml
+from .migration import MigrateView, PostCopyView
 from .snapshots import SnapshotDetailView, SnapshotListView, SnapshotRevertView
 
 app_name = "api-instances"
@@ -18,4 +19,10 @@ urlpatterns = [
     path("<int:pk>/snapshots/", SnapshotListView.as_view(), name="instance-snapshot-list"),
     path("<int:pk>/snapshots/<str:name>/", SnapshotDetailView.as_view(), name="instance-snapshot-detail"),
     path("<int:pk>/snapshots/<str:name>/revert/", SnapshotRevertView.as_view(), name="instance-snapshot-revert"),
+]
+
+# Live migration (instances/api/migration.py).
+urlpatterns += [
+    path("<int:pk>/migrate/", MigrateView.as_view(), name="instance-migrate"),
+    path("<int:pk>/migrate/post-copy/", PostCopyView.as_view(), name="instance-migrate-post-copy"),
 ]
