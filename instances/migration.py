@@ -157,14 +157,14 @@ def running_migration(instance):
 
 def start_migration(instance, user, target, options):
     """Check and enqueue; returns the Job. ValidationError (400) when it cannot work as asked."""
-    from .migration_tasks import MigrateInstance
+    from .migration_tasks import migrate_instance
 
     if running_migration(instance) is not None:
         raise ValidationError({"target_host": _("A migration of this VM is already running.")})
     check_request(instance, target, options)
     from core.jobs import enqueue
 
-    return enqueue(MigrateInstance, user=user, target=instance, host=instance.host, instance_id=instance.pk,
+    return enqueue(migrate_instance, user=user, target=instance, host=instance.host, instance_id=instance.pk,
                    source_id=instance.host_id, target_id=target.pk, options=dataclasses.asdict(options))
 
 

@@ -10,6 +10,7 @@ from hosts.models import Host
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
+from virt.errors import NotFound
 from virtdeck.celery import app
 
 from .inventory import refresh_one
@@ -46,7 +47,10 @@ class MigrateInstance(JobTask):
             return call(source, lambda conn: fn(Domain.lookup(conn, uuid)))
 
         def monitor():
-            sample = virt_migration.progress(on_source(lambda dom: dom.job_info()))
+            try:
+                sample = virt_migration.progress(on_source(lambda dom: dom.job_info()))
+            except NotFound:  # undefined on the source: the migration just ended
+                return
             if not sample["active"]:
                 return
             samples.append(sample)

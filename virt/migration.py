@@ -105,7 +105,7 @@ def progress(job):
 def _phase(stats):
     if stats.get("disk_total") and stats.get("disk_remaining"):
         return "storage"
-    if stats.get("memory_postcopy_requests") is not None:
+    if stats.get("memory_postcopy_requests"):  # pages the target asked for: it runs the VM already
         return "post-copy"
     if (stats.get("memory_iteration") or 0) > 1:
         return "iterating"
