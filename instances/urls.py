@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import snapshot_views, views, xml_views
+from . import migration_views, snapshot_views, views, xml_views
 
 app_name = "instances"
 urlpatterns = [
@@ -14,3 +14,4 @@ urlpatterns += [  # the XML editor and create-from-XML
     path("<int:pk>/xml/", xml_views.InstanceXMLView.as_view(), name="instance_xml"),
     path("from-xml/", xml_views.InstanceFromXMLView.as_view(), name="instance_from_xml"),
 ]
+urlpatterns += migration_views.urlpatterns  # Migrate (instances/migration_views.py)
