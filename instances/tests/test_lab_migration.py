@@ -3,13 +3,17 @@
 The guest runs lab/dirty_memory.S: it keeps rewriting 32 MiB of its RAM, so every pass has real pages
 to send again. Jobs run in-process (`migrate_instance.run`), the worker's code path without a worker.
 """
+import os
+import signal
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import libvirt
 import pytest
+from django.urls import reverse
 from lxml import etree
 
 from core import jobs
@@ -210,3 +214,79 @@ def test_it_refuses_a_host_missing_the_vms_network(api, pair, lab_vms, two_hosts
             if network in dom.XMLDesc(0) and dom.isActive():
                 dom.destroy()
         net.destroy()
+
+
+def test_it_migrates_from_the_page_and_the_job_page_shows_the_outcome(admin_client, pair, lab_vms, two_hosts):
+    host_a, host_b = pair
+    name = lab_vms("shared")
+    row = synced_row(host_a, name)
+    page = admin_client.get(reverse("instances:instance_migrate", args=[row.pk])).content.decode()
+    assert 'data-host="hostB" data-can="yes"' in page and "needs unsafe" in page
+    response = admin_client.post(reverse("instances:instance_migrate", args=[row.pk]), {
+        "target_host": host_b.pk, "live": "on", "storage": "shared", "unsafe": "on", "persistent": "on",
+        "undefine_source": "on", "peer2peer": "on", **CONVERGING})
+    job = Job.objects.get(kind="migrate")
+    assert response.status_code == 302 and response["Location"] == reverse("core:job_detail", args=[job.pk])
+    assert run(job) == "succeeded"
+    assert runs_on(two_hosts["b"]["uri"], name) == "running"
+    job_page = admin_client.get(response["Location"]).content.decode()
+    assert "the VM was paused for" in job_page and "<rect " in job_page
+    assert admin_client.get(row.get_absolute_url()).status_code == 200  # the same URL, now on hostB
+
+
+def test_it_fails_with_libvirts_reason_when_the_destination_dies_and_the_vm_stays(api, pair, lab_vms, two_hosts):
+    host_a, host_b = pair
+    name = lab_vms("shared")
+    row = synced_row(host_a, name)
+    job = start(api, row, host_b, unsafe=True, max_bandwidth_mib=1)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(status=run(job)))
+    worker.start()
+    try:
+        eventually(lambda: len(progress_samples(job)) >= 1, timeout=30, message="no progress sample")
+        pidfile = two_hosts["shared"].parent / "hostB" / "pids" / "libvirtd.pid"
+        os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)  # the lab's own daemon, by its pidfile
+        worker.join(timeout=120)
+        assert outcome["status"] == "failed"
+        job.refresh_from_db()
+        assert job.error  # libvirt's message, as it said it (printed below)
+        assert runs_on(two_hosts["a"]["uri"], name) == "running"
+        assert Instance.objects.get(pk=row.pk).host == host_a
+    finally:
+        worker.join(timeout=120)
+        subprocess.run([str(Path(__file__).resolve().parents[2] / "lab" / "hosts"), "up"], capture_output=True,
+                       check=True)
+    print("destination killed:", job.error)
+
+
+def test_it_switches_a_migration_that_cannot_converge_to_post_copy(api, pair, lab_vms, two_hosts):
+    host_a, host_b = pair
+    name = lab_vms("shared")
+    row = synced_row(host_a, name)
+    # 4 MiB/s against a 32 MiB dirty set with 50 ms of downtime allowed: pre-copy alone never ends.
+    job = start(api, row, host_b, unsafe=True, post_copy=True, max_bandwidth_mib=4, max_downtime_ms=50)
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(status=run(job)))
+    worker.start()
+    eventually(lambda: len(progress_samples(job)) >= 1, timeout=30, message="no progress sample")
+    response = api.post(f"/api/instances/{row.pk}/migrate/post-copy/")
+    assert response.status_code == 200, response.content
+    worker.join(timeout=180)
+    job.refresh_from_db()
+    assert outcome["status"] == "succeeded", job.error
+    assert runs_on(two_hosts["b"]["uri"], name) == "running" and runs_on(two_hosts["a"]["uri"], name) == ""
+    assert Instance.objects.get(pk=row.pk).host == host_b
+
+
+def test_it_migrates_a_vm_of_a_host_reached_over_ssh(api, two_hosts, make_host, lab_vms):
+    a, b = two_hosts["a"], two_hosts["b"]
+    host_a = make_host(host_name="hostA-ssh", uri=f"qemu+ssh://root@{a['address']}/system",
+                       ssh_private_key=two_hosts["ssh_key"].read_text(),
+                       ssh_known_hosts=two_hosts["known_hosts"].read_text(), migration_address=a["address"])
+    host_b = make_host(host_name=b["name"], uri=b["uri"], migration_address=b["address"])
+    name = lab_vms("shared")
+    row = synced_row(host_a, name)
+    job = start(api, row, host_b, unsafe=True, **CONVERGING)
+    assert run(job) == "succeeded", Job.objects.get(pk=job.pk).error
+    assert runs_on(b["uri"], name) == "running" and runs_on(a["uri"], name) == ""
+    assert Instance.objects.get(pk=row.pk).host == host_b
