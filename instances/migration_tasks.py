@@ -10,7 +10,7 @@ from hosts.models import Host
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
-from virt.errors import NotFound
+from virt.errors import NotFound, OperationFailed
 from virtdeck.celery import app
 
 from .inventory import refresh_one
@@ -108,3 +108,67 @@ def _remaining_by_iteration(samples):
 
 
 migrate_instance = app.register_task(MigrateInstance())
+
+
+class EvacuateHost(JobTask):
+    """Every running VM of a host elsewhere: one child migration job per VM, `parallel` at a time."""
+
+    name = "instances.tasks.evacuate"
+    kind = "evacuate"
+
+    def execute(self, job, host_id, target_id=None, parallel=1, unsafe=False):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from django.db import connection
+
+        from core.jobs import request_cancel
+        from hosts.sync import sync_host
+
+        from . import evacuation
+
+        host = Host.objects.get(pk=host_id)
+        sync_host(host)
+        vms = evacuation.running_vms(host)
+        targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.exclude(pk=host.pk))
+        job.progress(1, f"{len(vms)} running VMs to move from {host.name}")
+        children, moved, failed = [], [], []
+
+        def cancel_children():
+            for child in children:
+                request_cancel(child)
+
+        job.on_cancel(cancel_children)
+
+        def move(vm):
+            try:
+                if job.cancelled.is_set():
+                    return vm.name, None, "cancelled"
+                target, options = evacuation.plan(vm, targets, unsafe)
+                if target is None:
+                    return vm.name, None, "; ".join(options)
+                child, params = evacuation.child_job(job.job, vm, host, target, options)
+                children.append(child)
+                job.log(f"{vm.name} -> {target.name}: job {child.pk}")
+                status = migrate_instance.run(child.pk, **params)
+                child.refresh_from_db()
+                return vm.name, target.name if status == "succeeded" else None, child.error or status
+            finally:
+                connection.close()  # this thread's own
+
+        with ThreadPoolExecutor(max_workers=parallel) as workers:
+            for done, (name, target_name, error) in enumerate(workers.map(move, vms), start=1):
+                if target_name:
+                    moved.append({"name": name, "target": target_name})
+                else:
+                    failed.append({"name": name, "error": error})
+                    job.log(f"{name} stays on {host.name}: {error}", level="warning")
+                job.progress(100 * done / max(1, len(vms)))
+        job.check()
+        result = {"moved": moved, "failed": failed, "children": [child.pk for child in children]}
+        if failed:
+            job.log("summary", level="warning", **result)
+            raise OperationFailed(f"{len(failed)} of {len(vms)} VMs stay on {host.name}")
+        return result
+
+
+evacuate_host = app.register_task(EvacuateHost())

@@ -18,7 +18,7 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt import migration as virt_migration
 
-from .. import migration
+from .. import evacuation, migration
 from ..models import Instance
 
 
@@ -106,3 +106,34 @@ class PostCopyView(InstanceMigrationView):
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return Response(JobSerializer(job, context={"request": request}).data)
+
+
+class EvacuateRequestSerializer(serializers.Serializer):
+    target_host = serializers.PrimaryKeyRelatedField(queryset=Host.objects.all(), required=False, allow_null=True,
+                                                     help_text="omit: each VM to the fitting host with most free memory")
+    parallel = serializers.IntegerField(default=1, min_value=1, max_value=evacuation.MAX_PARALLEL)
+    unsafe = serializers.BooleanField(default=False, help_text="allow hosts that see the disks in a plain directory")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if request is not None:
+            self.fields["target_host"].queryset = _hosts(request)
+
+
+class EvacuateView(RestrictedQuerysetMixin, GenericAPIView):
+    queryset = Host.objects.all()
+    serializer_class = EvacuateRequestSerializer
+
+    @extend_schema(request=EvacuateRequestSerializer, responses={202: JobSerializer},
+                   summary="Migrate every running VM of the host elsewhere (one child job per VM)")
+    def post(self, request, pk):
+        host = self.get_object()
+        given = EvacuateRequestSerializer(data=request.data, request=request)
+        given.is_valid(raise_exception=True)
+        try:
+            job = evacuation.start_evacuation(host, request.user, target=given.validated_data.get("target_host"),
+                                              parallel=given.validated_data["parallel"],
+                                              unsafe=given.validated_data["unsafe"])
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return accepted(request, job)

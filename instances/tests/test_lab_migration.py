@@ -33,7 +33,10 @@ CONVERGING = {"max_bandwidth_mib": 32, "max_downtime_ms": 2000}
 @pytest.fixture(autouse=True)
 def in_process(monkeypatch):
     """The job runs here, in-process: nothing goes to the broker, where a later test's worker would find it."""
-    monkeypatch.setattr(migrate_instance, "apply_async", lambda *args, **kwargs: SimpleNamespace(id="in-process"))
+    from instances.migration_tasks import evacuate_host
+
+    for task in (migrate_instance, evacuate_host):
+        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: SimpleNamespace(id="in-process"))
 
 
 def virsh(uri, *args):
@@ -290,3 +293,31 @@ def test_it_migrates_a_vm_of_a_host_reached_over_ssh(api, two_hosts, make_host, 
     assert run(job) == "succeeded", Job.objects.get(pk=job.pk).error
     assert runs_on(b["uri"], name) == "running" and runs_on(a["uri"], name) == ""
     assert Instance.objects.get(pk=row.pk).host == host_b
+
+
+def test_it_evacuates_a_host_two_vms_in_parallel_each_its_own_job(api, pair, lab_vms, two_hosts):
+    host_a, host_b = pair
+    names = [lab_vms("shared"), lab_vms("shared")]
+    sync_host(host_a)
+    sync_host(host_b)  # its free memory decides where VMs go
+    careful = api.post(f"/api/hosts/{host_a.pk}/evacuate/", {"parallel": 2}, format="json")
+    assert careful.status_code == 202  # it starts; without unsafe no host fits (shared plain directory)
+    parent = Job.objects.get(pk=careful.json()["id"])
+    from instances.migration_tasks import evacuate_host
+
+    assert evacuate_host.run(parent.pk, **parent.params) == "failed"
+    parent.refresh_from_db()
+    assert "2 of 2 VMs stay on hostA" in parent.error and "needs 'unsafe'" in str(parent.log)
+
+    response = api.post(f"/api/hosts/{host_a.pk}/evacuate/", {"parallel": 2, "unsafe": True}, format="json")
+    assert response.status_code == 202
+    parent = Job.objects.get(pk=response.json()["id"])
+    assert evacuate_host.run(parent.pk, **parent.params) == "succeeded", Job.objects.get(pk=parent.pk).error
+    parent.refresh_from_db()
+    assert sorted(m["name"] for m in parent.result["moved"]) == sorted(names) and not parent.result["failed"]
+    children = Job.objects.filter(pk__in=parent.result["children"])
+    assert children.count() == 2 and all(c.status == "succeeded" and c.params["parent"] == parent.pk
+                                         for c in children)
+    for name in names:
+        assert runs_on(two_hosts["b"]["uri"], name) == "running" and runs_on(two_hosts["a"]["uri"], name) == ""
+    assert not Instance.objects.filter(host=host_a, state="running").exists()
