@@ -1,5 +1,6 @@
 """The Migrate page's form: the same options as POST /api/instances/<id>/migrate/ (virt.migration.Options)."""
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from hosts.models import Host
@@ -43,3 +44,21 @@ class MigrateForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("target_host")
         return virt_migration.Options(**data)
+
+
+class EvacuateForm(forms.Form):
+    target_host = forms.ModelChoiceField(queryset=Host.objects.none(), required=False, label=_("Target host"),
+                                         empty_label=_("Any host that fits (most free memory first)"))
+    parallel = forms.IntegerField(min_value=1, initial=1, label=_("Migrations at a time"))
+    unsafe = forms.BooleanField(required=False,
+                                label=_("Unsafe: I know disks in plain directories both hosts see are shared"))
+
+    def __init__(self, *args, hosts=None, max_parallel=8, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_host"].queryset = hosts if hosts is not None else Host.objects.none()
+        self.fields["parallel"].max_value = max_parallel
+        self.fields["parallel"].validators.append(MaxValueValidator(max_parallel))
+        for field in self.fields.values():
+            widget = field.widget
+            widget.attrs["class"] = ("form-check-input" if isinstance(widget, forms.CheckboxInput)
+                                     else "form-select" if isinstance(widget, forms.Select) else "form-control")

@@ -11,8 +11,8 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import migration
-from .migration_forms import MigrateForm
+from . import evacuation, migration
+from .migration_forms import EvacuateForm, MigrateForm
 from .models import Instance
 
 
@@ -55,3 +55,42 @@ class MigrateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
 
 
 urlpatterns = [path("<int:pk>/migrate/", MigrateView.as_view(), name="instance_migrate")]
+
+
+class EvacuateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
+    """A host's Evacuate page: its running VMs and the options; POST starts the parent job."""
+
+    queryset = Host.objects.all()
+    context_object_name = "host"
+    http_method_names = ["get", "post"]
+
+    def form(self, data=None):
+        targets = restrict(Host.objects.all(), self.request.user).exclude(pk=self.object.pk).order_by("name")
+        return EvacuateForm(data, hosts=targets, max_parallel=evacuation.MAX_PARALLEL)
+
+    def render(self, form, status=200):
+        context = {"host": self.object, "object": self.object, "form": form,
+                   "vms": evacuation.running_vms(self.object)}
+        return TemplateResponse(self.request, "instances/host_evacuate.html", context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render(self.form())
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                job = evacuation.start_evacuation(self.object, request.user, target=form.cleaned_data["target_host"],
+                                                  parallel=form.cleaned_data["parallel"],
+                                                  unsafe=form.cleaned_data["unsafe"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return HttpResponseRedirect(reverse("core:job_detail", args=[job.pk]))
+        return self.render(form, status=400)
+
+
+# Mounted under /hosts/ (hosts/urls.py): the page belongs to a host.
+host_urlpatterns = [path("<int:pk>/evacuate/", EvacuateView.as_view(), name="host_evacuate")]

@@ -97,3 +97,23 @@ def test_it_refuses_a_second_migration_while_one_runs(api, web1):
 def test_it_needs_a_login(client, web1):
     assert client.get(url(web1)).status_code in (401, 403)
     assert client.post(url(web1), {}).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"parallel": 0}, "parallel"), ({"parallel": 9}, "parallel"), ({"parallel": "x"}, "parallel"),
+    ({"target_host": 999999}, "target_host"), ({"target_host": "SOURCE"}, "target_host"),
+    ({"unsafe": "maybe"}, "unsafe"),
+], ids=lambda value: repr(value)[:40])
+def test_it_refuses_bad_evacuation_requests_naming_the_field(api, web1, body, field):
+    body = {key: web1.host_id if value == "SOURCE" else value for key, value in body.items()}
+    response = api.post(f"/api/hosts/{web1.host_id}/evacuate/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Job.objects.exists()
+
+
+def test_it_refuses_to_evacuate_an_unreachable_host(api, web1):
+    Host.objects.filter(pk=web1.host_id).update(state=Host.State.UNREACHABLE, last_error="Connection refused")
+    response = api.post(f"/api/hosts/{web1.host_id}/evacuate/", {}, format="json")
+    assert response.status_code == 400 and "Connection refused" in response.json()["host"][0]
+    assert api.post("/api/hosts/999999/evacuate/", {}, format="json").status_code == 404

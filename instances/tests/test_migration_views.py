@@ -69,3 +69,25 @@ def test_it_shows_a_migration_jobs_figures_and_convergence_chart(admin_client, w
     assert "42.0 %" in page and "1200 pages/s" in page and "300 ms" in page
     assert "Done in 2012 ms; the VM was paused for 81 ms." in page
     assert page.count("<rect ") == 3 and "iteration 2: 16.0\xa0MB remaining" in page
+
+
+def test_it_offers_evacuate_on_the_host_page_and_lists_its_running_vms(admin_client, web1):
+    url = reverse("hosts:host_evacuate", args=[web1.host_id])
+    assert url in admin_client.get(web1.host.get_absolute_url()).content.decode()
+    page = admin_client.get(url).content.decode()
+    assert "web1" in page and "db1" not in page  # db1 is shut off
+
+
+def test_it_starts_an_evacuation_from_the_page_and_refuses_bad_input(admin_client, web1, monkeypatch):
+    from types import SimpleNamespace
+
+    from instances.migration_tasks import evacuate_host
+
+    monkeypatch.setattr(evacuate_host, "apply_async", lambda *args, **kwargs: SimpleNamespace(id="not-sent"))
+    url = reverse("hosts:host_evacuate", args=[web1.host_id])
+    bad = admin_client.post(url, {"parallel": "99", "target_host": str(web1.host_id)})
+    assert bad.status_code == 400 and {"parallel", "target_host"} <= set(bad.context["form"].errors)
+    response = admin_client.post(url, {"parallel": "2"})
+    job = Job.objects.get(kind="evacuate")
+    assert response.status_code == 302 and response["Location"] == reverse("core:job_detail", args=[job.pk])
+    assert job.params == {"host_id": web1.host_id, "target_id": None, "parallel": 2, "unsafe": False}
