@@ -271,7 +271,9 @@ def test_it_switches_a_migration_that_cannot_converge_to_post_copy(api, pair, la
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.update(status=run(job)))
     worker.start()
-    eventually(lambda: len(progress_samples(job)) >= 1, timeout=30, message="no progress sample")
+    # Post-copy can start once pre-copy runs (QEMU refuses it during setup).
+    eventually(lambda: any(s["memory_iteration"] for s in progress_samples(job)), timeout=30,
+               message="pre-copy did not start")
     response = api.post(f"/api/instances/{row.pk}/migrate/post-copy/")
     assert response.status_code == 200, response.content
     worker.join(timeout=180)
