@@ -77,7 +77,7 @@ def main(rounds):
     from hosts.models import Host
     from hosts.services import create_host
     from hosts.sync import sync_host
-    from instances.migration import start_migration
+    from instances.migration_jobs import start_migration
     from instances.migration_tasks import migrate_instance
     from instances.models import Instance
     from lab import guest

@@ -7,12 +7,9 @@ an evacuation uses such a host only when the request allows it.
 """
 import dataclasses
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.jobs import enqueue
 from core.models import Job
-from hosts.models import Host
 from virt import migration as virt_migration
 
 from . import migration
@@ -25,23 +22,6 @@ MAX_PARALLEL = 8
 
 def running_vms(host):
     return list(Instance.objects.filter(host=host, state=InstanceState.RUNNING).select_related("host").order_by("name"))
-
-
-def start_evacuation(host, user, target=None, parallel=1, unsafe=False):
-    """Check and enqueue the parent job; ValidationError (400) keyed by field when it cannot start."""
-    if not 1 <= parallel <= MAX_PARALLEL:
-        raise ValidationError({"parallel": _("Between 1 and %(max)d.") % {"max": MAX_PARALLEL}})
-    if target is not None and target.pk == host.pk:
-        raise ValidationError({"target_host": _("The target must be another host.")})
-    if host.state != Host.State.UP:
-        raise ValidationError({"host": _("The host is not reachable: %(error)s") % {"error": host.last_error}})
-    if Job.objects.filter(kind=JOB_KIND, target_kind=Host.job_target_kind, target_id=str(host.pk),
-                          status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).exists():
-        raise ValidationError({"host": _("An evacuation of this host is already running.")})
-    from .migration_tasks import evacuate_host
-
-    return enqueue(evacuate_host, user=user, target=host, host=host, host_id=host.pk,
-                   target_id=None if target is None else target.pk, parallel=parallel, unsafe=unsafe)
 
 
 def plan(instance, targets, unsafe):

@@ -2,8 +2,8 @@
 
 - precheck(instance): every other host, can / cannot and why (the reads: virt/migration.py; the
   rules: `verdict`, pure).
-- start_migration(instance, user, target, options): checks the request against the precheck (400 keyed
-  by field when it cannot work) and enqueues the job (instances/migration_tasks.py).
+- check_request(instance, target, options): the request against the precheck (400 keyed by field when it
+  cannot work); instances/migration_jobs.py starts the job after it.
 - move_instance(): on success the VM's row moves to the target host, keeping its pk (URL, job
   history). The inventory's sync and events are made safe against that move in instances/inventory.py.
 """
@@ -153,19 +153,6 @@ def check_request(instance, target, options):
 def running_migration(instance):
     return Job.objects.filter(kind=JOB_KIND, target_kind=Instance.job_target_kind, target_id=str(instance.pk),
                               status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).first()
-
-
-def start_migration(instance, user, target, options):
-    """Check and enqueue; returns the Job. ValidationError (400) when it cannot work as asked."""
-    from .migration_tasks import migrate_instance
-
-    if running_migration(instance) is not None:
-        raise ValidationError({"target_host": _("A migration of this VM is already running.")})
-    check_request(instance, target, options)
-    from core.jobs import enqueue
-
-    return enqueue(migrate_instance, user=user, target=instance, host=instance.host, instance_id=instance.pk,
-                   source_id=instance.host_id, target_id=target.pk, options=dataclasses.asdict(options))
 
 
 def switch_to_post_copy(instance, job):

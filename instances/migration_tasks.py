@@ -3,21 +3,27 @@
 Cancel (POST /api/jobs/<id>/cancel/) aborts libvirt's job (abortJob): the VM keeps running on the source.
 """
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from core.jobs import JobCancelled, JobTask
+from django.db import connection
+
+from core.jobs import JobCancelled, JobTask, request_cancel
 from hosts.connection import call, connection_spec, pool
 from hosts.models import Host
+from hosts.sync import sync_host
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
 from virt.errors import NotFound, OperationFailed
 from virtdeck.celery import app
 
+from . import evacuation
 from .inventory import refresh_one
 from .migration import destination_uri, move_instance
 from .models import Instance
 
 MONITOR_INTERVAL = 0.5
+LOGGED_SAMPLES = 600
 # The data figures fill 5-95 % of the bar; the rest is setup and the final switch-over.
 PROGRESS_SPAN = (5, 95)
 
@@ -54,7 +60,9 @@ class MigrateInstance(JobTask):
             if not sample["active"]:
                 return
             samples.append(sample)
-            job.log("progress", level="debug", **sample)
+            # Every sample for the first 5 minutes, then one in ten: the job log is rewritten at each entry.
+            if len(samples) <= LOGGED_SAMPLES or len(samples) % 10 == 0:
+                job.log("progress", level="debug", **sample)
             job.progress(percent(sample))
 
         job.on_cancel(lambda: on_source(lambda dom: dom.abort_job()))
@@ -78,7 +86,7 @@ class MigrateInstance(JobTask):
         job.progress(100, f"{instance.name} runs on {target.name}")
         return {"source": source.name, "target": target.name, "moved": moved, "wall_s": round(wall, 3),
                 **completed, "samples": len(samples),
-                "remaining_by_iteration": _remaining_by_iteration(samples)}
+                "remaining_by_iteration": remaining_by_iteration(samples)}
 
     @staticmethod
     def _migrate(conn, uuid, target, opts):
@@ -98,7 +106,7 @@ class MigrateInstance(JobTask):
             return False
 
 
-def _remaining_by_iteration(samples):
+def remaining_by_iteration(samples):
     """[[iteration, memory bytes remaining at its last sample]]: the chart of convergence. Pure."""
     last = {}
     for sample in samples:
@@ -117,15 +125,6 @@ class EvacuateHost(JobTask):
     kind = "evacuate"
 
     def execute(self, job, host_id, target_id=None, parallel=1, unsafe=False):
-        from concurrent.futures import ThreadPoolExecutor
-
-        from django.db import connection
-
-        from core.jobs import request_cancel
-        from hosts.sync import sync_host
-
-        from . import evacuation
-
         host = Host.objects.get(pk=host_id)
         sync_host(host)
         vms = evacuation.running_vms(host)

@@ -11,7 +11,7 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import evacuation, migration
+from . import evacuation, migration, migration_jobs
 from .migration_forms import EvacuateForm, MigrateForm
 from .models import Instance
 
@@ -43,7 +43,7 @@ class MigrateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
         form = MigrateForm(request.POST, hosts=self.targets())
         if form.is_valid():
             try:
-                job = migration.start_migration(self.object, request.user, form.cleaned_data["target_host"],
+                job = migration_jobs.start_migration(self.object, request.user, form.cleaned_data["target_host"],
                                                 form.options())
             except ValidationError as exc:
                 form.add_error(None, exc)  # keyed by field: shown beside it
@@ -82,7 +82,7 @@ class EvacuateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
         form = self.form(request.POST)
         if form.is_valid():
             try:
-                job = evacuation.start_evacuation(self.object, request.user, target=form.cleaned_data["target_host"],
+                job = migration_jobs.start_evacuation(self.object, request.user, target=form.cleaned_data["target_host"],
                                                   parallel=form.cleaned_data["parallel"],
                                                   unsafe=form.cleaned_data["unsafe"])
             except ValidationError as exc:

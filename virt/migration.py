@@ -7,6 +7,7 @@ second, short call: the 0.5 s monitor loop (nova's migration.py idea).
 from dataclasses import dataclass
 
 import libvirt
+from lxml import etree
 
 from .errors import translate
 from .xml.parser import parse_trusted
@@ -191,8 +192,6 @@ def vm_facts(conn, uuid):
 
 
 def _tostring(element):
-    from lxml import etree
-
     return etree.tostring(element, encoding="unicode")
 
 

@@ -18,7 +18,7 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt import migration as virt_migration
 
-from .. import evacuation, migration
+from .. import evacuation, migration, migration_jobs
 from ..models import Instance
 
 
@@ -86,7 +86,7 @@ class MigrateView(InstanceMigrationView):
         given = MigrateRequestSerializer(data=request.data, request=request)
         given.is_valid(raise_exception=True)
         try:
-            job = migration.start_migration(instance, request.user, given.validated_data["target_host"],
+            job = migration_jobs.start_migration(instance, request.user, given.validated_data["target_host"],
                                             given.options())
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
@@ -131,7 +131,7 @@ class EvacuateView(RestrictedQuerysetMixin, GenericAPIView):
         given = EvacuateRequestSerializer(data=request.data, request=request)
         given.is_valid(raise_exception=True)
         try:
-            job = evacuation.start_evacuation(host, request.user, target=given.validated_data.get("target_host"),
+            job = migration_jobs.start_evacuation(host, request.user, target=given.validated_data.get("target_host"),
                                               parallel=given.validated_data["parallel"],
                                               unsafe=given.validated_data["unsafe"])
         except ValidationError as exc:

@@ -1,7 +1,7 @@
 """The migration job's figures for its page: the latest monitor sample and the convergence chart."""
 from django import template
 
-from ..migration_tasks import _remaining_by_iteration
+from ..migration_tasks import remaining_by_iteration
 
 register = template.Library()
 CHART_HEIGHT = 80
@@ -12,7 +12,7 @@ BAR_WIDTH = 28
 def migration_figures(job):
     """{"latest": the last progress sample or None, "bars": [{iteration, remaining, x, y, height}]}."""
     samples = [entry["data"] for entry in job.log if entry.get("message") == "progress" and entry.get("data")]
-    points = job.result.get("remaining_by_iteration") or _remaining_by_iteration(samples)
+    points = job.result.get("remaining_by_iteration") or remaining_by_iteration(samples)
     peak = max((remaining for _iteration, remaining in points), default=0) or 1
     bars = []
     for index, (iteration, remaining) in enumerate(points):

@@ -323,3 +323,13 @@ def test_it_evacuates_a_host_two_vms_in_parallel_each_its_own_job(api, pair, lab
     for name in names:
         assert runs_on(two_hosts["b"]["uri"], name) == "running" and runs_on(two_hosts["a"]["uri"], name) == ""
     assert not Instance.objects.filter(host=host_a, state="running").exists()
+
+
+def test_it_migrates_without_peer2peer_virtdeck_driving_both_hosts(api, pair, lab_vms, two_hosts):
+    host_a, host_b = pair
+    name = lab_vms("shared")
+    row = synced_row(host_a, name)
+    job = start(api, row, host_b, unsafe=True, peer2peer=False, **CONVERGING)
+    assert run(job) == "succeeded", Job.objects.get(pk=job.pk).error
+    assert runs_on(two_hosts["b"]["uri"], name) == "running" and runs_on(two_hosts["a"]["uri"], name) == ""
+    assert Instance.objects.get(pk=row.pk).host == host_b

@@ -5,7 +5,7 @@ import pytest
 
 from hosts.models import Host
 from instances.migration import verdict
-from instances.migration_tasks import _remaining_by_iteration, percent
+from instances.migration_tasks import remaining_by_iteration, percent
 from virt import migration as virt_migration
 
 UP = SimpleNamespace(state=Host.State.UP, last_error="")
@@ -100,6 +100,6 @@ def test_it_turns_job_stats_into_figures_and_a_bar():
     assert sample["expected_downtime_ms"] == 300 and sample["memory_dirty_rate"] == 5
     assert percent(sample) == pytest.approx(32.0)
     assert percent({"data_processed": 0, "data_remaining": 0}) == 5
-    assert _remaining_by_iteration([{"memory_iteration": 1, "memory_remaining": 9},
+    assert remaining_by_iteration([{"memory_iteration": 1, "memory_remaining": 9},
                                     {"memory_iteration": 1, "memory_remaining": 5},
                                     {"memory_iteration": 2, "memory_remaining": 1}]) == [[1, 5], [2, 1]]
