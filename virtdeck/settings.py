@@ -6,6 +6,7 @@ VIRTDECK_SECRET_KEY, VIRTDECK_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,7 +55,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "core",
+    "accounts",
+    "audit",
     "hosts",
     "instances",
     "networks",
@@ -70,10 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",
     "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "virtdeck.urls"
@@ -117,6 +123,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins for one account, or from one address,
+# further attempts are refused for the cool-off time; the attempts are logged (logger "axes"). A user name is
+# locked on its own too, so that guessing from many addresses does not help; the cool-off bounds the nuisance.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("VIRTDECK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("VIRTDECK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# REMOTE_ADDR only: core.asgi_middleware already set it from X-Forwarded-For for trusted proxies alone.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Log who and from where (axes masks them by default); the password is always masked.
+AXES_SENSITIVE_PARAMETERS = []
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -169,6 +189,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Two queues: "celery" (the default) carries jobs, which can run for minutes; "inventory" carries the
 # periodic syncs and the reaper, on a worker of its own, so long jobs never starve them.
+# Task modules beyond each app's tasks.py (autodiscovered): the worker must import them to run their jobs.
+CELERY_IMPORTS = ("instances.creation_tasks",)
 CELERY_TASK_ROUTES = {
     "hosts.tasks.sync_host": {"queue": "inventory"},
     "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
@@ -184,11 +206,13 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: anonymous API callers get 401 with WWW-Authenticate, not 403.
+        # Token first: anonymous API callers get 401 with WWW-Authenticate, not 403. Named tokens (vd_...)
+        # before DRF's own, which would refuse them as unknown keys.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "accounts.permissions.ReadOnlyTokens"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -265,3 +289,7 @@ LOGGING = {
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
     },
 }
+
+# Storage: a pool's volumes are re-read when it changes (actions, events, refresh) and at least this often
+# (seconds); the steady sync reads pools only, whatever the number of volumes.
+STORAGE_VOLUMES_MAX_AGE = float(os.environ.get("VIRTDECK_STORAGE_VOLUMES_MAX_AGE", "600"))

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from console.api import views as console_api
 from core.api.views import TokenView
 from networks.api import views as network_api
 
@@ -10,11 +11,17 @@ urlpatterns = [
     path("", include("core.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("hosts/", include("hosts.urls")),
+    path("instances/", include("console.urls")),
     path("instances/", include("instances.urls")),
     path("networks/", include("networks.urls")),
+    path("storage/", include("storage.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
+    path("api/tokens/", include("accounts.api.urls")),
+    path("api/audit/", include("audit.api.urls")),
     path("api/", include("core.api.urls")),
     path("api/hosts/<int:pk>/interfaces/", network_api.HostInterfacesView.as_view(), name="api-host-interfaces"),
     path("api/hosts/<int:pk>/firewall/", network_api.HostFirewallView.as_view(), name="api-host-firewall"),
@@ -23,10 +30,13 @@ urlpatterns = [
     path("api/hosts/<int:pk>/bridges/<str:name>/confirm/", network_api.HostBridgeConfirmView.as_view(),
          name="api-host-bridge-confirm"),
     path("api/hosts/", include("hosts.api.urls")),
+    path("api/instances/<int:pk>/console/", console_api.ConsoleTicketView.as_view(), name="api-instance-console"),
     path("api/instances/<int:pk>/nics/<str:mac>/path/", network_api.NICPathView.as_view(), name="api-nic-path"),
     path("api/instances/<int:pk>/nics/<str:mac>/trace/", network_api.NICTraceView.as_view(), name="api-nic-trace"),
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),
+    path("api/storage/", include("storage.api.urls")),
+    path("api/templates/", include("instances.api.template_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
