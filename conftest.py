@@ -119,6 +119,32 @@ def lab():
         subprocess.run([str(ROOT / "lab" / "down")], capture_output=True, text=True)
 
 
+@pytest.fixture(scope="session")
+def two_hosts():
+    """The two-host lab (lab/hosts): started if it is not up, stopped at the end if we started it.
+
+    Two libvirtd hosts in network namespaces, reached over TCP like real ones; see lab/hosts.
+    """
+    script = str(ROOT / "lab" / "hosts")
+    started = subprocess.run([script, "status"], capture_output=True, text=True).returncode != 0
+    if started:
+        up = subprocess.run([script, "up"], capture_output=True, text=True)
+        if up.returncode != 0:
+            pytest.fail(f"lab/hosts up failed:\n{up.stdout}\n{up.stderr}")
+    hosts_dir = Path(os.environ.get("LAB_DIR") or ROOT / "var" / "lab") / "hosts"  # as lab/hosts
+    ssh_dir = hosts_dir / "ssh"
+    yield {
+        "a": {"name": "hostA", "address": "10.77.0.1", "uri": "qemu+tcp://10.77.0.1/system",
+              "images": hosts_dir / "hostA" / "lib" / "images"},
+        "b": {"name": "hostB", "address": "10.77.0.2", "uri": "qemu+tcp://10.77.0.2/system",
+              "images": hosts_dir / "hostB" / "lib" / "images"},
+        "shared": hosts_dir / "shared",
+        "ssh_key": ssh_dir / "client_key", "known_hosts": ssh_dir / "known_hosts",
+    }
+    if started:
+        subprocess.run([script, "down"], capture_output=True, text=True)
+
+
 @pytest.fixture
 def silent_port():
     """A TCP port that accepts connections and never says a word, like a hung libvirtd."""

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from core.generic import action_urls
+from instances.migration_views import host_urlpatterns as evacuate_urls
 
 from . import views
 from .actions import ACTIONS
@@ -15,3 +16,4 @@ urlpatterns = [
     path("<int:pk>/delete/", views.HostDeleteView.as_view(), name="host_delete"),
     *action_urls(Host, ACTIONS),
 ]
+urlpatterns += evacuate_urls  # Evacuate (instances/migration_views.py)

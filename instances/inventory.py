@@ -11,6 +11,7 @@ from core.events import publish
 from hosts.connection import call
 from virt import inventory as virt_inventory
 
+from .migration import migrating_pks
 from .models import Instance
 
 _FIELDS = Instance.SYNCED_FIELDS
@@ -73,7 +74,9 @@ def apply_records(host, records, existing=None, sync_started=None):
     if changed:
         _update_many(changed, now, not_after=sync_started)
     if gone:
-        doomed = Instance.objects.filter(pk__in=gone)
+        # A row whose VM is being migrated is the migration job's to move (instances/migration.py).
+        gone = set(gone) - migrating_pks(gone)
+        doomed = Instance.objects.filter(pk__in=gone, host=host)
         if sync_started is not None:
             doomed = doomed.filter(updated_at__lte=sync_started)
         doomed.delete()
@@ -84,7 +87,9 @@ def apply_record(host, uuid, record):
     """Update one row after an event (record None: the domain is gone)."""
     key = str(uuidlib.UUID(uuid))
     if record is None:
-        deleted, _ = Instance.objects.filter(host=host, uuid=key).delete()
+        rows = Instance.objects.filter(host=host, uuid=key)
+        # The source's "undefined" event can come before the migration job moves the row: keep it for the job.
+        deleted, _ = rows.exclude(pk__in=migrating_pks(rows.values_list("pk", flat=True))).delete()
         if deleted:
             publish("instance", host=host.pk, uuid=key, deleted=True)
         return

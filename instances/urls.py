@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hardware_views, snapshot_views, views, wizard_views, xml_views
+from . import hardware_views, migration_views, snapshot_views, views, wizard_views, xml_views
 
 app_name = "instances"
 urlpatterns = [
@@ -28,3 +28,4 @@ urlpatterns += [
     path("<int:pk>/hardware/<slug:change>/<str:device>/", hardware_views.HardwareChangeView.as_view(),
          name="instance_hardware_device_change"),
 ]
+urlpatterns += migration_views.urlpatterns  # Migrate (instances/migration_views.py)

@@ -24,6 +24,28 @@ def make_disk(directory, name, size="64M"):
     return path
 
 
+def make_dirty_memory_disk(directory, name):
+    """Create DIRECTORY/NAME.raw: a 1 MiB raw disk booting lab/dirty_memory.S (keeps writing 32 MiB of RAM)."""
+    import tempfile
+
+    path = os.path.abspath(os.path.join(directory, f"{name}.raw"))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dirty_memory.S")
+    with tempfile.TemporaryDirectory() as build:
+        obj, binary = os.path.join(build, "boot.o"), os.path.join(build, "boot.bin")
+        subprocess.run(["as", "--32", "-o", obj, source], check=True)
+        subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", binary, obj],
+                       check=True)
+        with open(binary, "rb") as sector:
+            boot = sector.read()
+    if len(boot) != 512 or boot[510:] != b"\x55\xaa":
+        raise RuntimeError(f"{source} did not assemble to a 512-byte boot sector")
+    with open(path, "wb") as disk:
+        disk.write(boot)
+        disk.truncate(1024 * 1024)
+    return path
+
+
 def _sub(parent, tag, text=None, **attrs):
     el = etree.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
     if text is not None:
@@ -31,7 +53,7 @@ def _sub(parent, tag, text=None, **attrs):
     return el
 
 
-def domain_xml(name, disk_path, memory_mib=256, network=None):
+def domain_xml(name, disk_path, memory_mib=256, network=None, disk_format="qcow2", vnc_listen="127.0.0.1"):
     """Domain XML for a TCG guest. network: a libvirt network name to add one virtio NIC."""
     dom = etree.Element("domain", type="qemu")
     _sub(dom, "name", name)
@@ -52,7 +74,7 @@ def domain_xml(name, disk_path, memory_mib=256, network=None):
     _sub(dom, "on_crash", "destroy")
     dev = _sub(dom, "devices")
     disk = _sub(dev, "disk", type="file", device="disk")
-    _sub(disk, "driver", name="qemu", type="qcow2")
+    _sub(disk, "driver", name="qemu", type=disk_format)
     _sub(disk, "source", file=os.path.abspath(disk_path))
     _sub(disk, "target", dev="vda", bus="virtio")
     if network:
@@ -60,7 +82,7 @@ def domain_xml(name, disk_path, memory_mib=256, network=None):
         _sub(nic, "source", network=network)
         _sub(nic, "model", type="virtio")
         _sub(nic, "rom", bar="off")  # no PXE traffic from the boot ROM
-    _sub(dev, "graphics", type="vnc", autoport="yes", listen="127.0.0.1")
+    _sub(dev, "graphics", type="vnc", autoport="yes", listen=vnc_listen)
     _sub(dev, "video").append(etree.Element("model", type="vga"))
     return etree.tostring(dom, pretty_print=True, encoding="unicode")
 

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import devices, views, xml
+from .migration import MigrateView, PostCopyView
 from .snapshots import SnapshotDetailView, SnapshotListView, SnapshotRevertView
 
 app_name = "api-instances"
@@ -29,4 +30,10 @@ urlpatterns += [
     path("<int:pk>/nics/", devices.NicListView.as_view(), name="instance-nics"),
     path("<int:pk>/nics/<str:mac>/", devices.NicView.as_view(), name="instance-nic"),
     path("<int:pk>/config/", devices.ConfigView.as_view(), name="instance-config"),
+]
+
+# Live migration (instances/api/migration.py).
+urlpatterns += [
+    path("<int:pk>/migrate/", MigrateView.as_view(), name="instance-migrate"),
+    path("<int:pk>/migrate/post-copy/", PostCopyView.as_view(), name="instance-migrate-post-copy"),
 ]

@@ -1,0 +1,173 @@
+"""The migration job: migrate on the source's own long connection, watch it every 0.5 s, move the row.
+
+Cancel (POST /api/jobs/<id>/cancel/) aborts libvirt's job (abortJob): the VM keeps running on the source.
+"""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection
+
+from core.jobs import JobCancelled, JobTask, request_cancel
+from hosts.connection import call, connection_spec, pool
+from hosts.models import Host
+from hosts.sync import sync_host
+from virt import migration as virt_migration
+from virt.connection import open_connection
+from virt.domain import Domain
+from virt.errors import NotFound, OperationFailed
+from virtdeck.celery import app
+
+from . import evacuation
+from .inventory import refresh_one
+from .migration import destination_uri, move_instance
+from .models import Instance
+
+MONITOR_INTERVAL = 0.5
+LOGGED_SAMPLES = 600
+# The data figures fill 5-95 % of the bar; the rest is setup and the final switch-over.
+PROGRESS_SPAN = (5, 95)
+
+
+def percent(sample):
+    """The bar's position for one monitor sample (memory and disk data processed vs remaining). Pure."""
+    processed, remaining = sample.get("data_processed") or 0, sample.get("data_remaining") or 0
+    if processed + remaining == 0:
+        return PROGRESS_SPAN[0]
+    low, high = PROGRESS_SPAN
+    return low + (high - low) * processed / (processed + remaining)
+
+
+class MigrateInstance(JobTask):
+    name = "instances.tasks.migrate"
+    kind = "migrate"
+
+    def execute(self, job, instance_id, source_id, target_id, options):
+        instance = Instance.objects.select_related("host").get(pk=instance_id)
+        source, target = Host.objects.get(pk=source_id), Host.objects.get(pk=target_id)
+        opts = virt_migration.Options(**options)
+        uuid = str(instance.uuid)
+        samples = []
+        job.progress(PROGRESS_SPAN[0], f"migrating {instance.name} from {source.name} to {target.name}")
+
+        def on_source(fn):
+            return call(source, lambda conn: fn(Domain.lookup(conn, uuid)))
+
+        def monitor():
+            try:
+                sample = virt_migration.progress(on_source(lambda dom: dom.job_info()))
+            except NotFound:  # undefined on the source: the migration just ended
+                return
+            if not sample["active"]:
+                return
+            samples.append(sample)
+            # Every sample for the first 5 minutes, then one in ten: the job log is rewritten at each entry.
+            if len(samples) <= LOGGED_SAMPLES or len(samples) % 10 == 0:
+                job.log("progress", level="debug", **sample)
+            job.progress(percent(sample))
+
+        job.on_cancel(lambda: on_source(lambda dom: dom.abort_job()))
+        started = time.monotonic()
+        try:
+            pool().run_long(connection_spec(source, key=f"migration-{job.id}"),
+                            lambda conn: self._migrate(conn, uuid, target, opts), poll=monitor,
+                            interval=MONITOR_INTERVAL)
+        except Exception:
+            still_there = self._still_on_source(source, uuid)
+            job.log(f"{instance.name} {'still runs' if still_there else 'does not run'} on {source.name}",
+                    level="warning")
+            if job.cancelled.is_set():
+                raise JobCancelled() from None
+            raise
+        wall = time.monotonic() - started
+        completed = virt_migration.result_figures(
+            call(target, lambda conn: Domain.lookup(conn, uuid).job_info(completed=True)))
+        moved = move_instance(instance.pk, source, target)
+        refresh_one(target, uuid)
+        job.progress(100, f"{instance.name} runs on {target.name}")
+        return {"source": source.name, "target": target.name, "moved": moved, "wall_s": round(wall, 3),
+                **completed, "samples": len(samples),
+                "remaining_by_iteration": remaining_by_iteration(samples)}
+
+    @staticmethod
+    def _migrate(conn, uuid, target, opts):
+        if opts.peer2peer:
+            return virt_migration.migrate(conn, uuid, destination_uri(target), opts, target.migration_address)
+        dest = open_connection(connection_spec(target, key="migration-destination"))
+        try:
+            return virt_migration.migrate(conn, uuid, None, opts, target.migration_address, dest_conn=dest)
+        finally:
+            dest.close()
+
+    @staticmethod
+    def _still_on_source(source, uuid):
+        try:
+            return call(source, lambda conn: virt_migration.lookup_active(conn, uuid))
+        except Exception:  # noqa: BLE001 - only a log line depends on it
+            return False
+
+
+def remaining_by_iteration(samples):
+    """[[iteration, memory bytes remaining at its last sample]]: the chart of convergence. Pure."""
+    last = {}
+    for sample in samples:
+        if sample.get("memory_iteration") is not None and sample.get("memory_remaining") is not None:
+            last[sample["memory_iteration"]] = sample["memory_remaining"]
+    return [[iteration, remaining] for iteration, remaining in sorted(last.items())]
+
+
+migrate_instance = app.register_task(MigrateInstance())
+
+
+class EvacuateHost(JobTask):
+    """Every running VM of a host elsewhere: one child migration job per VM, `parallel` at a time."""
+
+    name = "instances.tasks.evacuate"
+    kind = "evacuate"
+
+    def execute(self, job, host_id, target_id=None, parallel=1, unsafe=False):
+        host = Host.objects.get(pk=host_id)
+        sync_host(host)
+        vms = evacuation.running_vms(host)
+        targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.exclude(pk=host.pk))
+        job.progress(1, f"{len(vms)} running VMs to move from {host.name}")
+        children, moved, failed = [], [], []
+
+        def cancel_children():
+            for child in children:
+                request_cancel(child)
+
+        job.on_cancel(cancel_children)
+
+        def move(vm):
+            try:
+                if job.cancelled.is_set():
+                    return vm.name, None, "cancelled"
+                target, options = evacuation.plan(vm, targets, unsafe)
+                if target is None:
+                    return vm.name, None, "; ".join(options)
+                child, params = evacuation.child_job(job.job, vm, host, target, options)
+                children.append(child)
+                job.log(f"{vm.name} -> {target.name}: job {child.pk}")
+                status = migrate_instance.run(child.pk, **params)
+                child.refresh_from_db()
+                return vm.name, target.name if status == "succeeded" else None, child.error or status
+            finally:
+                connection.close()  # this thread's own
+
+        with ThreadPoolExecutor(max_workers=parallel) as workers:
+            for done, (name, target_name, error) in enumerate(workers.map(move, vms), start=1):
+                if target_name:
+                    moved.append({"name": name, "target": target_name})
+                else:
+                    failed.append({"name": name, "error": error})
+                    job.log(f"{name} stays on {host.name}: {error}", level="warning")
+                job.progress(100 * done / max(1, len(vms)))
+        job.check()
+        result = {"moved": moved, "failed": failed, "children": [child.pk for child in children]}
+        if failed:
+            job.log("summary", level="warning", **result)
+            raise OperationFailed(f"{len(failed)} of {len(vms)} VMs stay on {host.name}")
+        return result
+
+
+evacuate_host = app.register_task(EvacuateHost())
