@@ -15,7 +15,7 @@ import uuid as uuidlib
 
 import libvirt
 
-from . import inventory, lifecycle
+from . import domain_delete, inventory, lifecycle
 from .domain_config import ConfigChanges, checked_text
 from .errors import InvalidConfig, OperationInvalid
 from .jobinfo import job_from_stats
@@ -174,6 +174,12 @@ class Domain(ConfigChanges):
             if not _flags_refused(exc):
                 raise
             self._dom.undefineFlags(flags & ~_UNDEFINE_OPTIONAL)
+
+    def delete(self, delete_volumes=False, keep_nvram=False):
+        """Undefine a shut-off VM, and with delete_volumes its disk images: {"deleted", "left"}
+        (see virt/domain_delete.py for which images are the VM's and which stay)."""
+        self.check("delete")
+        return domain_delete.delete_domain(self, delete_volumes=delete_volumes, keep_nvram=keep_nvram)
 
     # XML
 

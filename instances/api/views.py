@@ -5,10 +5,11 @@ from hosts.querysets import without_secrets
 
 from ..filters import InstanceFilterSet
 from ..models import Instance
+from .lifecycle import InstanceLifecycleMixin
 from .serializers import InstanceDetailSerializer, InstanceSerializer
 
 
-class InstanceViewSet(BaseViewSet, viewsets.ReadOnlyModelViewSet):
+class InstanceViewSet(InstanceLifecycleMixin, BaseViewSet, viewsets.ReadOnlyModelViewSet):
     """The inventory. Lists never call libvirt; one instance reads its live configuration."""
 
     queryset = Instance.objects.select_related("host")

@@ -1,0 +1,82 @@
+"""One action on many VMs (the list's checkboxes, POST /api/instances/bulk/): a result per VM.
+
+One VM failing does not stop the others. VMs on different hosts are handled in parallel, one thread per
+host; a host's VMs go one after the other through its pooled connection (one call at a time per
+connection anyway). The threads only talk to libvirt; the rows are written afterwards, in the caller's
+thread, so the database sees one writer.
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+from django.utils.translation import gettext
+
+from core.api.exceptions import STATUS
+from core.permissions import restrict
+from hosts.connection import call
+from virt import inventory as virt_inventory
+from virt.errors import VirtError
+
+from . import lifecycle
+from .actions import BULK
+from .inventory import apply_record
+from .models import Instance
+
+MAX_IDS = 1000
+# Threads at most, whatever the number of hosts: each one mostly waits on its host.
+MAX_THREADS = 16
+
+
+def _status(error):
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 502)
+
+
+def _failure(vm_id, name, status, message):
+    return {"id": vm_id, "name": name, "ok": False, "status": status, "detail": message}
+
+
+def _run_host(action, vms):
+    """Act on one host's VMs in turn: [(vm, record or None, error or None)], never raising."""
+    done = []
+    for vm in vms:
+        try:
+            lifecycle.act(vm, action.name)
+        except VirtError as exc:
+            done.append((vm, None, exc))
+            continue
+        try:
+            record = call(vm.host, lambda conn, uuid=str(vm.uuid): virt_inventory.collect_one(conn, uuid))
+        except VirtError:
+            record = False  # done, but not re-read: the next event or sync updates the row
+        done.append((vm, record, None))
+    return done
+
+
+def run(action_name, ids, user):
+    """Do action `action_name` (a key of actions.BULK) on the VMs with these ids, as `user`.
+
+    Returns one result per id, in the order given: {"id", "name", "ok", "state"} or
+    {"id", "name", "ok": False, "status" (the HTTP status it would have alone), "detail"}.
+    """
+    action = BULK[action_name]
+    vms = restrict(Instance.objects.select_related("host"), user, action_name).in_bulk(ids)
+    results, by_host = {}, {}
+    for vm_id in ids:
+        vm = vms.get(vm_id)
+        if vm is None:
+            results[vm_id] = _failure(vm_id, None, 404, gettext("No such instance."))
+        elif not action.is_allowed(vm):
+            message = gettext("%(action)s is not possible for %(object)s in its current state.") % {
+                "action": action.label, "object": vm}
+            results[vm_id] = _failure(vm_id, vm.name, 409, message)
+        else:
+            by_host.setdefault(vm.host_id, []).append(vm)
+    if by_host:
+        with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(by_host))) as threads:
+            outcomes = list(threads.map(lambda host_vms: _run_host(action, host_vms), by_host.values()))
+        for vm, record, error in (item for outcome in outcomes for item in outcome):
+            if error is not None:
+                results[vm.pk] = _failure(vm.pk, vm.name, _status(error), error.message)
+                continue
+            if record is not False:
+                vm = apply_record(vm.host, str(vm.uuid), record) or vm
+            results[vm.pk] = {"id": vm.pk, "name": vm.name, "ok": True, "state": vm.state}
+    return [results[vm_id] for vm_id in ids]
