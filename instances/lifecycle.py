@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from virt.errors import VirtError
 
+from .choices import InstanceState
 from .services import on_domain, refreshed
 
 # Saving writes the VM's memory to the host's disk, restoring reads it back, and a force off waits for QEMU
@@ -121,6 +122,9 @@ def pending_shutdown(instance):
 def note_saved_state(instance):
     """Set instance.managed_save from the host (the row does not hold it), so its page offers restore rather
     than start; left unset when the host cannot say (then start is offered, and restores the state)."""
+    if instance.state != InstanceState.SHUTOFF:
+        instance.managed_save = False  # libvirt keeps a saved state only for a VM that is shut off
+        return instance
     try:
         instance.managed_save = on_domain(instance, lambda dom: dom.is_persistent() and dom.has_managed_save())
     except VirtError:
