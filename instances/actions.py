@@ -17,12 +17,15 @@ from . import lifecycle
 def allows(rule):
     """allowed(vm) for the lifecycle rule `rule`, from the row (no libvirt).
 
-    A row does not know whether a shut-off VM has a saved state: its page sets vm.managed_save from the host
-    (lifecycle.note_saved_state); elsewhere start is offered, and resumes the saved state if there is one.
+    A row does not know whether a shut-off VM has a saved state: its page sets vm.managed_save
+    (lifecycle.note_saved_state). Where it is unknown, what either case allows passes here, and the
+    service's check against the live domain decides.
     """
     def allowed(vm):
-        facts = {"persistent": vm.persistent, "managed_save": bool(getattr(vm, "managed_save", False))}
-        return rule in rules.allowed_actions(vm.state, **facts)
+        known = getattr(vm, "managed_save", None)
+        cases = (False, True) if known is None else (bool(known),)
+        return any(rule in rules.allowed_actions(vm.state, persistent=vm.persistent, managed_save=case)
+                   for case in cases)
     return allowed
 
 

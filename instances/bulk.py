@@ -64,9 +64,7 @@ def run(action_name, ids, user):
         if vm is None:
             results[vm_id] = _failure(vm_id, None, 404, gettext("No such instance."))
         elif not action.is_allowed(vm):
-            message = gettext("%(action)s is not possible for %(object)s in its current state.") % {
-                "action": action.label, "object": vm}
-            results[vm_id] = _failure(vm_id, vm.name, 409, message)
+            results[vm_id] = _failure(vm_id, vm.name, 409, action.refusal(vm))
         else:
             by_host.setdefault(vm.host_id, []).append(vm)
     if by_host:

@@ -10,8 +10,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from virt.errors import VirtError
+from virt.errors import OperationInvalid, VirtError
 
 from .choices import InstanceState
 from .services import on_domain, refreshed
@@ -38,8 +39,16 @@ def _start(dom):
 
 
 def _restore(dom):
-    dom.check("restore")
-    dom.restore()
+    if dom.has_managed_save():
+        dom.check("restore")
+    dom.restore()  # without a saved state: "<name> has no saved state to restore."
+
+
+def _discard_save(dom):
+    if not dom.has_managed_save():
+        raise OperationInvalid(gettext("%(name)s has no saved state to discard.") % {"name": dom.name})
+    dom.check("discard_save")
+    dom.managed_save_remove()
 
 
 # API name -> (fn(Domain) checking and doing it, call timeout or None for the pool's default).
@@ -53,7 +62,7 @@ LIVE = {
     "resume": (_checked("resume", lambda dom: dom.resume()), None),
     "save": (_checked("save", lambda dom: dom.managed_save()), SLOW_TIMEOUT),
     "restore": (_restore, SLOW_TIMEOUT),
-    "discard_save": (_checked("discard_save", lambda dom: dom.managed_save_remove()), None),
+    "discard_save": (_discard_save, None),
     "autostart_on": (_checked("autostart", lambda dom: dom.set_autostart(True)), None),
     "autostart_off": (_checked("autostart", lambda dom: dom.set_autostart(False)), None),
 }
@@ -67,11 +76,14 @@ def act(instance, name):
 
 
 def after_act(instance, name):
-    """What virtdeck notes after an action succeeded: a shutdown request's time (see pending_shutdown)."""
+    """What virtdeck notes after an action succeeded: a shutdown request's time (see pending_shutdown), and
+    whether the VM now has a saved state (see note_saved_state)."""
     if name == "shutdown":
         cache.set(_shutdown_key(instance), timezone.now(), SHUTDOWN_MEMORY)
     elif name in ("destroy", "start", "restore", "save"):
         cache.delete(_shutdown_key(instance))
+    if name in ("save", "start", "restore", "discard_save"):
+        cache.set(_saved_key(instance), name == "save", SHUTDOWN_MEMORY)
 
 
 def _service(name):
@@ -119,16 +131,27 @@ def pending_shutdown(instance):
     return {"requested_at": requested_at, "overdue": timezone.now() - requested_at >= grace}
 
 
-def note_saved_state(instance):
-    """Set instance.managed_save from the host (the row does not hold it), so its page offers restore rather
-    than start; left unset when the host cannot say (then start is offered, and restores the state)."""
+def _saved_key(instance):
+    return f"instances:managed-save:{instance.pk}"
+
+
+def note_saved_state(instance, live=True):
+    """Set instance.managed_save (whether a shut-off VM has a saved state: the row does not hold it), so its
+    page offers restore rather than start. live: ask the host (and remember the answer); else use what was
+    last learnt, if anything. Left unset when unknown (then actions.allows offers both)."""
     if instance.state != InstanceState.SHUTOFF:
         instance.managed_save = False  # libvirt keeps a saved state only for a VM that is shut off
         return instance
-    try:
-        instance.managed_save = on_domain(instance, lambda dom: dom.is_persistent() and dom.has_managed_save())
-    except VirtError:
-        pass
+    if live:
+        try:
+            known = on_domain(instance, lambda dom: dom.is_persistent() and dom.has_managed_save())
+        except VirtError:
+            return instance
+        cache.set(_saved_key(instance), known, SHUTDOWN_MEMORY)
+    else:
+        known = cache.get(_saved_key(instance))
+    if known is not None:
+        instance.managed_save = known
     return instance
 
 

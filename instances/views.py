@@ -30,8 +30,8 @@ class InstanceDetailView(ObjectDetailView):
 
     def get_object(self, queryset=None):
         instance = super().get_object(queryset)
-        # Whether a shut-off VM has a saved state (restore rather than start): one live read, not on re-fetches.
-        return instance if is_htmx(self.request) else lifecycle.note_saved_state(instance)
+        # Whether a shut-off VM has a saved state (restore rather than start): read live, except on re-fetches.
+        return lifecycle.note_saved_state(instance, live=not is_htmx(self.request))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
