@@ -128,8 +128,7 @@ def _delete_images(conn, uuid, owned):
     """Delete the owned images through their pools: {"deleted": [...], "left": [{"path", "reason"}]}."""
     users = _other_users(conn, uuid)
     deleted, left, refreshed = [], [], [False]
-    # Overlays first: a pool may refuse to delete an image while it sees it as another one's backing file.
-    for path in sorted(owned["paths"], key=len, reverse=True):
+    for path in sorted(owned["paths"]):
         if path in users:
             left.append({"path": path, "reason": USED_ELSEWHERE, "vm": users[path]})
             continue
