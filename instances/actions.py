@@ -69,6 +69,8 @@ DELETE = Action("delete", _("Delete"), service=lifecycle.delete, allowed=allows(
 # POST routes and buttons, in button order; DELETE is the delete page and DELETE /api/instances/<id>/.
 ACTIONS = (START, RESTORE, SHUTDOWN, REBOOT, RESET, SUSPEND, RESUME, SAVE, DESTROY, DISCARD_SAVE,
            AUTOSTART_ON, AUTOSTART_OFF)
+# The list's per-row buttons (the rest is on the VM's page).
+ROW_ACTIONS = (START, SHUTDOWN, DESTROY)
 # What the list's bulk actions offer (delete wants each name typed: one VM at a time).
 BULK = {action.name: action for action in ACTIONS}
 

@@ -209,3 +209,17 @@ def test_it_shows_a_refusal_as_an_error_message_on_the_page(admin_client, small)
     messages = [(m.level_tag, str(m)) for m in response.context["messages"]]
     assert messages == [("error", "Pause of db1 failed: Pause is not possible for db1 while it is shut off.")]
     assert libvirt_state(db1) == SHUTOFF
+
+
+def test_it_shows_per_row_buttons_from_the_rows_state_only(admin_client, small, monkeypatch):
+    import virt.connection
+
+    def no_libvirt(*args, **kwargs):
+        raise AssertionError("the list called libvirt")
+
+    monkeypatch.setattr(virt.connection.Pool, "call", no_libvirt)
+    content = admin_client.get(reverse("instances:instance_list")).content.decode()
+    for vm, actions in (("web1", {"shutdown", "destroy"}), ("db1", {"start"}), ("cache1", {"destroy"})):
+        row = content[content.index(f'data-state="{Instance.objects.get(name=vm).state}"'):]
+        row = row[:row.index("</tr>")]
+        assert {a for a in ("start", "shutdown", "destroy") if f'data-action="{a}"' in row} == actions, vm

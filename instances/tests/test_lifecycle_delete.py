@@ -124,3 +124,10 @@ def test_it_counts_external_overlays_and_frozen_images_as_the_vms_but_not_media_
     owned = owned_disks([DOMAIN], [SNAPSHOT])
     assert owned == {"paths": {"/img/vm.s1", "/img/vm.qcow2"}, "volumes": {("data", "vm-data")},
                      "network": {"rbd:rbd/vm"}}
+
+
+def test_it_deletes_a_saved_vm_with_its_saved_state(api, host):
+    busy = Instance.objects.get(name="busy")
+    assert api.post(f"/api/instances/{busy.pk}/save/").json()["state"] == "shutoff"
+    assert api.delete(f"/api/instances/{busy.pk}/").status_code == 200
+    assert "busy" not in domain_names(host)
