@@ -3,7 +3,7 @@
 One VM failing does not stop the others. VMs on different hosts are handled in parallel, one thread per
 host; a host's VMs go one after the other through its pooled connection (one call at a time per
 connection anyway). The threads only talk to libvirt; the rows are written afterwards, in the caller's
-thread, so the database sees one writer.
+thread, in one transaction, so the database sees one writer.
 """
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +17,7 @@ from virt.errors import VirtError
 
 from . import lifecycle
 from .actions import BULK
-from .inventory import apply_record
+from .inventory import apply_rows
 from .models import Instance
 
 MAX_IDS = 1000
@@ -70,11 +70,12 @@ def run(action_name, ids, user):
     if by_host:
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(by_host))) as threads:
             outcomes = list(threads.map(lambda host_vms: _run_host(action, host_vms), by_host.values()))
-        for vm, record, error in (item for outcome in outcomes for item in outcome):
+        done = [item for outcome in outcomes for item in outcome]
+        fresh = apply_rows([(vm, record) for vm, record, error in done if error is None and record is not False])
+        for vm, record, error in done:
             if error is not None:
                 results[vm.pk] = _failure(vm.pk, vm.name, _status(error), error.message)
                 continue
-            if record is not False:
-                vm = apply_record(vm.host, str(vm.uuid), record) or vm
-            results[vm.pk] = {"id": vm.pk, "name": vm.name, "ok": True, "state": vm.state}
+            row = fresh.get(vm.pk, vm)  # None: the domain is gone (a transient VM that stopped)
+            results[vm.pk] = {"id": vm.pk, "name": vm.name, "ok": True, "state": row.state if row else None}
     return [results[vm_id] for vm_id in ids]
