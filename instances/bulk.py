@@ -11,8 +11,6 @@ from django.utils.translation import gettext
 
 from core.api.exceptions import STATUS
 from core.permissions import restrict
-from hosts.connection import call
-from virt import inventory as virt_inventory
 from virt.errors import VirtError
 
 from . import lifecycle
@@ -34,19 +32,14 @@ def _failure(vm_id, name, status, message):
 
 
 def _run_host(action, vms):
-    """Act on one host's VMs in turn: [(vm, record or None, error or None)], never raising."""
+    """Act on one host's VMs in turn, each re-read in the same pool call: [(vm, record or None, error or None)],
+    never raising."""
     done = []
     for vm in vms:
         try:
-            lifecycle.act(vm, action.name)
+            done.append((vm, lifecycle.act(vm, action.name, reread=True), None))
         except VirtError as exc:
             done.append((vm, None, exc))
-            continue
-        try:
-            record = call(vm.host, lambda conn, uuid=str(vm.uuid): virt_inventory.collect_one(conn, uuid))
-        except VirtError:
-            record = False  # done, but not re-read: the next event or sync updates the row
-        done.append((vm, record, None))
     return done
 
 
@@ -71,7 +64,7 @@ def run(action_name, ids, user):
         with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(by_host))) as threads:
             outcomes = list(threads.map(lambda host_vms: _run_host(action, host_vms), by_host.values()))
         done = [item for outcome in outcomes for item in outcome]
-        fresh = apply_rows([(vm, record) for vm, record, error in done if error is None and record is not False])
+        fresh = apply_rows([(vm, record) for vm, record, error in done if error is None])
         for vm, record, error in done:
             if error is not None:
                 results[vm.pk] = _failure(vm.pk, vm.name, _status(error), error.message)

@@ -68,11 +68,13 @@ LIVE = {
 }
 
 
-def act(instance, name):
-    """Do action `name` on the VM through libvirt, without touching the database (see LIVE)."""
+def act(instance, name, reread=False):
+    """Do action `name` on the VM through libvirt, without touching the database (see LIVE). With reread, in
+    the same pool call, return the domain's inventory record afterwards (None if it is gone)."""
     fn, timeout = LIVE[name]
-    on_domain(instance, fn, timeout=timeout)
+    record = on_domain(instance, lambda dom: (fn(dom), dom.record() if reread else None)[1], timeout=timeout)
     after_act(instance, name)
+    return record
 
 
 def after_act(instance, name):

@@ -175,6 +175,10 @@ class Domain(ConfigChanges):
                 raise
             self._dom.undefineFlags(flags & ~_UNDEFINE_OPTIONAL)
 
+    def record(self):
+        """The domain's inventory record as a sync stores it (virt.inventory.collect_one), or None if it is gone."""
+        return inventory.collect_one(self._dom.connect(), self.uuid)
+
     def delete(self, delete_volumes=False, keep_nvram=False):
         """Undefine a shut-off VM, and with delete_volumes its disk images: {"deleted", "left"}
         (see virt/domain_delete.py for which images are the VM's and which stay)."""

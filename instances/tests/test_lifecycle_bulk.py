@@ -59,9 +59,9 @@ def test_it_runs_each_host_in_its_own_thread_and_a_hosts_vms_in_sequence(api, ho
     seen = []
     real_act = bulk.lifecycle.act
 
-    def spy(instance, name):
+    def spy(instance, name, **kwargs):
         seen.append((instance.host.name, instance.name, threading.get_ident()))
-        return real_act(instance, name)
+        return real_act(instance, name, **kwargs)
 
     monkeypatch.setattr(bulk.lifecycle, "act", spy)
     ids = list(Instance.objects.filter(name__in=["web1", "cache1"]).order_by("host__name", "name")
