@@ -96,8 +96,10 @@ class Domain(ConfigChanges):
         return bool(self._dom.hasManagedSaveImage(0))
 
     def _lifecycle_facts(self):
-        persistent = self.is_persistent()
-        return self.state(), {"persistent": persistent, "managed_save": persistent and self.has_managed_save()}
+        state, persistent = self.state(), self.is_persistent()
+        # libvirt keeps a managed save image only for a VM that is shut off: one RPC fewer for the others.
+        saved = persistent and state == lifecycle.SHUT_OFF and self.has_managed_save()
+        return state, {"persistent": persistent, "managed_save": saved}
 
     def allowed_actions(self):
         """lifecycle.allowed_actions for this domain as it is now (three or four RPCs)."""
@@ -176,8 +178,14 @@ class Domain(ConfigChanges):
             self._dom.undefineFlags(flags & ~_UNDEFINE_OPTIONAL)
 
     def record(self):
-        """The domain's inventory record as a sync stores it (virt.inventory.collect_one), or None if it is gone."""
-        return inventory.collect_one(self._dom.connect(), self.uuid)
+        """The domain's inventory record as a sync stores it (virt.inventory.record_of), or None if it is gone
+        (a transient VM that stopped)."""
+        try:
+            return inventory.record_of(self._dom.connect(), self._dom)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            raise
 
     def delete(self, delete_volumes=False, keep_nvram=False):
         """Undefine a shut-off VM, and with delete_volumes its disk images: {"deleted", "left"}

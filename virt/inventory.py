@@ -122,6 +122,11 @@ def collect_one(conn, uuid):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return None
         raise
+    return record_of(conn, dom)
+
+
+def record_of(conn, dom):
+    """The record of a domain already looked up (after an action on it): 4-5 RPCs."""
     stats = conn.domainListGetStats([dom], STATS_GROUPS, 0)
     record = record_from_stats(dom, stats[0][1] if stats else {})
     _fill_from_info(dom, record)
