@@ -68,13 +68,11 @@ LIVE = {
 }
 
 
-def act(instance, name, reread=False):
-    """Do action `name` on the VM through libvirt, without touching the database (see LIVE). With reread, in
-    the same pool call, return the domain's inventory record afterwards (None if it is gone)."""
+def act(instance, name):
+    """Do action `name` on the VM through libvirt, without touching the database (see LIVE)."""
     fn, timeout = LIVE[name]
-    record = on_domain(instance, lambda dom: (fn(dom), dom.record() if reread else None)[1], timeout=timeout)
+    on_domain(instance, fn, timeout=timeout)
     after_act(instance, name)
-    return record
 
 
 def after_act(instance, name):

@@ -177,16 +177,6 @@ class Domain(ConfigChanges):
                 raise
             self._dom.undefineFlags(flags & ~_UNDEFINE_OPTIONAL)
 
-    def record(self):
-        """The domain's inventory record as a sync stores it (virt.inventory.record_of), or None if it is gone
-        (a transient VM that stopped)."""
-        try:
-            return inventory.record_of(self._dom.connect(), self._dom)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                return None
-            raise
-
     def delete(self, delete_volumes=False, keep_nvram=False):
         """Undefine a shut-off VM, and with delete_volumes its disk images: {"deleted", "left"}
         (see virt/domain_delete.py for which images are the VM's and which stay)."""
