@@ -33,8 +33,10 @@ def _checked(action, do):
 
 
 def _start(dom):
-    # libvirt's create resumes a managed save image: that is a restore, and checked as one.
-    dom.check("restore" if dom.has_managed_save() else "start")
+    # libvirt's create resumes a managed save image: that is a restore, and allowed as one.
+    allowed = dom.allowed_actions()
+    if "start" not in allowed and "restore" not in allowed:
+        dom.check("start")  # raises, saying why
     dom.start()
 
 
