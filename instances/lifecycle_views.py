@@ -8,14 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
 from core.forms import ConfirmNameForm
-from core.generic import ObjectDeleteView, redirect
+from core.generic import ObjectDeleteView, next_url, redirect
 from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
 
@@ -48,19 +47,7 @@ def detail_context(instance):
         waited = (timezone.now() - pending["requested_at"]).total_seconds()
         pending["recheck_in"] = max(1, math.ceil(settings.INSTANCE_SHUTDOWN_GRACE - waited))
     return {"pending_shutdown": pending, "rename_form": RenameForm(initial={"name": instance.name}),
-            "can_rename": _allows(instance, "rename"), "can_delete": _allows(instance, "delete")}
-
-
-def _allows(instance, rule):
-    return allows(rule)(instance)
-
-
-def back(request, fallback):
-    candidate = request.POST.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
-        return candidate
-    return fallback
+            "can_rename": allows("rename")(instance), "can_delete": allows("delete")(instance)}
 
 
 class RenameForm(forms.Form):
@@ -157,7 +144,7 @@ class InstanceBulkView(View):
 
     def post(self, request):
         form = BulkForm(request.POST)
-        list_url = back(request, reverse("instances:instance_list"))
+        list_url = next_url(request, reverse("instances:instance_list"))
         if not form.is_valid():
             errors = " ".join(error for field_errors in form.errors.values() for error in field_errors)
             messages.error(request, gettext("Nothing done: %(errors)s") % {"errors": errors})

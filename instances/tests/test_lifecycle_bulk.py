@@ -157,3 +157,10 @@ async def test_it_tells_open_pages_about_every_vm_once_the_rows_are_written(admi
     assert sorted((event["kind"], event["data"]["id"], event["data"]["state"]) for event in events) == [
         ("instance", pk, "shutoff") for pk in sorted(ids)]
     await communicator.disconnect()
+
+
+def test_it_goes_back_to_a_same_site_page_only(admin_client, hosts):
+    ids = list(Instance.objects.filter(name="web1").values_list("pk", flat=True))
+    response = admin_client.post(reverse("instances:instance_bulk"),
+                                 {"action": "suspend", "ids": ids, "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == reverse("instances:instance_list")
