@@ -1,9 +1,10 @@
-"""Commands on a host over SSH, with the host's own key and pinned known_hosts.
+"""Commands on a host: over SSH with the host's own key and pinned known_hosts, or on this machine.
 
-Hosts reached over SSH (qemu+ssh, qemu+libssh) unlock host-side tools; this is
-the one way virtdeck runs anything there. Argument lists only: the remote
-command is fixed by the caller, never built from user input.
+Hosts reached over SSH (qemu+ssh, qemu+libssh) or locally (qemu:///system: libvirtd on the machine
+virtdeck runs on) unlock host-side tools; this is the one way virtdeck runs anything there. Argument
+lists only: the command is fixed by the caller, never built from user input.
 """
+import shlex
 import subprocess
 
 from virt.errors import scrub
@@ -34,16 +35,30 @@ def ssh_argv(host, remote_argv):
         argv += ["-p", str(parsed.port)]
     if parsed.username:
         argv += ["-l", parsed.username]
-    return [*argv, "--", parsed.hostname, *remote_argv]
+    # ssh hands the remote shell one command line: quote each word so it arrives as the same argument list.
+    return [*argv, "--", parsed.hostname, *(shlex.quote(word) for word in remote_argv)]
 
 
-def run(host, remote_argv, timeout=10):
-    """stdout of `remote_argv` run on the host; HostShellError with ssh's message on failure."""
+def argv_for(host, remote_argv):
+    """The command line that runs `remote_argv` on `host`: itself on this machine, else through ssh."""
+    parsed = parse_host_uri(host.uri)
+    if not parsed.has_shell:
+        raise HostShellError(f"{host.name} is reached over {parsed.scheme}: virtdeck has no shell there "
+                             "(use qemu+ssh, or qemu:///system on this machine)")
+    return ssh_argv(host, remote_argv) if parsed.is_ssh else list(remote_argv)
+
+
+def run(host, remote_argv, timeout=10, text=True):
+    """stdout of `remote_argv` run on the host (bytes with text=False: a capture); HostShellError with the
+    command's message on failure."""
     try:
-        result = subprocess.run(ssh_argv(host, remote_argv), capture_output=True, text=True, timeout=timeout,
+        result = subprocess.run(argv_for(host, remote_argv), capture_output=True, text=text, timeout=timeout,
                                 stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise HostShellError(f"no answer over SSH within {timeout} s") from None
+        raise HostShellError(f"no answer within {timeout} s") from None
+    except FileNotFoundError as exc:
+        raise HostShellError(f"{exc.filename} is not installed") from None
     if result.returncode != 0:
-        raise HostShellError(scrub(result.stderr.strip()) or f"exit status {result.returncode}")
+        stderr = result.stderr if text else result.stderr.decode(errors="replace")
+        raise HostShellError(scrub(stderr.strip()) or f"exit status {result.returncode}")
     return result.stdout

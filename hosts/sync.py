@@ -1,5 +1,6 @@
 """A host's state, usage and inventory refreshed from libvirt: the periodic sync, the watcher's catch-up,
-Refresh. Writes instance rows through instances.inventory; nothing here is imported back by it."""
+Refresh. Writes instance and network rows through instances.inventory and networks.inventory; nothing here is
+imported back by them."""
 import time
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -9,8 +10,10 @@ from django.utils import timezone
 
 from core.events import publish
 from instances import inventory as instance_inventory
+from networks import inventory as network_inventory
 from virt import host as virt_host
 from virt import inventory as virt_inventory
+from virt import networks as virt_networks
 from virt.errors import VirtError
 
 from .connection import call
@@ -55,10 +58,11 @@ def sync_host(host):
         started = time.perf_counter()
         conn.getLibVersion()
         latency = (time.perf_counter() - started) * 1000
-        return latency, virt_inventory.collect(conn, existing), virt_host.usage(conn)
+        return (latency, virt_inventory.collect(conn, existing), virt_host.usage(conn),
+                virt_networks.collect_networks(conn))
 
     try:
-        latency, records, usage = call(host, gather)
+        latency, records, usage, networks = call(host, gather)
     except VirtError as exc:  # HostUnreachable included
         mark_unreachable(host, exc)
         return None
@@ -72,6 +76,7 @@ def sync_host(host):
     )
     host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
     changes = instance_inventory.apply_records(host, records, existing, sync_started=sync_started)
+    changes += network_inventory.apply_records(host, networks, sync_started=sync_started)
     if changed_state or changes:
         publish("host", id=host.pk, state=host.state, changes=changes)
     return len(records)

@@ -1,10 +1,10 @@
 """The host watcher: libvirt lifecycle events -> inventory rows within a second.
 
-One process (`manage.py watch_hosts`) subscribes to domain lifecycle events on
-every host (virt.events). libvirt calls back in its event-loop thread;
-callbacks only queue (host, uuid) so that no RPC runs inside the event loop.
-The main loop reads the queue, re-reads that one domain, writes its row and
-pushes it to open pages. Every few seconds it picks up added, edited, removed
+One process (`manage.py watch_hosts`) subscribes to domain and network lifecycle
+events on every host (virt.events). libvirt calls back in its event-loop thread;
+callbacks only queue (kind, host, key) so that no RPC runs inside the event loop.
+The main loop reads the queue, re-reads that one domain or network, writes its
+row and pushes it to open pages. Every few seconds it picks up added, edited, removed
 and disconnected hosts.
 """
 import logging
@@ -17,6 +17,7 @@ from django.db import close_old_connections
 
 from core import health
 from instances import inventory as instance_inventory
+from networks import inventory as network_inventory
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
 
@@ -36,10 +37,14 @@ class Watcher:
 
     def _subscribe(self, host):
         def on_event(uuid, _event, host_id=host.pk):
-            self.events.put((host_id, uuid))
+            self.events.put(("domain", host_id, uuid))
+
+        def on_network_event(name, _event, host_id=host.pk):
+            self.events.put(("network", host_id, name))
 
         self.subscriptions[host.pk] = LifecycleSubscription(
-            connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT
+            connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT,
+            on_network_event=on_network_event,
         )
         log.info("watching %s (%s)", host.name, host.uri)
 
@@ -72,14 +77,16 @@ class Watcher:
         except VirtError:
             return None
 
-    def handle(self, host_id, uuid):
+    REFRESH = {"domain": instance_inventory.refresh_one, "network": network_inventory.refresh_one}
+
+    def handle(self, kind, host_id, key):
         host = Host.objects.filter(pk=host_id).first()
         if host is None:
             return
         try:
-            instance_inventory.refresh_one(host, uuid)
+            self.REFRESH[kind](host, key)
         except VirtError as exc:
-            log.warning("event for %s on %s: %s", uuid, host.name, exc.message)
+            log.warning("%s event for %s on %s: %s", kind, key, host.name, exc.message)
 
     def _guarded(self, fn, *args):
         """One failure (a locked database, a host error) must not end the watcher."""
@@ -99,10 +106,10 @@ class Watcher:
                 self._guarded(self.rescan)
                 next_rescan = time.monotonic() + self.rescan_interval
             try:
-                host_id, uuid = self.events.get(timeout=0.5)
+                kind, host_id, key = self.events.get(timeout=0.5)
             except queue.Empty:
                 continue
-            self._guarded(self.handle, host_id, uuid)
+            self._guarded(self.handle, kind, host_id, key)
         for subscription in self.subscriptions.values():
             subscription.close()
         self.subscriptions.clear()

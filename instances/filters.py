@@ -1,30 +1,11 @@
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from hosts.filters import HostIdsFilter
 from hosts.models import Host
 
 from .choices import LEGACY_STATES, InstanceState
 from .models import Instance
-
-
-class HostIdsField(django_filters.fields.ModelMultipleChoiceField):
-    """Host ids; one past 64 bits is an invalid choice, not a database overflow."""
-
-    def _check_values(self, value):
-        for pk in value:
-            try:
-                number = int(str(pk))
-            except ValueError:
-                continue
-            if not -(2**63) <= number < 2**63:
-                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                      params={"value": pk})
-        return super()._check_values(value)
-
-
-class HostIdsFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = HostIdsField
 
 
 class InstanceStatesField(django_filters.fields.MultipleChoiceField):

@@ -2,7 +2,7 @@ from django.urls import path
 
 from core.generic import action_urls
 
-from . import lifecycle_views, views
+from . import lifecycle_views, snapshot_views, views, xml_views
 from .actions import ACTIONS
 from .models import Instance
 
@@ -10,6 +10,13 @@ app_name = "instances"
 urlpatterns = [
     path("", views.InstanceListView.as_view(), name="instance_list"),
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
+]
+
+# A VM's snapshots (instances/snapshot_views.py).
+urlpatterns += snapshot_views.urlpatterns
+urlpatterns += [  # the XML editor and create-from-XML
+    path("<int:pk>/xml/", xml_views.InstanceXMLView.as_view(), name="instance_xml"),
+    path("from-xml/", xml_views.InstanceFromXMLView.as_view(), name="instance_from_xml"),
 ]
 # Lifecycle: POST <pk>/start/ ... (instances:instance_start), rename, delete, bulk.
 urlpatterns += [

@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
-rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx
+rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx static/vendor/codemirror/mode/xml
 cp -r node_modules/bootstrap/dist/css node_modules/bootstrap/dist/js static/vendor/bootstrap/
 cp -r node_modules/bootstrap-icons/font/. static/vendor/bootstrap-icons/
 cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+# The XML editor: CodeMirror 5 ships a browser-ready build (6 needs a bundler); the XML mode for highlighting.
+cp node_modules/codemirror/lib/codemirror.js node_modules/codemirror/lib/codemirror.css static/vendor/codemirror/
+cp node_modules/codemirror/mode/xml/xml.js static/vendor/codemirror/mode/xml/
+cp node_modules/codemirror/LICENSE static/vendor/codemirror/

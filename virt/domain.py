@@ -20,6 +20,7 @@ from .domain_config import ConfigChanges, checked_text
 from .errors import InvalidConfig, OperationInvalid
 from .jobinfo import job_from_stats
 from .snapshots import Snapshots
+from .xml.parser import parse_untrusted
 
 _SHUTDOWN_MODES = {
     None: 0,
@@ -54,6 +55,25 @@ def create_from_xml(conn, xml, paused=False, validate=True):
     """Start a transient domain (gone when it stops)."""
     flags = (libvirt.VIR_DOMAIN_START_PAUSED if paused else 0) | (libvirt.VIR_DOMAIN_START_VALIDATE if validate else 0)
     return Domain(conn.createXML(checked_text(xml), flags))
+
+
+def define_new(conn, xml, validate=True):
+    """Define a domain that must not exist yet: defineXML would silently redefine a domain with the same
+    UUID, and refuses the same name with another UUID as an "operation failed". InvalidConfig names it."""
+    text = checked_text(xml)
+    root = parse_untrusted(text)
+    for key, lookup in ((root.findtext("name"), conn.lookupByName), (root.findtext("uuid"), conn.lookupByUUIDString)):
+        if key is None:
+            continue
+        try:
+            existing = lookup(key)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue
+            raise
+        raise InvalidConfig(f"A domain named {existing.name()!r} with UUID {existing.UUIDString()} already exists "
+                            "on this host.", code=libvirt.VIR_ERR_DOM_EXIST)
+    return define(conn, text, validate=validate)
 
 
 class Domain(ConfigChanges):

@@ -16,28 +16,38 @@ from .errors import HostUnreachable, translate
 
 
 class LifecycleSubscription:
-    """Calls on_event(uuid, event) from libvirt's event loop thread for every lifecycle event of the host."""
+    """Calls on_event(uuid, event) from libvirt's event loop thread for every domain lifecycle event of the
+    host, and on_network_event(name, event) for every network lifecycle event (defined, started, stopped,
+    undefined) when given."""
 
-    def __init__(self, spec, on_event, timeout):
+    def __init__(self, spec, on_event, timeout, on_network_event=None):
         self.spec = spec
         self._lost = threading.Event()
 
         def callback(_conn, dom, event, _detail, _opaque):
             on_event(dom.UUIDString(), event)
 
+        def network_callback(_conn, network, event, _detail, _opaque):
+            on_network_event(network.name(), event)
+
         def subscribe():
             conn = open_connection(spec)
+            callback_ids = []
             try:
                 conn.registerCloseCallback(lambda *_: self._lost.set(), None)
-                callback_id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)
+                callback_ids.append(("domain", conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, callback, None)))
+                if on_network_event is not None:
+                    callback_ids.append(("network", conn.networkEventRegisterAny(
+                        None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, network_callback, None)))
             except libvirt.libvirtError as exc:
                 in_thread(conn.close)
                 raise translate(exc) from None
-            return conn, callback_id
+            return conn, callback_ids
 
         future = in_thread(subscribe)
         try:
-            self.conn, self.callback_id = future.result(timeout=timeout)
+            self.conn, self.callback_ids = future.result(timeout=timeout)
         except FutureTimeout:
             future.add_done_callback(lambda f: f.exception() is None and in_thread(self._release, *f.result()))
             raise HostUnreachable(f"no answer from {spec.name} within {timeout:g} s") from None
@@ -47,8 +57,10 @@ class LifecycleSubscription:
         return not self._lost.is_set() and _alive(self.conn)
 
     @staticmethod
-    def _release(conn, callback_id):
-        for step in (lambda: conn.domainEventDeregisterAny(callback_id), conn.unregisterCloseCallback, conn.close):
+    def _release(conn, callback_ids):
+        deregister = {"domain": conn.domainEventDeregisterAny, "network": conn.networkEventDeregisterAny}
+        steps = [lambda kind=kind, cid=cid: deregister[kind](cid) for kind, cid in callback_ids]
+        for step in (*steps, conn.unregisterCloseCallback, conn.close):
             try:
                 step()
             except libvirt.libvirtError:
@@ -56,5 +68,5 @@ class LifecycleSubscription:
 
     def close(self):
         """Deregister, then close, in the background (both are RPCs to a possibly hung peer)."""
-        in_thread(self._release, self.conn, self.callback_id)
+        in_thread(self._release, self.conn, self.callback_ids)
 

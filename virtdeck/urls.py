@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api.views import TokenView
+from networks.api import views as network_api
 
 urlpatterns = [
     path("", include("core.urls")),
@@ -11,11 +12,21 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("hosts/", include("hosts.urls")),
     path("instances/", include("instances.urls")),
+    path("networks/", include("networks.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/", include("core.api.urls")),
+    path("api/hosts/<int:pk>/interfaces/", network_api.HostInterfacesView.as_view(), name="api-host-interfaces"),
+    path("api/hosts/<int:pk>/firewall/", network_api.HostFirewallView.as_view(), name="api-host-firewall"),
+    path("api/hosts/<int:pk>/bridges/", network_api.HostBridgesView.as_view(), name="api-host-bridges"),
+    path("api/hosts/<int:pk>/bridges/<str:name>/", network_api.HostBridgeView.as_view(), name="api-host-bridge"),
+    path("api/hosts/<int:pk>/bridges/<str:name>/confirm/", network_api.HostBridgeConfirmView.as_view(),
+         name="api-host-bridge-confirm"),
     path("api/hosts/", include("hosts.api.urls")),
+    path("api/instances/<int:pk>/nics/<str:mac>/path/", network_api.NICPathView.as_view(), name="api-nic-path"),
+    path("api/instances/<int:pk>/nics/<str:mac>/trace/", network_api.NICTraceView.as_view(), name="api-nic-trace"),
     path("api/instances/", include("instances.api.urls")),
+    path("api/networks/", include("networks.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

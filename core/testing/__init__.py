@@ -139,3 +139,30 @@ def daphne_process(tmp_path, env=None):
         yield f"http://127.0.0.1:{port}", service
     finally:
         service.stop()
+
+
+def remove_network(conn, name):
+    """Stop and undefine a libvirt network a test made, if it is still there (a libvirt connection of the
+    test's own)."""
+    import libvirt
+
+    try:
+        network = conn.networkLookupByName(name)
+        if network.isActive():
+            network.destroy()
+        if network.isPersistent():
+            network.undefine()
+    except libvirt.libvirtError:
+        pass  # the test removed it already
+
+
+@contextlib.contextmanager
+def ip_forward_kept():
+    """Put /proc/sys/net/ipv4/ip_forward back as it was: a NAT network sets it to 1 and leaves it so."""
+    path = "/proc/sys/net/ipv4/ip_forward"
+    before = open(path).read()
+    try:
+        yield
+    finally:
+        with open(path, "w") as handle:
+            handle.write(before)

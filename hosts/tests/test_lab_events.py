@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core.events import GROUP
-from core.testing import eventually
+from core.testing import eventually, remove_network
 from hosts.sync import sync_host
 from hosts.watcher import Watcher
 from instances.models import Instance
@@ -84,3 +84,30 @@ def test_it_syncs_a_real_qemu_host_with_bulk_stats(lab_host, lab_guests):
     expected = ("kvm" if hardware else "kvm-no-vmx") if kvm else "tcg"
     assert lab_host.facts["acceleration"] == expected
     assert lab_host.facts["kernel"] and lab_host.memory_total_kib > 0
+
+
+def test_it_follows_a_network_defined_started_and_removed_out_of_band(watcher, lab, lab_host):
+    import uuid
+
+    import libvirt
+
+    from networks.models import Network
+
+    name = f"vd-test-{uuid.uuid4().hex[:8]}"
+    direct = libvirt.open(lab["uri"])
+    try:
+        network = direct.networkDefineXML(f"<network><name>{name}</name></network>")  # isolated, no addresses
+        eventually(lambda: Network.objects.filter(host=lab_host, name=name).exists(), timeout=2,
+                   message="row appears after define")
+        network.create()
+        eventually(lambda: Network.objects.get(host=lab_host, name=name).active, timeout=2, message="row reads active")
+        assert Network.objects.get(host=lab_host, name=name).bridge == network.bridgeName()
+        network.destroy()
+        eventually(lambda: not Network.objects.get(host=lab_host, name=name).active, timeout=2,
+                   message="row reads inactive")
+        network.undefine()
+        eventually(lambda: not Network.objects.filter(host=lab_host, name=name).exists(), timeout=2,
+                   message="row removed after undefine")
+    finally:
+        remove_network(direct, name)
+        direct.close()

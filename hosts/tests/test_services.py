@@ -188,6 +188,8 @@ def test_it_builds_an_ssh_command_with_the_pinned_key_and_no_shell(db):
     assert "StrictHostKeyChecking=yes" in argv and "BatchMode=yes" in argv
     assert argv[argv.index("-p") + 1] == "2222" and argv[argv.index("-l") + 1] == "root"
     assert any(a.startswith("UserKnownHostsFile=") for a in argv)
+    # The remote shell re-splits the command line: every word arrives quoted, metacharacters inert.
+    assert shell.ssh_argv(host, ["echo", "a b; rm -rf /", "$(id)"])[-3:] == ["echo", "'a b; rm -rf /'", "'$(id)'"]
     with pytest.raises(shell.HostShellError, match="not reached over SSH"):
         shell.ssh_argv(Host(name="t", uri="qemu+tls://kvm1/system"), ["uname"])
 

@@ -34,11 +34,20 @@ def test_it_turns_an_event_into_a_row_update(watcher, make_host):
     subscription = watcher.subscriptions[host.pk]
     # Act on the subscription's own connection: a node fixture's state is per connection.
     subscription.conn.lookupByName("web1").destroy()
-    host_id, uuid = eventually(lambda: not watcher.events.empty() and watcher.events.get(), timeout=5,
-                               message="lifecycle event queued")
-    assert host_id == host.pk
+    kind, host_id, uuid = eventually(lambda: not watcher.events.empty() and watcher.events.get(), timeout=5,
+                                     message="lifecycle event queued")
+    assert (kind, host_id) == ("domain", host.pk)
     # The pool's connection is another private copy of the node: read the event's domain from there.
     assert uuid == "11111111-1111-4111-8111-111111111111"
+
+
+def test_it_queues_network_events_too(watcher, make_host):
+    host = make_host("networks")
+    watcher.rescan()
+    watcher.subscriptions[host.pk].conn.networkLookupByName("backend").destroy()
+    event = eventually(lambda: not watcher.events.empty() and watcher.events.get(), timeout=5,
+                       message="network event queued")
+    assert event == ("network", host.pk, "backend")
 
 
 def test_it_drops_the_subscription_of_a_removed_host(watcher, make_host):

@@ -10,7 +10,7 @@ import libvirt
 
 # Answered from the client's own object, without an RPC.
 LOCAL_METHODS = {"name", "UUID", "UUIDString", "key", "connect", "c_pointer", "storagePoolLookupByVolume"}
-_WRAPPED = (libvirt.virConnect, libvirt.virStoragePool, libvirt.virStorageVol, libvirt.virDomain)
+_WRAPPED = (libvirt.virConnect, libvirt.virStoragePool, libvirt.virStorageVol, libvirt.virDomain, libvirt.virNetwork)
 
 
 class Counting:

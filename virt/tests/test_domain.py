@@ -8,7 +8,7 @@ import pytest
 
 from core.testing import node_uri
 from virt.connection import ConnectionSpec, Pool
-from virt.domain import Domain, create_from_xml, define
+from virt.domain import Domain, create_from_xml, define, define_new
 from virt.errors import InvalidConfig, NotFound, OperationInvalid, Unsupported
 from virt.jobinfo import job_from_stats
 from virt.lifecycle import PAUSED, RUNNING, SHUT_OFF
@@ -155,6 +155,20 @@ def test_it_defines_from_text_or_an_xml_object(on_host):
     assert on_host(lambda c: define(c, small_domain("built")).name) == "built"
     assert on_host(lambda c: define(c, small_domain("typed").to_xml()).uuid)
     assert on_host(lambda c: c.lookupByName("typed").isPersistent()) == 1
+
+
+def test_it_defines_a_new_domain_only_when_neither_its_name_nor_its_uuid_exists(on_host):
+    before = on_host(lambda c: c.lookupByUUIDString(WEB1).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    same_uuid = small_domain("other")
+    same_uuid.uuid = WEB1  # defineXML alone would redefine web1 under the new name's definition
+    for domain in (small_domain("web1"), same_uuid):
+        with pytest.raises(InvalidConfig, match=f"A domain named 'web1' with UUID {WEB1} already exists"):
+            on_host(lambda c, d=domain: define_new(c, d))
+    assert on_host(lambda c: c.lookupByUUIDString(WEB1).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) == before
+    with pytest.raises(NotFound):
+        on_host(lambda c: c.lookupByName("other"))
+
+    assert on_host(lambda c: define_new(c, small_domain("fresh")).name) == "fresh"
 
 
 def test_it_refuses_entities_before_libvirt_sees_them(on_host):

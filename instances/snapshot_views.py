@@ -1,0 +1,139 @@
+"""A VM's snapshots on its page: the section (loaded into the detail page), create, revert, delete.
+
+The same services as /api/instances/<id>/snapshots/ (instances/snapshots.py). Every write is a POST
+(CSRF checked by Django) that comes back to the VM's page with a message; a form with bad input is shown
+again, with the error beside its field, and answers 400.
+"""
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext
+from django.views.generic import View
+from django.views.generic.detail import SingleObjectMixin
+
+from core.generic import is_htmx
+from core.permissions import RestrictedQuerysetMixin
+from virt.errors import VirtError
+
+from . import snapshots
+from .choices import InstanceState
+from .models import Instance
+from .snapshot_forms import SnapshotForm
+
+
+def back_to(instance):
+    return f"{instance.get_absolute_url()}#snapshots"
+
+
+class InstanceSnapshotView(RestrictedQuerysetMixin, SingleObjectMixin, View):
+    queryset = Instance.objects.select_related("host")
+    context_object_name = "instance"
+
+
+class SnapshotSectionView(InstanceSnapshotView):
+    """GET: the section; htmx (the detail page loading it) gets the section alone, a browser a whole page."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render(SnapshotForm())
+
+    def render(self, form, status=200):
+        instance = self.object
+        native = snapshots.native_external_revert(instance.host)
+        context = {"instance": instance, "object": instance, "form": form, "native_external_revert": native,
+                   "libvirt_version": instance.host.facts.get("libvirt_version", ""),
+                   # virtdeck's own revert needs a shut-off VM (as the inventory last saw it; the service checks)
+                   "external_revert_blocked": not native and instance.state != InstanceState.SHUTOFF}
+        try:
+            context["snapshots"] = snapshots.list_snapshots(instance)
+        except VirtError as exc:
+            context["snapshots"], context["snapshots_error"] = [], exc.message
+        template = "instances/_snapshot_section.html" if is_htmx(self.request) else "instances/instance_snapshots.html"
+        return TemplateResponse(self.request, template, context, status=status)
+
+
+class SnapshotCreateView(SnapshotSectionView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.object = instance = self.get_object()
+        form = SnapshotForm(request.POST)
+        if form.is_valid():
+            try:
+                created = snapshots.create_snapshot(instance, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)  # keyed by field: shown beside it
+            except VirtError as exc:
+                messages.error(request, gettext("Snapshot of %(vm)s failed: %(error)s")
+                               % {"vm": instance.name, "error": exc.message})
+                return HttpResponseRedirect(back_to(instance))
+            else:
+                messages.success(request, gettext("Snapshot %(name)s of %(vm)s taken.")
+                                 % {"name": created["name"], "vm": instance.name})
+                return HttpResponseRedirect(back_to(instance))
+        return self.render(form, status=400)
+
+
+class SnapshotRevertView(InstanceSnapshotView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, name, **kwargs):
+        instance = self.get_object()
+        discard = bool(request.POST.get("discard_current"))  # the checkbox beside virtdeck's own revert
+        try:
+            result = snapshots.revert_snapshot(instance, name, discard_current=discard)
+        except VirtError as exc:
+            messages.error(request, gettext("Revert of %(vm)s to %(name)s failed: %(error)s")
+                           % {"vm": instance.name, "name": name, "error": exc.message})
+        else:
+            messages.success(request, gettext("%(vm)s reverted to %(name)s. %(how)s")
+                             % {"vm": instance.name, "name": name, "how": result["label"]})
+            if result.get("removed"):
+                messages.info(request, gettext("Deleted the files that held the state left behind: %(files)s")
+                              % {"files": ", ".join(result["removed"])})
+            if result.get("left"):
+                messages.info(request, gettext("The files that held the state left behind stay on the host: %(files)s")
+                              % {"files": ", ".join(result["left"])})
+        return HttpResponseRedirect(back_to(instance))
+
+
+class SnapshotDeleteView(InstanceSnapshotView):
+    """GET asks for confirmation; POST deletes."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, name, **kwargs):
+        instance = self.get_object()
+        return TemplateResponse(request, "instances/snapshot_confirm_delete.html",
+                                {"object": instance, "instance": instance, "snapshot": name, "form": forms.Form()})
+
+    def post(self, request, *args, name, **kwargs):
+        instance = self.get_object()
+        try:
+            result = snapshots.delete_snapshot(instance, name)
+        except VirtError as exc:
+            messages.error(request, gettext("Deleting snapshot %(name)s of %(vm)s failed: %(error)s")
+                           % {"vm": instance.name, "name": name, "error": exc.message})
+            return HttpResponseRedirect(back_to(instance))
+        if result["metadata_only"]:
+            messages.warning(request, gettext(
+                "Snapshot %(name)s of %(vm)s deleted; libvirt could not merge its overlays (they are no longer "
+                "under the VM's disks), so these files stay on the host, unless a revert discarded them: %(files)s")
+                % {"vm": instance.name, "name": name, "files": ", ".join(result["files_left"])})
+        else:
+            messages.success(request, gettext("Snapshot %(name)s of %(vm)s deleted.")
+                             % {"vm": instance.name, "name": name})
+        return HttpResponseRedirect(back_to(instance))
+
+
+urlpatterns = [
+    path("<int:pk>/snapshots/", SnapshotSectionView.as_view(), name="instance_snapshots"),
+    path("<int:pk>/snapshots/create/", SnapshotCreateView.as_view(), name="instance_snapshot_create"),
+    path("<int:pk>/snapshots/<str:name>/revert/", SnapshotRevertView.as_view(), name="instance_snapshot_revert"),
+    path("<int:pk>/snapshots/<str:name>/delete/", SnapshotDeleteView.as_view(), name="instance_snapshot_delete"),
+]
