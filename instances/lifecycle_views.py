@@ -54,6 +54,11 @@ class RenameForm(forms.Form):
     name = forms.CharField(label=_("New name"), max_length=500, strip=False,
                            widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}))
 
+    def __init__(self, *args, **kwargs):
+        # Ids of its own: the VM page holds other forms with a "name" field (snapshots).
+        kwargs.setdefault("auto_id", "id_rename_%s")
+        super().__init__(*args, **kwargs)
+
 
 class InstanceRenameView(RestrictedQuerysetMixin, SingleObjectMixin, View):
     """POST only: rename a shut-off VM (the detail page's form), as PATCH {"name"} does."""

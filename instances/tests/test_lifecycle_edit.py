@@ -174,3 +174,11 @@ def test_it_renames_by_post_only_with_csrf(admin_user, admin_client, db1):
     strict.force_login(admin_user)
     assert strict.post(rename, {"name": "x"}).status_code == 403
     assert config(db1)[4] == "db1"
+
+
+def test_it_gives_the_rename_field_an_id_no_other_form_of_the_page_uses(admin_client, db1):
+    import re
+
+    content = admin_client.get(db1.get_absolute_url()).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', content)
+    assert "id_rename_name" in ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
