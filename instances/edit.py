@@ -13,11 +13,10 @@ Everything virtdeck can judge (types, ranges, the host's CPUs and memory, names,
 checked before the first change, so bad input changes nothing.
 """
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
+from core.validators import libvirt_name_problem
 from virt import lifecycle as rules
 from virt.errors import InvalidConfig, OperationInvalid, Unsupported
-from virt.names import MAX_NAME_BYTES, name_problem
 
 from .services import on_domain, refreshed
 
@@ -26,17 +25,6 @@ FIELDS = ("name", "autostart", "vcpus", "memory_mib")
 MAX_VCPUS = 4096
 MAX_MEMORY_MIB = 16 * 1024 * 1024
 LIVE, CONFIG = rules.LIVE, rules.CONFIG
-# virt.names' rules in the user's language.
-NAME_PROBLEMS = {
-    "empty": _("A name is required."),
-    "slash": _("A name cannot contain '/'."),
-    "dot_dot": _("A name cannot contain '..' or be '.'."),
-    "leading_dash": _("A name cannot start with '-'."),
-    "too_long": _("A name can be at most %(max)s bytes long (UTF-8)."),
-    "control_characters": _("Control characters are not allowed."),
-    "bidi_characters": _("Bidirectional control characters are not allowed."),
-    "not_unicode": _("A name must be valid Unicode text."),
-}
 
 
 class FieldError(InvalidConfig):
@@ -78,9 +66,9 @@ def validate(instance, changes):
     limits = host_limits(instance.host)
     checked = {}
     if "name" in changes:
-        problem = name_problem(changes["name"])
+        problem = libvirt_name_problem(changes["name"])
         if problem:
-            raise FieldError("name", str(NAME_PROBLEMS[problem]) % {"max": MAX_NAME_BYTES})
+            raise FieldError("name", problem)
         checked["name"] = changes["name"]
     if "autostart" in changes:
         if not isinstance(changes["autostart"], bool):
