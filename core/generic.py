@@ -150,6 +150,7 @@ class ObjectActionView(RestrictedQuerysetMixin, SingleObjectMixin, View):
             messages.error(request, self.action.error_message(self.object, exc))
             return redirect(request, self.get_back_url())
         job = result if isinstance(result, Job) else None
+        request.job_id = job.pk if job is not None else None  # for the audit log
         messages.success(request, self.action.success_message(self.object, job))
         if job is not None and self.action.show_job:
             return redirect(request, job.get_absolute_url())
@@ -196,6 +197,7 @@ class ObjectDeleteView(RestrictedQuerysetMixin, DeleteView):
             form.add_error(None, self.action.error_message(obj, exc) if self.action else exc.message)
             return self.form_invalid(form)
         job = result if isinstance(result, Job) else None
+        self.request.job_id = job.pk if job is not None else None  # for the audit log
         if self.action:
             messages.success(self.request, self.action.success_message(name, job))
         else:

@@ -25,6 +25,7 @@ from datetime import timedelta
 from celery import Task
 from django.conf import settings
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from virt.errors import VirtError
@@ -40,6 +41,10 @@ UNSENT_TIMEOUT = timedelta(minutes=10)
 
 class JobCancelled(Exception):
     pass
+
+
+# Sent with `job` once a job reaches its final status (the audit log listens; core knows no listener).
+job_finished = Signal()
 
 
 def _push(job):
@@ -190,6 +195,7 @@ def finish(job, status, error="", result=None, expect=None):
     for key, value in fields.items():
         setattr(job, key, value)
     _push(job)
+    job_finished.send(sender=Job, job=job)
     return True
 
 
@@ -243,6 +249,7 @@ def request_cancel(job):
         for key, value in fields.items():
             setattr(job, key, value)
         _push(job)
+        job_finished.send(sender=Job, job=job)
         return True
     if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True):
         job.cancel_requested = True

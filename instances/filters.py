@@ -5,7 +5,7 @@ from hosts.filters import HostIdsFilter
 from hosts.models import Host
 
 from .choices import LEGACY_STATES, InstanceState
-from .models import Instance
+from .models import Instance, InstanceTemplate
 
 
 class InstanceStatesField(django_filters.fields.MultipleChoiceField):
@@ -39,3 +39,14 @@ class InstanceFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(uuid__icontains=value))
+
+
+class InstanceTemplateFilterSet(django_filters.FilterSet):
+    """The creation wizard's templates: the list page and /api/templates/."""
+
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search", max_length=200)
+    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("updated", "updated")))
+
+    class Meta:
+        model = InstanceTemplate
+        fields = []

@@ -1,6 +1,7 @@
 from django.db import models
 from django.urls import reverse
 
+from core.validators import no_control_characters
 from virt import inventory as virt_inventory
 
 from .choices import InstanceState
@@ -50,3 +51,22 @@ class Instance(models.Model):
     @property
     def is_active(self):
         return self.state in virt_inventory.ACTIVE_STATES
+
+
+class InstanceTemplate(models.Model):
+    """Saved answers of the creation wizard (instances/builder.py TEMPLATE_FIELDS): create from it in one step."""
+
+    name = models.CharField(max_length=200, unique=True, validators=[no_control_characters])
+    description = models.CharField(max_length=500, blank=True, validators=[no_control_characters])
+    answers = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("instances:instancetemplate_list")

@@ -2,7 +2,7 @@ from django.urls import path
 
 from core.generic import action_urls
 
-from . import lifecycle_views, snapshot_views, views, xml_views
+from . import lifecycle_views, snapshot_views, views, wizard_views, xml_views
 from .actions import ACTIONS
 from .models import Instance
 
@@ -10,6 +10,11 @@ app_name = "instances"
 urlpatterns = [
     path("", views.InstanceListView.as_view(), name="instance_list"),
     path("<int:pk>/", views.InstanceDetailView.as_view(), name="instance_detail"),
+    path("new/", wizard_views.InstanceCreateView.as_view(), name="instance_add"),
+    path("<int:pk>/clone/", wizard_views.InstanceCloneView.as_view(), name="instance_clone"),
+    path("templates/", wizard_views.InstanceTemplateListView.as_view(), name="instancetemplate_list"),
+    path("templates/<int:pk>/delete/", wizard_views.InstanceTemplateDeleteView.as_view(),
+         name="instancetemplate_delete"),
 ]
 
 # A VM's snapshots (instances/snapshot_views.py).

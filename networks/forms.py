@@ -22,6 +22,19 @@ def parse_static_hosts(text):
     return hosts
 
 
+def parse_dns_hosts(text):
+    """Lines of `IP name` -> [{"ip", "hostname"}]; InvalidConfig naming the line otherwise."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if len(words) != 2:
+            raise InvalidConfig(f"dns_hosts: line {number}: expected 'IP name'.")
+        entries.append({"ip": words[0], "hostname": words[1]})
+    return entries
+
+
 def add_virt_error(form, error):
     """Put an InvalidConfig on the field it names ("dhcp_start: ..."), else on the form."""
     field, _sep, rest = error.message.partition(": ")
@@ -54,6 +67,9 @@ class NetworkForm(forms.Form):
     static_hosts = forms.CharField(required=False, max_length=100_000, label=_("Static leases"),
                                    widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text=_("One per line: MAC IP [name], e.g. 52:54:00:12:34:56 192.168.100.10 web1."))
+    dns_hosts = forms.CharField(required=False, max_length=100_000, label=_("DNS entries"),
+                                widget=forms.Textarea(attrs={"rows": 2}),
+                                help_text=_("One per line: IP host name; the network's dnsmasq answers them."))
     ipv6_address = forms.CharField(max_length=45, required=False, label=_("IPv6 address of the host"))
     ipv6_prefix = forms.IntegerField(min_value=0, max_value=128, required=False, initial=64, label=_("IPv6 prefix"))
     autostart = forms.BooleanField(required=False, initial=True, label=_("Start with the host"))
@@ -74,6 +90,7 @@ class NetworkForm(forms.Form):
             return data
         try:
             data["static_hosts"] = parse_static_hosts(data.get("static_hosts") or "")
+            data["dns_hosts"] = parse_dns_hosts(data.get("dns_hosts") or "")
         except InvalidConfig as exc:
             add_virt_error(self, exc)
             return data

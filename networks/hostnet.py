@@ -4,6 +4,7 @@ Parsing is pure (parse_interfaces, parse_iptables_save) and tested on sample out
 `ip -j -d addr show` and `iptables-save -c` on hosts where virtdeck has a shell (SSH, or this machine).
 """
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 from django.utils.translation import gettext as _
@@ -14,6 +15,12 @@ from virt.errors import OperationFailed, Unsupported
 
 IP_ADDR = ["ip", "-j", "-d", "addr", "show"]
 IPTABLES_SAVE = ["iptables-save", "-c"]
+NFT_LIST = ["nft", "list", "ruleset"]
+# Tables iptables-nft makes (and iptables-save already shows): left out of the native nftables view.
+IPTABLES_COMPAT = {("ip", name) for name in ("filter", "nat", "mangle", "raw", "security")} | \
+    {("ip6", name) for name in ("filter", "nat", "mangle", "raw", "security")}
+_NFT_COUNTER = re.compile(r"\s*counter packets (\d+) bytes (\d+)")
+_NFT_POLICY = re.compile(r"policy (\w+);")
 LIBVIRT_CHAIN_PREFIX = "LIBVIRT_"
 
 
@@ -107,6 +114,49 @@ def parse_iptables_save(text):
     return {table: list(found.values()) for table, found in tables.items()}
 
 
+def parse_nft_ruleset(text):
+    """`nft list ruleset` -> {"nft FAMILY NAME": [Chain]} for the native tables (iptables-nft's own tables are
+    what iptables-save shows); rules keep nft's wording, their counters read from `counter packets N bytes M`."""
+    tables, chains, chain, depth, skip_depth = {}, None, None, 0, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.endswith("{"):
+            depth += 1
+            words = line.split()
+            if depth == 1 and words[0] == "table" and len(words) == 4:
+                family, name = words[1], words[2]
+                chains = None if (family, name) in IPTABLES_COMPAT else tables.setdefault(f"nft {family} {name}", [])
+            elif depth == 2 and words[0] == "chain" and chains is not None:
+                chain = Chain(words[1], "-", 0, 0, False)
+                chains.append(chain)
+            elif skip_depth is None:
+                skip_depth = depth  # a set, map, flowtable or other block: not rules
+            continue
+        if line == "}":
+            if skip_depth == depth:
+                skip_depth = None
+            depth -= 1
+            if depth < 2:
+                chain = None
+            continue
+        if chain is None or skip_depth is not None:
+            continue
+        if line.startswith("type ") and "hook" in line:
+            policy = _NFT_POLICY.search(line)
+            chain.policy = policy.group(1).upper() if policy else "-"
+            continue
+        counter = _NFT_COUNTER.search(line)
+        packets, size = (int(counter.group(1)), int(counter.group(2))) if counter else (0, 0)
+        spec = _NFT_COUNTER.sub("", line).strip()
+        target = spec.split()[-1] if spec.split()[-1:] and spec.split()[-1] in ("accept", "drop", "reject") else ""
+        if " jump " in f" {spec} " or " goto " in f" {spec} ":
+            target = spec.split()[-1]
+        chain.rules.append(Rule(spec, target, packets, size, False))
+    return tables
+
+
 def host_has_shell(host):
     return parse_host_uri(host.uri).has_shell
 
@@ -128,5 +178,11 @@ def interfaces(host):
 
 
 def firewall(host):
-    """{table: [Chain]}: iptables as the host has it (the nf_tables backend shows the same rules)."""
-    return parse_iptables_save(_run(host, IPTABLES_SAVE))
+    """{table: [Chain]}: iptables as the host has it (with the nf_tables backend, the same rules), then the
+    host's native nftables tables ("nft inet firewalld" ...) where nft is installed."""
+    tables = parse_iptables_save(_run(host, IPTABLES_SAVE))
+    try:
+        native = shell.run(host, NFT_LIST, timeout=15)
+    except shell.HostShellError:
+        return tables  # no nft on the host (or not allowed): iptables is the whole view
+    return {**tables, **parse_nft_ruleset(native)}

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from core.jobs import enqueue
 from hosts.connection import call
 from virt import networks as virt_networks
-from virt.errors import Unsupported
+from virt.errors import InvalidConfig, Unsupported
 from virt.xml.network import build_network
 
 from . import hostnet, tracing
@@ -31,9 +31,29 @@ def preview_network(*, name, mode, **fields):
     return build_network(name, mode, **{k: v for k, v in fields.items() if k in CREATE_FIELDS}).to_xml()
 
 
+def check_host_devices(host, network_xml):
+    """On a host with a shell, the interfaces a network needs must exist there: libvirt starts a macvtap or
+    host-bridge network on a missing device and fails only when a guest attaches."""
+    if not hostnet.host_has_shell(host):
+        return
+    needed = {"forward_dev": network_xml.uplinks}
+    if network_xml.mode == "bridge":
+        needed["bridge"] = [network_xml.bridge]
+    present = {nic.name: nic for nic in hostnet.interfaces(host)}
+    for field, devices in needed.items():
+        for device in devices:
+            if device not in present:
+                raise InvalidConfig(_("%(field)s: %(host)s has no interface %(device)s.")
+                                    % {"field": field, "host": host.name, "device": device})
+            if field == "bridge" and present[device].kind != "bridge":
+                raise InvalidConfig(_("bridge: %(device)s on %(host)s is not a bridge.")
+                                    % {"device": device, "host": host.name})
+
+
 def create_network(host, *, name, mode, start=True, autostart=False, **fields):
     """Define a network on `host` (checked first; removed again if it cannot start) and store its row."""
     network_xml = build_network(name, mode, **{k: v for k, v in fields.items() if k in CREATE_FIELDS})
+    check_host_devices(host, network_xml)
     record = call(host, lambda conn: virt_networks.define_network(conn, network_xml, start=start,
                                                                   autostart=autostart))
     return apply_record(host, name, record)

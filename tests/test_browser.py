@@ -18,6 +18,7 @@ from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
 from core.testing import PASSWORD, AppProcess, daphne_process, free_port, start_daphne
+from core.tests.test_worker import worker  # noqa: F401 - the fixture: a Celery worker process
 from hosts.models import Host
 from hosts.sync import sync_host
 from instances.models import Instance
@@ -262,3 +263,38 @@ def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_
         expect(page.locator(".alert-info")).to_contain_text(overlay)  # the state left behind, kept
         fresh = disk_source()
         assert fresh not in (image, overlay) and backing_of(fresh) == image
+
+
+def test_it_creates_a_vm_with_the_wizard_after_previewing_its_xml(admin_user, lab, lab_host, daphne,
+                                                                   worker):  # noqa: F811
+    import uuid
+
+    import libvirt
+
+    name = f"vd-browser-{uuid.uuid4().hex[:8]}"
+    conn = libvirt.open(lab["uri"])  # out of band: what libvirt itself says
+    try:
+        with chromium_page() as page:
+            log_in(page, daphne, "/instances/new/")
+            page.get_by_label("Host", exact=True).select_option(label=lab_host.name)
+            page.get_by_label("No installation media (an empty VM)").check()
+            page.get_by_role("button", name="Next").click()
+            expect(page.locator("body")).to_contain_text("This host allows at most")
+            page.get_by_label("Name", exact=True).fill(name)
+            page.get_by_label("Memory (MiB)").fill("256")
+            page.get_by_label("vCPUs").fill("1")
+            page.get_by_role("button", name="Preview XML").click()
+            expect(page.get_by_label("Domain XML")).to_have_value(re.compile(f"<name>{name}</name>"))
+            assert name not in [d.name() for d in conn.listAllDomains(0)]  # the preview made nothing
+            page.get_by_role("button", name="Create").click()
+            expect(page).to_have_url(re.compile(rf"{daphne}/jobs/\d+/$"))
+            expect(page.locator("body")).to_contain_text("succeeded", timeout=60_000)
+        assert conn.lookupByName(name).isActive()
+    finally:
+        with contextlib.suppress(libvirt.libvirtError):
+            dom = conn.lookupByName(name)
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        conn.close()
+

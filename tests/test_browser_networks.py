@@ -63,6 +63,10 @@ def test_it_creates_a_nat_network_and_traces_a_vm_on_it(admin_user, local_host, 
         page.get_by_role("button", name="Create").click()
         expect(page).to_have_url(re.compile(r"/networks/\d+/$"))
         expect(page.locator("h1 .badge")).to_have_text("running")
+        page.locator('button[data-action="stop"]').click()
+        expect(page.locator("h1 .badge")).to_have_text("inactive")
+        page.locator('button[data-action="start"]').click()
+        expect(page.locator("h1 .badge")).to_have_text("running")
     assert direct.networkLookupByName(name).isActive() == 1
 
     dom = direct.defineXML(guest.domain_xml(f"vd-browser-{uuid.uuid4().hex[:6]}",

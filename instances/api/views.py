@@ -7,9 +7,10 @@ from ..filters import InstanceFilterSet
 from ..models import Instance
 from .lifecycle import InstanceLifecycleMixin
 from .serializers import InstanceDetailSerializer, InstanceSerializer
+from .wizard import InstanceCreationMixin
 
 
-class InstanceViewSet(InstanceLifecycleMixin, BaseViewSet, viewsets.ReadOnlyModelViewSet):
+class InstanceViewSet(InstanceLifecycleMixin, BaseViewSet, InstanceCreationMixin, viewsets.ReadOnlyModelViewSet):
     """The inventory. Lists never call libvirt; one instance reads its live configuration."""
 
     queryset = Instance.objects.select_related("host")

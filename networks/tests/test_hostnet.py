@@ -102,3 +102,38 @@ def test_it_reads_this_machines_firewall_as_iptables_save_does(api, admin_client
     assert {chain["name"] for table in body for chain in table["chains"]} == chains
     page = admin_client.get(reverse("networks:host_networking", args=[local_host.pk])).content.decode()
     assert 'id="interfaces"' in page and 'data-chain="' in page
+
+
+NFT_RULESET = """table ip filter {
+	chain FORWARD {
+		type filter hook forward priority filter; policy accept;
+		counter packets 57 bytes 13932 jump LIBVIRT_FWX
+	}
+}
+table inet firewalld {
+	set allowed {
+		type ipv4_addr
+		elements = { 10.0.0.1 }
+	}
+	chain filter_INPUT {
+		type filter hook input priority filter + 10; policy drop;
+		ct state established,related counter packets 120 bytes 9600 accept
+		iifname "lo" accept
+		jump filter_INPUT_ZONES
+	}
+	chain filter_INPUT_ZONES {
+	}
+}
+"""
+
+
+def test_it_parses_native_nftables_tables_and_leaves_iptables_own_to_iptables_save():
+    tables = hostnet.parse_nft_ruleset(NFT_RULESET)
+    assert list(tables) == ["nft inet firewalld"]
+    chains = {chain.name: chain for chain in tables["nft inet firewalld"]}
+    assert list(chains) == ["filter_INPUT", "filter_INPUT_ZONES"]  # the set is not a chain
+    established, lo, jump = chains["filter_INPUT"].rules
+    assert chains["filter_INPUT"].policy == "DROP"
+    assert (established.spec, established.packets, established.bytes, established.target) == (
+        "ct state established,related accept", 120, 9600, "accept")
+    assert (lo.packets, lo.target) == (0, "accept") and jump.target == "filter_INPUT_ZONES"

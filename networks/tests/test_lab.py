@@ -55,3 +55,20 @@ def test_it_refuses_a_subnet_overlapping_another_network_of_the_lab(api, lab_hos
     assert response.status_code == 400 and "overlaps network default" in response.json()["detail"]
     assert name not in [n.name() for n in direct.listAllNetworks(0)]
     assert not Network.objects.filter(name=name).exists()
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"mode": "macvtap", "forward_dev": "vdnope0"}, "forward_dev: local has no interface vdnope0"),
+    ({"mode": "bridge", "bridge": "vdnope1"}, "bridge: local has no interface vdnope1"),
+    ({"mode": "bridge", "bridge": "lo"}, "bridge: lo on local is not a bridge"),
+])
+def test_it_refuses_host_interfaces_that_do_not_exist_and_leaves_nothing(api, lab_host, make_host, fields, words):
+    _lab, direct, names = lab_host
+    host = make_host("local", uri="qemu:///system")  # a shell: virtdeck can see the host's interfaces
+    name = f"vd-test-{uuid.uuid4().hex[:8]}"
+    names.append(name)
+    # libvirt itself would define and start these, and fail only when a guest attaches.
+    response = api.post("/api/networks/", {"host": host.pk, "name": name, **fields}, format="json")
+    assert response.status_code == 400 and words in response.json()["detail"], response.content
+    assert name not in [n.name() for n in direct.listAllNetworks(0)]
+    assert not Network.objects.filter(name=name).exists()

@@ -101,7 +101,8 @@ def test_it_hides_buttons_the_state_does_not_allow(admin_client, backend):
 
 
 FORM = {"name": "lab", "mode": "nat", "ipv4_address": "10.213.6.1", "ipv4_prefix": "24",
-        "dhcp_start": "10.213.6.10", "dhcp_end": "10.213.6.50", "static_hosts": "52:54:00:00:00:09 10.213.6.9 web"}
+        "dhcp_start": "10.213.6.10", "dhcp_end": "10.213.6.50", "static_hosts": "52:54:00:00:00:09 10.213.6.9 web",
+        "dns_hosts": "10.213.6.9 web.lab"}
 
 
 def test_it_creates_a_network_from_the_form(admin_client, host):
@@ -110,6 +111,8 @@ def test_it_creates_a_network_from_the_form(admin_client, host):
     assert response.status_code == 302 and response["Location"] == network.get_absolute_url()
     assert network.active and network.autostart and network.static_hosts == 1
     assert "lab" in libvirt_names(host)
+    xml = call(host, lambda conn: conn.networkLookupByName("lab").XMLDesc(0))
+    assert "<hostname>web.lab</hostname>" in xml
 
 
 def test_it_previews_the_xml_and_defines_nothing(admin_client, host):
@@ -123,6 +126,8 @@ def test_it_previews_the_xml_and_defines_nothing(admin_client, host):
     ({"ipv4_address": "192.168.122.9", "dhcp_start": "", "dhcp_end": "", "static_hosts": ""}, "ipv4_address"),
     ({"name": "../x"}, None),
     ({"static_hosts": "not a lease line at all"}, "static_hosts"),
+    ({"dns_hosts": "10.213.6.9"}, "dns_hosts"),
+    ({"dns_hosts": "10.213.6.9 bad_name!"}, "dns_hosts"),
     ({"mode": "bridge"}, "ipv4_address"),
 ])
 def test_it_shows_bad_input_on_its_field_and_creates_nothing(admin_client, host, change, field):

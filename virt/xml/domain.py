@@ -31,6 +31,7 @@ class DomainXML(XMLObject):
     os_type = XMLProperty("./os/type")  # hvm for full virtualization
     arch = XMLProperty("./os/type/@arch")
     machine = XMLProperty("./os/type/@machine")
+    firmware = XMLProperty("./os/@firmware")  # efi or bios: libvirt picks a matching loader (>= 5.2)
     on_poweroff = XMLProperty("./on_poweroff")  # destroy, restart, preserve, rename-restart
     on_reboot = XMLProperty("./on_reboot")
     on_crash = XMLProperty("./on_crash")  # also coredump-destroy, coredump-restart
