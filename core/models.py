@@ -71,4 +71,6 @@ class Job(models.Model):
             return reverse("hosts:host_detail", args=[self.target_id])
         if self.target_kind == self.TargetKind.INSTANCE and self.target_id:
             return reverse("instances:instance_detail", args=[self.target_id])
+        if self.target_kind == self.TargetKind.VOLUME and self.target_id:
+            return reverse("storage:volume_detail", args=[self.target_id])
         return ""

@@ -42,6 +42,11 @@ def call(host, fn, timeout=None):
     return pool().call(connection_spec(host), fn, timeout=timeout)
 
 
+def run_long(host, fn, **kwargs):
+    """Run fn(conn) on a connection of its own for long work (clone, conversion); see Pool.run_long."""
+    return pool().run_long(connection_spec(host), fn, **kwargs)
+
+
 def reconnect(host):
     """Close the host's connection and clear its backoff: the next call connects afresh."""
     pool().reset(pool_key(host))

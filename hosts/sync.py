@@ -1,6 +1,6 @@
 """A host's state, usage and inventory refreshed from libvirt: the periodic sync, the watcher's catch-up,
-Refresh. Writes instance and network rows through instances.inventory and networks.inventory; nothing here is
-imported back by them."""
+Refresh. Writes instance, network and storage rows through instances.inventory, networks.inventory and
+storage.inventory; nothing here is imported back by them."""
 import time
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.events import publish
 from instances import inventory as instance_inventory
 from networks import inventory as network_inventory
+from storage import inventory as storage_inventory
 from virt import host as virt_host
 from virt import inventory as virt_inventory
 from virt import networks as virt_networks
@@ -77,6 +78,7 @@ def sync_host(host):
     host.state, host.last_error, host.latency_ms = Host.State.UP, "", round(latency, 2)
     changes = instance_inventory.apply_records(host, records, existing, sync_started=sync_started)
     changes += network_inventory.apply_records(host, networks, sync_started=sync_started)
+    storage_inventory.sync_host_storage(host)
     if changed_state or changes:
         publish("host", id=host.pk, state=host.state, changes=changes)
     return len(records)

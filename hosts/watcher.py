@@ -1,10 +1,10 @@
 """The host watcher: libvirt lifecycle events -> inventory rows within a second.
 
 One process (`manage.py watch_hosts`) subscribes to domain and network lifecycle
-events on every host (virt.events). libvirt calls back in its event-loop thread;
+events and storage pool lifecycle and refresh events on every host (virt.events). libvirt calls back in its event-loop thread;
 callbacks only queue (kind, host, key) so that no RPC runs inside the event loop.
-The main loop reads the queue, re-reads that one domain or network, writes its
-row and pushes it to open pages. Every few seconds it picks up added, edited, removed
+The main loop reads the queue, re-reads that one domain, network or pool (with its
+volumes), writes its rows and pushes them to open pages. Every few seconds it picks up added, edited, removed
 and disconnected hosts.
 """
 import logging
@@ -18,6 +18,7 @@ from django.db import close_old_connections
 from core import health
 from instances import inventory as instance_inventory
 from networks import inventory as network_inventory
+from storage import inventory as storage_inventory
 from virt.errors import VirtError
 from virt.events import LifecycleSubscription
 
@@ -42,9 +43,12 @@ class Watcher:
         def on_network_event(name, _event, host_id=host.pk):
             self.events.put(("network", host_id, name))
 
+        def on_pool_event(name, host_id=host.pk):
+            self.events.put(("pool", host_id, name))
+
         self.subscriptions[host.pk] = LifecycleSubscription(
             connection_spec(host), on_event, timeout=settings.VIRT_CONNECT_TIMEOUT + settings.VIRT_CALL_TIMEOUT,
-            on_network_event=on_network_event,
+            on_network_event=on_network_event, on_pool_event=on_pool_event,
         )
         log.info("watching %s (%s)", host.name, host.uri)
 
@@ -77,7 +81,8 @@ class Watcher:
         except VirtError:
             return None
 
-    REFRESH = {"domain": instance_inventory.refresh_one, "network": network_inventory.refresh_one}
+    REFRESH = {"domain": instance_inventory.refresh_one, "network": network_inventory.refresh_one,
+               "pool": storage_inventory.refresh_pool}
 
     def handle(self, kind, host_id, key):
         host = Host.objects.filter(pk=host_id).first()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from core.generic import action_urls
 
-from . import lifecycle_views, snapshot_views, views, wizard_views, xml_views
+from . import hardware_views, lifecycle_views, snapshot_views, views, wizard_views, xml_views
 from .actions import ACTIONS
 from .models import Instance
 
@@ -22,6 +22,15 @@ urlpatterns += snapshot_views.urlpatterns
 urlpatterns += [  # the XML editor and create-from-XML
     path("<int:pk>/xml/", xml_views.InstanceXMLView.as_view(), name="instance_xml"),
     path("from-xml/", xml_views.InstanceFromXMLView.as_view(), name="instance_from_xml"),
+]
+
+# A VM's hardware page and its forms (instances/hardware_views.py).
+urlpatterns += [
+    path("<int:pk>/hardware/", hardware_views.HardwareView.as_view(), name="instance_hardware"),
+    path("<int:pk>/hardware/<slug:change>/", hardware_views.HardwareChangeView.as_view(),
+         name="instance_hardware_change"),
+    path("<int:pk>/hardware/<slug:change>/<str:device>/", hardware_views.HardwareChangeView.as_view(),
+         name="instance_hardware_device_change"),
 ]
 # Lifecycle: POST <pk>/start/ ... (instances:instance_start), rename, delete, bulk.
 urlpatterns += [

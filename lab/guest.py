@@ -43,6 +43,10 @@ def domain_xml(name, disk_path, memory_mib=256, network=None):
     os_ = _sub(dom, "os")
     _sub(os_, "type", "hvm", arch="x86_64", machine="pc")
     _sub(os_, "boot", dev="hd")
+    # ACPI: without it QEMU cannot hot-plug PCI devices (disks, NICs) into the running guest.
+    features = _sub(dom, "features")
+    _sub(features, "acpi")
+    _sub(features, "apic")
     _sub(dom, "on_poweroff", "destroy")
     _sub(dom, "on_reboot", "restart")
     _sub(dom, "on_crash", "destroy")

@@ -1,5 +1,6 @@
 """One libvirt domain, wrapped (nova's guest.py idea): lifecycle, XML, jobs; devices, vCPUs, memory and disk
-size come from virt/domain_config.py, snapshots from virt/snapshots.py.
+size come from virt/domain_config.py, the common hardware changes (disks, media, NICs, VNC, CPU, boot order)
+from virt/hardware.py, snapshots from virt/snapshots.py.
 
 Services call it inside a pool call, never holding on to it afterwards:
 
@@ -16,8 +17,9 @@ import uuid as uuidlib
 import libvirt
 
 from . import domain_delete, inventory, lifecycle
-from .domain_config import ConfigChanges, checked_text
+from .domain_config import checked_text
 from .errors import InvalidConfig, OperationInvalid
+from .hardware import HardwareChanges
 from .jobinfo import job_from_stats
 from .snapshots import Snapshots
 from .xml.parser import parse_untrusted
@@ -76,7 +78,7 @@ def define_new(conn, xml, validate=True):
     return define(conn, text, validate=validate)
 
 
-class Domain(ConfigChanges):
+class Domain(HardwareChanges):
     def __init__(self, dom):
         self._dom = dom
 

@@ -8,6 +8,7 @@ import libvirt
 
 from . import lifecycle
 from .errors import HostUnreachable, InvalidConfig, NotFound, OperationInvalid, translate
+from .volumes import resize_volume
 from .xml.base import XMLObject
 from .xml.domain import DomainXML
 from .xml.parser import parse_untrusted
@@ -33,9 +34,15 @@ class ConfigChanges:
             flags |= _AFFECT_FLAGS[place]
         return where, flags
 
-    def _apply(self, method, xml, affect):
+    def _apply(self, method, xml, affect, where=None):
+        """method(xml, flags) where `affect` says, or at exactly the places `where` (a set of LIVE/CONFIG)."""
         text = checked_text(xml)
-        where, flags = self._affect_flags(affect)
+        if where is None:
+            where, flags = self._affect_flags(affect)
+        else:
+            flags = 0
+            for place in where:
+                flags |= _AFFECT_FLAGS[place]
         try:
             method(text, flags)
         except libvirt.libvirtError as exc:
@@ -62,6 +69,58 @@ class ConfigChanges:
     def update_device(self, xml, affect=None):
         """Change a device in place: CD-ROM media, a NIC's link state, graphics password..."""
         return self._apply(self._dom.updateDeviceFlags, xml, affect)
+
+    def update_each_place(self, locate, change, affect=None):
+        """Change one device in the running VM and in its configuration, each from its own XML.
+
+        locate(DomainXML) finds the device (raising NotFound), change(device) edits it. The live side goes
+        first, so a live refusal leaves both unchanged. Each side is read with its secrets (a VNC password)
+        so that updating one attribute keeps the others; that XML goes only to libvirt. Returns where.
+        """
+        where, _ = self._affect_flags(affect)
+        if lifecycle.LIVE in where:
+            running = DomainXML.from_xml(self.xml_desc(secure=True), trusted=True)
+            device = locate(running)
+            change(device)
+            self._apply(self._dom.updateDeviceFlags, device, affect, where={lifecycle.LIVE})
+        if lifecycle.CONFIG in where:
+            # A redefinition, which every driver has (the test driver has no device update at all).
+            self.redefine(lambda saved: change(locate(saved)))
+        return sorted(where)
+
+    def redefine(self, edit):
+        """Edit the saved configuration (edit(DomainXML)) and define it again, validated by libvirt.
+
+        For what cannot change in a running VM (CPU model, boot order, disk bus): it applies at the next
+        boot. Read with its secrets, so a VNC password survives the round trip.
+        """
+        if not self.is_persistent():
+            raise OperationInvalid("The VM is transient (it has no configuration to change).")
+        saved = DomainXML.from_xml(self.xml_desc(inactive=True, secure=True), trusted=True)
+        edit(saved)
+        self._dom.connect().defineXMLFlags(saved.to_xml(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+        return [lifecycle.CONFIG]
+
+    def current_definition(self):
+        """The definition changes are checked against: the running one, else the saved one."""
+        return DomainXML.from_xml(self.xml_desc(inactive=not self.is_active()), trusted=True)
+
+    def definition_for(self, affect):
+        """The definition a change going where `affect` says must find its device in: the running one when
+        it goes live, else the saved one (a device may wait there for the next boot)."""
+        where, _ = self._affect_flags(affect)
+        return DomainXML.from_xml(self.xml_desc(inactive=lifecycle.LIVE not in where), trusted=True)
+
+    def _still_running(self, where, present):
+        """`where` without "live" if present(running DomainXML) says the device is still in the running VM."""
+        if lifecycle.LIVE in where and present(DomainXML.from_xml(self.xml_desc(), trusted=True)):
+            return [place for place in where if place != lifecycle.LIVE]
+        return where
+
+    def host_limits(self):
+        """{"cpus": logical CPUs online, "memory_kib"} of the host the VM is on (one RPC)."""
+        _model, memory_mib, cpus, *_rest = self._dom.connect().getInfo()
+        return {"cpus": cpus, "memory_kib": memory_mib * 1024}
 
     # vCPUs and memory
 
@@ -113,19 +172,41 @@ class ConfigChanges:
     # Disks
 
     def resize_disk(self, target, size_bytes):
-        """Grow the disk at `target` (vda) of a running VM to size_bytes; returns its new capacity.
+        """Grow the disk at `target` (vda) to size_bytes; returns its new capacity.
 
-        Shrinking is refused (QEMU would do it and cut off the guest's data). A shut-off VM's disk is
-        resized through its volume instead.
+        A running VM's disk grows live (blockResize: QEMU resizes the image and tells the guest); a shut-off
+        VM's through its storage volume (so the image must be a volume of one of the host's pools).
+        Shrinking is refused (the guest's data past the new end would be cut off).
         """
-        if not self.is_active():
-            raise OperationInvalid("The VM is not running: resize its disk's volume instead.")
         size_bytes = _positive(size_bytes, "disk size")
+        if not self.is_active():
+            return self._resize_volume_of(target, size_bytes)
         capacity = self._dom.blockInfo(target, 0)[0]
         if size_bytes < capacity:
             raise InvalidConfig(f"Shrinking {target} from {capacity} to {size_bytes} bytes would lose data.")
         self._dom.blockResize(target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
         return self._dom.blockInfo(target, 0)[0]
+
+    def _resize_volume_of(self, target, size_bytes):
+        saved = DomainXML.from_xml(self.xml_desc(inactive=True), trusted=True)
+        disk = next((d for d in saved.disks if d.target_dev == target), None)
+        if disk is None:
+            raise NotFound(f"The VM has no disk {target}.")
+        conn = self._dom.connect()
+        if disk.source_pool and disk.source_volume:
+            pool_name, name = disk.source_pool, disk.source_volume
+        elif disk.source_file or disk.source_dev:
+            try:
+                volume = conn.storageVolLookupByPath(disk.source_file or disk.source_dev)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                    raise
+                raise OperationInvalid(f"{target} is not a volume of any storage pool of this host: start the VM "
+                                       "to resize it live, or add a pool over its directory.") from None
+            pool_name, name = volume.storagePoolLookupByVolume().name(), volume.name()
+        else:
+            raise OperationInvalid(f"{target} has no image to resize.")
+        return resize_volume(conn, pool_name, name, size_bytes).capacity
 
 
 def _positive(value, what):

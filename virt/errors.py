@@ -35,6 +35,14 @@ class InvalidConfig(VirtError):
     """libvirt rejected XML or arguments: the user's input is at fault."""
 
 
+class InvalidValue(InvalidConfig):
+    """One argument is at fault: `field` names it (the parameter's name), so a form or API can point at it."""
+
+    def __init__(self, field, message, code=None):
+        super().__init__(message, code=code)
+        self.field = field
+
+
 class OperationInvalid(VirtError):
     """The object is in the wrong state for the operation (e.g. starting a running VM)."""
 

@@ -17,10 +17,10 @@ from .errors import HostUnreachable, translate
 
 class LifecycleSubscription:
     """Calls on_event(uuid, event) from libvirt's event loop thread for every domain lifecycle event of the
-    host, and on_network_event(name, event) for every network lifecycle event (defined, started, stopped,
-    undefined) when given."""
+    host, on_network_event(name, event) for every network lifecycle event (defined, started, stopped,
+    undefined) and on_pool_event(name) for every storage pool lifecycle or refresh event, each when given."""
 
-    def __init__(self, spec, on_event, timeout, on_network_event=None):
+    def __init__(self, spec, on_event, timeout, on_network_event=None, on_pool_event=None):
         self.spec = spec
         self._lost = threading.Event()
 
@@ -29,6 +29,9 @@ class LifecycleSubscription:
 
         def network_callback(_conn, network, event, _detail, _opaque):
             on_network_event(network.name(), event)
+
+        def pool_callback(_conn, pool, *_rest):  # lifecycle: (event, detail, opaque); refresh: (opaque)
+            on_pool_event(pool.name())
 
         def subscribe():
             conn = open_connection(spec)
@@ -40,6 +43,11 @@ class LifecycleSubscription:
                 if on_network_event is not None:
                     callback_ids.append(("network", conn.networkEventRegisterAny(
                         None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, network_callback, None)))
+                if on_pool_event is not None:
+                    for event_id in (libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                     libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH):
+                        callback_ids.append(("pool", conn.storagePoolEventRegisterAny(
+                            None, event_id, pool_callback, None)))
             except libvirt.libvirtError as exc:
                 in_thread(conn.close)
                 raise translate(exc) from None
@@ -58,7 +66,8 @@ class LifecycleSubscription:
 
     @staticmethod
     def _release(conn, callback_ids):
-        deregister = {"domain": conn.domainEventDeregisterAny, "network": conn.networkEventDeregisterAny}
+        deregister = {"domain": conn.domainEventDeregisterAny, "network": conn.networkEventDeregisterAny,
+                      "pool": conn.storagePoolEventDeregisterAny}
         steps = [lambda kind=kind, cid=cid: deregister[kind](cid) for kind, cid in callback_ids]
         for step in (*steps, conn.unregisterCloseCallback, conn.close):
             try:

@@ -16,6 +16,8 @@ from .xml.storage import VolumeXML, check_size
 
 # Below libvirt's 32 MiB message limit, large enough that per-message overhead does not show.
 CHUNK = 256 * 1024
+# What one download stream carries at most: the bound on what libvirt's client may queue (see download_volume).
+WINDOW = 8 * 1024 * 1024
 _ZERO_BYTES = bytes(CHUNK)
 _ZEROS = memoryview(_ZERO_BYTES)
 
@@ -99,20 +101,11 @@ def _write(sink, data):
         view = view[len(view) if written is None else written:]
 
 
-def download_volume(conn, pool_name, name, sink, *, offset=0, length=None, sparse=False):
-    """Write the volume's bytes from `offset` (`length` of them, or to the end) to sink.write().
-
-    Returns the number of bytes written. `sink` is anything with write(bytes): an open
-    binary file, or what feeds an HTTP response. sparse: the host sends holes as a
-    length instead of zeros (far less traffic for a thin volume); the sink still gets
-    the zeros, CHUNK bytes at a time.
-    """
-    check_size(offset, "offset", minimum=0)
-    if length is not None:
-        check_size(length, "download length")
-    volume = _volume(conn, pool_name, name)
+def _download_window(conn, volume, sink, offset, length, sparse):
+    """One download stream of at most `length` bytes from `offset`; returns the bytes it carried (holes
+    included): fewer than asked means the volume ended."""
     stream = conn.newStream(0)
-    volume.download(stream, offset, length or 0, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM if sparse else 0)
+    volume.download(stream, offset, length, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM if sparse else 0)
     total = 0
     try:
         while True:
@@ -135,4 +128,31 @@ def download_volume(conn, pool_name, name, sink, *, offset=0, length=None, spars
     except BaseException:
         _abort(stream)
         raise
+    return total
+
+
+def download_volume(conn, pool_name, name, sink, *, offset=0, length=None, sparse=False):
+    """Write the volume's bytes from `offset` (`length` of them, or to the end) to sink.write().
+
+    Returns the number of bytes written. `sink` is anything with write(bytes): an open
+    binary file, or what feeds an HTTP response. sparse: the host sends holes as a
+    length instead of zeros (far less traffic for a thin volume); the sink still gets
+    the zeros, CHUNK bytes at a time.
+
+    libvirt's client queues whatever the host sends on a stream, however slowly the sink
+    takes it (measured: 35-74 MiB held for 320 MiB when the sink was slower). So the
+    volume comes in windows of WINDOW bytes, one stream each: at most one window waits in
+    memory, for three more RPCs per window.
+    """
+    check_size(offset, "offset", minimum=0)
+    if length is not None:
+        check_size(length, "download length")
+    volume = _volume(conn, pool_name, name)
+    total = 0
+    while length is None or total < length:
+        wanted = WINDOW if length is None else min(WINDOW, length - total)
+        carried = _download_window(conn, volume, sink, offset + total, wanted, sparse)
+        total += carried
+        if carried < wanted:
+            break  # the end of the volume
     return total

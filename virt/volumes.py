@@ -108,7 +108,7 @@ def _pool_type(pool):
 
 def _new_volume_xml(spec, name, capacity, volume_format, allocation):
     """(VolumeXML, create flags) for a volume of `allocation` policy in a pool of type `spec`."""
-    _check_policy(name, capacity, volume_format, allocation)  # again: a clone's format comes from its source
+    check_policy(name, capacity, volume_format, allocation)  # again: a clone's format comes from its source
     if volume_format not in spec.volume_formats:
         raise InvalidConfig(f"A {spec.name} pool holds {' or '.join(spec.volume_formats)} volumes, "
                             f"not {volume_format}.")
@@ -119,7 +119,7 @@ def _new_volume_xml(spec, name, capacity, volume_format, allocation):
     return xml, libvirt.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA if prealloc else 0
 
 
-def _check_policy(name, capacity, volume_format, allocation):
+def check_policy(name, capacity, volume_format, allocation):
     """Everything virtdeck can judge without the host; capacity and volume_format None: not known yet."""
     check_name(name, "volume name")
     if capacity is not None:
@@ -134,7 +134,7 @@ def _check_policy(name, capacity, volume_format, allocation):
 
 def create_volume(conn, pool_name, name, capacity, *, volume_format="raw", allocation="thin"):
     """Create a volume of `capacity` bytes; return its record. Everything is checked before the first RPC."""
-    _check_policy(name, capacity, volume_format, allocation)
+    check_policy(name, capacity, volume_format, allocation)
     pool = conn.storagePoolLookupByName(pool_name)
     xml, flags = _new_volume_xml(_pool_type(pool), name, capacity, volume_format, allocation)
     return record_from_xml(pool_name, pool.createXML(xml.to_xml(), flags).XMLDesc(0))
@@ -149,7 +149,7 @@ def clone_volume(conn, pool_name, source_name, name, *, target_pool=None, volume
     The source is only read. volume_format None keeps the source's format.
     """
     target_pool = target_pool or pool_name
-    _check_policy(name, None, volume_format, allocation)
+    check_policy(name, None, volume_format, allocation)
     source = _volume(conn, pool_name, source_name)
     current = VolumeXML.from_xml(source.XMLDesc(0), trusted=True)
     if volume_format is None:

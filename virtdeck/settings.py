@@ -6,6 +6,7 @@ VIRTDECK_SECRET_KEY, VIRTDECK_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "core",
     "accounts",
     "audit",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "virtdeck.urls"
@@ -120,6 +123,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins for one account, or from one address,
+# further attempts are refused for the cool-off time; the attempts are logged (logger "axes"). A user name is
+# locked on its own too, so that guessing from many addresses does not help; the cool-off bounds the nuisance.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("VIRTDECK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("VIRTDECK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# REMOTE_ADDR only: core.asgi_middleware already set it from X-Forwarded-For for trusted proxies alone.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Log who and from where (axes masks them by default); the password is always masked.
+AXES_SENSITIVE_PARAMETERS = []
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -274,3 +291,7 @@ LOGGING = {
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
     },
 }
+
+# Storage: a pool's volumes are re-read when it changes (actions, events, refresh) and at least this often
+# (seconds); the steady sync reads pools only, whatever the number of volumes.
+STORAGE_VOLUMES_MAX_AGE = float(os.environ.get("VIRTDECK_STORAGE_VOLUMES_MAX_AGE", "600"))

@@ -20,5 +20,8 @@ def exception_handler(exc, context):
         return Response({"detail": "JSON parse error - nested too deeply."}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, errors.VirtError):
         code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), status.HTTP_502_BAD_GATEWAY)
-        return Response({"detail": exc.message, "error": type(exc).__name__}, status=code)
+        body = {"detail": exc.message, "error": type(exc).__name__}
+        if getattr(exc, "field", None):  # InvalidValue: the field at fault, shaped as DRF's own field errors
+            body[exc.field] = [exc.message]
+        return Response(body, status=code)
     return drf_exception_handler(exc, context)

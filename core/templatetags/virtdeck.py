@@ -65,3 +65,11 @@ class LiveRegionNode(template.Node):
         # escape(), not flatatt's conditional escaping: a template's string literals count as safe.
         rendered = mark_safe("".join(f' {key}="{escape(value)}"' for key, value in attrs.items() if value))
         return format_html("<{}{}>{}</{}>", tag, rendered, self.nodelist.render(context), tag)
+
+
+@register.filter
+def minutes(delta):
+    """A timedelta as whole minutes, rounded up (a wait of 14 min 30 s reads 15)."""
+    if delta is None:
+        return ""
+    return max(1, -(-int(delta.total_seconds()) // 60))

@@ -77,11 +77,9 @@ def test_it_issues_a_token_for_valid_credentials_only(client, admin_user):
 def test_it_requires_csrf_for_session_writes(admin_user, make_host):
     from django.test import Client
 
-    from core.testing import PASSWORD
-
     host = make_host("small")
     strict = Client(enforce_csrf_checks=True)
-    assert strict.login(username="admin", password=PASSWORD)
+    strict.force_login(admin_user)
     assert strict.post(f"/api/hosts/{host.pk}/refresh/").status_code == 403
     assert strict.post(f"/hosts/{host.pk}/refresh/").status_code == 403
     assert strict.get(f"/hosts/{host.pk}/refresh/").status_code == 405  # mutations are POST only

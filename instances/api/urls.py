@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views, xml
+from . import devices, views, xml
 from .snapshots import SnapshotDetailView, SnapshotListView, SnapshotRevertView
 
 app_name = "api-instances"
@@ -18,4 +18,15 @@ urlpatterns = [
     path("<int:pk>/snapshots/", SnapshotListView.as_view(), name="instance-snapshot-list"),
     path("<int:pk>/snapshots/<str:name>/", SnapshotDetailView.as_view(), name="instance-snapshot-detail"),
     path("<int:pk>/snapshots/<str:name>/revert/", SnapshotRevertView.as_view(), name="instance-snapshot-revert"),
+]
+
+# A VM's hardware (instances/api/devices.py).
+urlpatterns += [
+    path("<int:pk>/disks/", devices.DiskListView.as_view(), name="instance-disks"),
+    path("<int:pk>/disks/<str:target>/", devices.DiskView.as_view(), name="instance-disk"),
+    path("<int:pk>/disks/<str:target>/resize/", devices.DiskResizeView.as_view(), name="instance-disk-resize"),
+    path("<int:pk>/disks/<str:target>/media/", devices.MediaView.as_view(), name="instance-disk-media"),
+    path("<int:pk>/nics/", devices.NicListView.as_view(), name="instance-nics"),
+    path("<int:pk>/nics/<str:mac>/", devices.NicView.as_view(), name="instance-nic"),
+    path("<int:pk>/config/", devices.ConfigView.as_view(), name="instance-config"),
 ]

@@ -3,7 +3,7 @@ services call them; every result read back through libvirt directly or qemu-img.
 
 Facts of this lab the tests rely on (libvirt 9.0, QEMU 7.2, machine `pc`):
 - PCI hot-plug needs ACPI in the guest: without `<features><acpi/>` QEMU answers "Bus 'pci.0' does
-  not support hotplugging". hotplug_guest() adds it.
+  not support hotplugging". lab/guest.py's guests have it; guest_without_acpi() removes it.
 - A hot-plugged NIC refuses `<rom bar='off'/>` ("Hot-plugged device without ROM bar can't have an option
   ROM"): `<rom enabled='no'/>` keeps it from PXE-booting instead. type='user' and type='ethernet' NICs
   attach; the lab's network `default` is not started, so type='network' is refused.
@@ -64,12 +64,17 @@ def image_info(path):
 
 
 def hotplug_guest(lab_guests):
-    """A running lab guest with ACPI, so PCI devices can be hot-plugged."""
+    """A running lab guest with ACPI (lab/guest.py gives it), so PCI devices can be hot-plugged."""
+    dom = lab_guests.define()
+    assert etree.fromstring(dom.XMLDesc(0)).find("features/acpi") is not None
+    return dom
+
+
+def guest_without_acpi(lab_guests):
+    """A running lab guest without ACPI: QEMU cannot hot-plug PCI devices into it."""
     dom = lab_guests.define(start=False)
     root = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-    features = etree.Element("features")
-    etree.SubElement(features, "acpi")
-    root.find("os").addnext(features)
+    root.remove(root.find("features"))
     dom = lab_guests.conn.defineXML(etree.tostring(root, encoding="unicode"))
     dom.create()
     return dom
@@ -168,7 +173,7 @@ def test_it_adds_a_nic_and_pulls_its_cable(on_lab, lab_guests):
 
 
 def test_it_says_plainly_when_the_running_vm_refuses_a_change_live(on_lab, lab_guests, tmp_path):
-    dom = lab_guests.define()  # no ACPI: QEMU cannot hot-plug PCI devices into it
+    dom = guest_without_acpi(lab_guests)
     path = tmp_path / "late.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "16M"], check=True)
     disk = DiskXML.file_disk(str(path), "vdb")

@@ -129,6 +129,8 @@ class InterfaceXML(XMLObject):
             mac = mac.strip().lower()
             if not _MAC.match(mac):
                 raise InvalidConfig(f"Not a MAC address: {mac!r}.")
+            if int(mac[:2], 16) & 1 or mac == "00:00:00:00:00:00":  # the group bit: not one NIC's address
+                raise InvalidConfig(f"{mac} is a multicast or null address, not one a NIC can have.")
             nic.mac = mac
         nic.model = model
         nic.link_state = None if link_up else "down"

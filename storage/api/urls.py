@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api-storage"
+router = DefaultRouter()
+router.include_root_view = False
+router.register("pools", views.PoolViewSet)
+router.register("volumes", views.VolumeViewSet)
+urlpatterns = router.urls
