@@ -2,16 +2,22 @@
 # virtdeck image: one image for every process (web, worker, beat, watcher, migrate);
 # docker-compose.yml picks the command. See docs/deploy.md.
 
-# --- Front-end libraries from npm (bootstrap, bootstrap-icons, htmx) -----------------
+# --- Front-end libraries from npm (bootstrap, bootstrap-icons, htmx, CodeMirror, noVNC, xterm.js)
 FROM node:20-slim AS vendor
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 # Same layout as scripts/vendor.sh: static/vendor/bootstrap/css/..., .../js/..., etc.
 RUN mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/htmx \
+        static/vendor/codemirror/mode/xml static/vendor/novnc static/vendor/xterm \
     && cp -r node_modules/bootstrap/dist/. static/vendor/bootstrap/ \
     && cp -r node_modules/bootstrap-icons/font/. static/vendor/bootstrap-icons/ \
-    && cp -r node_modules/htmx.org/dist/. static/vendor/htmx/
+    && cp -r node_modules/htmx.org/dist/. static/vendor/htmx/ \
+    && cp node_modules/codemirror/lib/codemirror.js node_modules/codemirror/lib/codemirror.css \
+        static/vendor/codemirror/ \
+    && cp node_modules/codemirror/mode/xml/xml.js static/vendor/codemirror/mode/xml/ \
+    && cp -r node_modules/@novnc/novnc/core node_modules/@novnc/novnc/vendor static/vendor/novnc/ \
+    && cp node_modules/@xterm/xterm/lib/xterm.mjs node_modules/@xterm/xterm/css/xterm.css static/vendor/xterm/
 
 # --- Python dependencies (libvirt-python is built from its sdist) --------------------
 FROM python:3.11-slim-bookworm AS build

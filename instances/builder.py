@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from virt.disk_changes import next_target
 from virt.errors import InvalidConfig
 from virt.names import NAME_PROBLEMS, name_problem
 from virt.xml.base import Path
@@ -234,18 +235,23 @@ def build_domain(answers, caps, guest_os, *, import_format="raw"):
     q35 = bool(machine) and "q35" in machine
     disk_bus = guest_os.disk_bus if guest_os.disk_bus != "sata" or q35 else "ide"
     cdrom_bus = "sata" if q35 else "ide"
-    targets = {"virtio": iter("vd" + c for c in "abcdefgh"), "sata": iter("sd" + c for c in "abcdefgh"),
-               "ide": iter("hd" + c for c in "abcd")}
+    taken = set()
+
+    def target(bus):
+        name = next_target(taken, bus)
+        taken.add(name)
+        return name
+
     if answers.disk_pool:
-        domain.disks.add(DiskXML.volume_disk(answers.disk_pool, answers.new_volume_name, next(targets[disk_bus]),
+        domain.disks.add(DiskXML.volume_disk(answers.disk_pool, answers.new_volume_name, target(disk_bus),
                                              bus=disk_bus, format=answers.disk_format))
     elif answers.import_volume:
         pool, volume = split_volume(answers.import_volume)
-        domain.disks.add(DiskXML.volume_disk(pool, volume, next(targets[disk_bus]), bus=disk_bus,
+        domain.disks.add(DiskXML.volume_disk(pool, volume, target(disk_bus), bus=disk_bus,
                                              format=import_format))
     if answers.install == "iso":
         pool, volume = split_volume(answers.iso_volume)
-        cdrom = DiskXML.volume_disk(pool, volume, next(targets[cdrom_bus]), bus=cdrom_bus, format="raw")
+        cdrom = DiskXML.volume_disk(pool, volume, target(cdrom_bus), bus=cdrom_bus, format="raw")
         cdrom.device, cdrom.readonly = "cdrom", True
         domain.disks.add(cdrom)
     if answers.network or answers.bridge:

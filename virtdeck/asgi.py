@@ -8,6 +8,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from console.routing import websocket_urlpatterns as console_websockets  # noqa: E402
 from core import server_limits  # noqa: E402
 from core.asgi_middleware import RealClientMiddleware, SameOriginMiddleware  # noqa: E402
 from core.routing import websocket_urlpatterns  # noqa: E402
@@ -18,7 +19,9 @@ application = RealClientMiddleware(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": SameOriginMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            "websocket": SameOriginMiddleware(
+                AuthMiddlewareStack(URLRouter([*websocket_urlpatterns, *console_websockets]))
+            ),
         }
     )
 )

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from console.api import views as console_api
 from core.api.views import TokenView
 from networks.api import views as network_api
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("hosts/", include("hosts.urls")),
+    path("instances/", include("console.urls")),
     path("instances/", include("instances.urls")),
     path("networks/", include("networks.urls")),
     path("storage/", include("storage.urls")),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("api/hosts/<int:pk>/bridges/<str:name>/confirm/", network_api.HostBridgeConfirmView.as_view(),
          name="api-host-bridge-confirm"),
     path("api/hosts/", include("hosts.api.urls")),
+    path("api/instances/<int:pk>/console/", console_api.ConsoleTicketView.as_view(), name="api-instance-console"),
     path("api/instances/<int:pk>/nics/<str:mac>/path/", network_api.NICPathView.as_view(), name="api-nic-path"),
     path("api/instances/<int:pk>/nics/<str:mac>/trace/", network_api.NICTraceView.as_view(), name="api-nic-trace"),
     path("api/instances/", include("instances.api.urls")),
