@@ -20,6 +20,7 @@ lab-down:
 
 bench: setup
 	@$(PY) bench/inventory.py
+	@$(PY) bench/instances.py
 
 clean:
 	rm -rf var/test static/vendor node_modules

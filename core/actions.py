@@ -59,11 +59,19 @@ class Action:
         Raises VirtError (OperationInvalid when the object's state does not allow it).
         """
         if not self.is_allowed(obj):
-            raise OperationInvalid(gettext("%(action)s is not possible for %(object)s in its current state.")
-                                   % {"action": self.label, "object": obj})
+            raise OperationInvalid(self.refusal(obj))
         if self.task is not None:
             return jobs.enqueue(self.task, user=user, target=obj, **self.enqueue_kwargs(obj))
         return self.service(obj)
+
+    def refusal(self, obj):
+        """Why `obj`'s state does not allow the action (naming the state where the object has one)."""
+        state = getattr(obj, "get_state_display", None)
+        if callable(state):
+            return gettext("%(action)s is not possible for %(object)s while it is %(state)s.") % {
+                "action": self.label, "object": obj, "state": state()}
+        return gettext("%(action)s is not possible for %(object)s in its current state.") % {
+            "action": self.label, "object": obj}
 
     def success_message(self, obj, job=None):
         if self.message:

@@ -19,6 +19,25 @@ def publish(kind, **data):
         log.warning("could not publish %s event: %s", kind, exc)
 
 
+def publish_many(kind, items):
+    """Several events of one kind (a dict of data each) in one trip to the channel layer: a bulk action's rows.
+
+    Best effort, as publish().
+    """
+    layer = get_channel_layer()
+    if layer is None or not items:
+        return
+
+    async def send_all():
+        for data in items:
+            await layer.group_send(GROUP, {"type": "inventory.event", "kind": kind, "data": data})
+
+    try:
+        async_to_sync(send_all)()
+    except Exception as exc:  # noqa: BLE001 - any transport error
+        log.warning("could not publish %s events: %s", kind, exc)
+
+
 def session_group(session_key):
     """The Channels group of the websockets opened by one login session."""
     return f"session.{session_key}"

@@ -56,6 +56,15 @@ def redirect(request, url):
     return HttpResponseRedirect(url)
 
 
+def next_url(request, fallback):
+    """Where a POST goes back to: the form's `next` when it is on this site, else `fallback`."""
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return fallback
+
+
 def action_url_name(model, action):
     """<app>:<model>_<action>, e.g. hosts:host_refresh."""
     return f"{model._meta.app_label}:{model._meta.model_name}_{action.name}"
@@ -162,11 +171,7 @@ class ObjectActionView(RestrictedQuerysetMixin, SingleObjectMixin, View):
         return redirect(request, self.get_back_url())
 
     def get_back_url(self):
-        candidate = self.request.POST.get("next", "")
-        if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={self.request.get_host()},
-                                                         require_https=self.request.is_secure()):
-            return candidate
-        return self.object.get_absolute_url()
+        return next_url(self.request, self.object.get_absolute_url())
 
 
 def action_urls(model, actions, view=ObjectActionView):

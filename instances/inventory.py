@@ -7,7 +7,7 @@ import uuid as uuidlib
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.events import publish
+from core.events import publish, publish_many
 from hosts.connection import call
 from virt import inventory as virt_inventory
 
@@ -102,3 +102,26 @@ def refresh_one(host, uuid):
     """Re-read one domain from its host (a handful of RPCs) and store it."""
     record = call(host, lambda conn: virt_inventory.collect_one(conn, uuid))
     return apply_record(host, uuid, record)
+
+
+def apply_rows(rows):
+    """Store re-read records of rows that exist (a bulk action's VMs): one transaction and one UPDATE run, then
+    their events in one trip once committed. rows: [(instance, record or None: the domain is gone)].
+
+    Returns {pk: the fresh row, or None when deleted}.
+    """
+    now = timezone.now()
+    changed = [{**{f: getattr(instance, f) for f in _FIELDS}, **_values(record), "pk": instance.pk}
+               for instance, record in rows if record is not None]
+    gone = [instance.pk for instance, record in rows if record is None]
+    with transaction.atomic():
+        if changed:
+            _update_many(changed, now)
+        if gone:
+            Instance.objects.filter(pk__in=gone).delete()
+    fresh = Instance.objects.select_related("host").in_bulk([row["pk"] for row in changed])
+    events = [{"id": vm.pk, "host": vm.host_id, "uuid": str(vm.uuid), "state": vm.state} for vm in fresh.values()]
+    events += [{"host": instance.host_id, "uuid": str(instance.uuid), "deleted": True}
+               for instance, record in rows if record is None]
+    transaction.on_commit(lambda: publish_many("instance", events))
+    return {**fresh, **{pk: None for pk in gone}}

@@ -12,9 +12,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import BIDI_CONTROLS
+from core.validators import BIDI_CONTROLS, libvirt_name_problem
 from virt.errors import InvalidConfig, NotFound, Unsupported
-from virt.names import MAX_NAME_BYTES, name_problem
 from virt.snapshots import NATIVE_EXTERNAL_REVERT
 
 from .services import on_domain, refreshed
@@ -23,18 +22,6 @@ DESCRIPTION_MAX = 1000
 # A memory snapshot of a running VM writes its whole RAM into the image: seconds for the lab's 256 MiB
 # guests, longer for big VMs. Beyond the usual call timeout, so a slow save does not count as a dead host.
 SNAPSHOT_TIMEOUT = 120
-
-# virt.names' codes in the user's language (virt/ cannot translate).
-NAME_PROBLEMS = {
-    "empty": _("A name is required."),
-    "slash": _("A name cannot contain '/'."),
-    "dot_dot": _("A name cannot contain '..' or be '.'."),
-    "leading_dash": _("A name cannot start with '-'."),
-    "too_long": _("A name can be at most %(max)d bytes long (UTF-8)."),
-    "control_characters": _("Control characters are not allowed."),
-    "bidi_characters": _("Bidirectional control characters are not allowed."),
-    "not_unicode": _("A name must be valid Unicode text."),
-}
 
 
 class SnapshotKind(models.TextChoices):
@@ -60,9 +47,9 @@ def _description_problem(description):
 def check_new_snapshot(name, kind, description):
     """What can be said without asking the host. Raises ValidationError({field: message})."""
     errors = {}
-    problem = name_problem(name)
+    problem = libvirt_name_problem(name)
     if problem:
-        errors["name"] = str(NAME_PROBLEMS[problem]) % {"max": MAX_NAME_BYTES}
+        errors["name"] = problem
     if kind not in SnapshotKind.values:
         errors["kind"] = gettext("Choose internal or external.")
     if not isinstance(description, str):

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import hardware_views, migration_views, snapshot_views, views, wizard_views, xml_views
+from core.generic import action_urls
+
+from . import hardware_views, lifecycle_views, migration_views, snapshot_views, views, wizard_views, xml_views
+from .actions import ACTIONS
+from .models import Instance
 
 app_name = "instances"
 urlpatterns = [
@@ -29,3 +33,10 @@ urlpatterns += [
          name="instance_hardware_device_change"),
 ]
 urlpatterns += migration_views.urlpatterns  # Migrate (instances/migration_views.py)
+# Lifecycle: POST <pk>/start/ ... (instances:instance_start), rename, delete, bulk.
+urlpatterns += [
+    *action_urls(Instance, ACTIONS),
+    path("<int:pk>/rename/", lifecycle_views.InstanceRenameView.as_view(), name="instance_rename"),
+    path("<int:pk>/delete/", lifecycle_views.InstanceDeleteView.as_view(), name="instance_delete"),
+    path("bulk/", lifecycle_views.InstanceBulkView.as_view(), name="instance_bulk"),
+]

@@ -2,7 +2,8 @@ from core.generic import ObjectDetailView, ObjectListView, is_htmx
 from hosts.models import Host
 from hosts.querysets import without_secrets
 
-from . import services
+from . import lifecycle, lifecycle_views, services
+from .actions import ACTIONS, BULK
 from .choices import InstanceState
 from .filters import InstanceFilterSet
 from .models import Instance
@@ -19,14 +20,22 @@ class InstanceListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         context["hosts"] = Host.objects.only("id", "name", "state")
         context["states"] = InstanceState.choices
+        context["bulk_actions"] = BULK.values()
         return context
 
 
 class InstanceDetailView(ObjectDetailView):
     queryset = Instance.objects.select_related("host")
+    object_actions = ACTIONS
+
+    def get_object(self, queryset=None):
+        instance = super().get_object(queryset)
+        # Whether a shut-off VM has a saved state (restore rather than start): read live, except on re-fetches.
+        return lifecycle.note_saved_state(instance, live=not is_htmx(self.request))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # htmx live re-fetches (on every websocket event) only swap the state badge: DB only, no libvirt.
         context["details"] = None if is_htmx(self.request) else services.read_details(self.object)
+        context.update(lifecycle_views.detail_context(self.object))
         return context

@@ -16,7 +16,7 @@ import uuid as uuidlib
 
 import libvirt
 
-from . import inventory, lifecycle
+from . import domain_delete, inventory, lifecycle
 from .domain_config import checked_text
 from .errors import InvalidConfig, OperationInvalid
 from .hardware import HardwareChanges
@@ -118,8 +118,10 @@ class Domain(HardwareChanges):
         return bool(self._dom.hasManagedSaveImage(0))
 
     def _lifecycle_facts(self):
-        persistent = self.is_persistent()
-        return self.state(), {"persistent": persistent, "managed_save": persistent and self.has_managed_save()}
+        state, persistent = self.state(), self.is_persistent()
+        # libvirt keeps a managed save image only for a VM that is shut off: one RPC fewer for the others.
+        saved = persistent and state == lifecycle.SHUT_OFF and self.has_managed_save()
+        return state, {"persistent": persistent, "managed_save": saved}
 
     def allowed_actions(self):
         """lifecycle.allowed_actions for this domain as it is now (three or four RPCs)."""
@@ -196,6 +198,12 @@ class Domain(HardwareChanges):
             if not _flags_refused(exc):
                 raise
             self._dom.undefineFlags(flags & ~_UNDEFINE_OPTIONAL)
+
+    def delete(self, delete_volumes=False, keep_nvram=False):
+        """Undefine a shut-off VM, and with delete_volumes its disk images: {"deleted", "left"}
+        (see virt/domain_delete.py for which images are the VM's and which stay)."""
+        self.check("delete")
+        return domain_delete.delete_domain(self, delete_volumes=delete_volumes, keep_nvram=keep_nvram)
 
     # XML
 

@@ -82,8 +82,18 @@ def _fill_from_info(dom, record):
 
 def collect(conn, known=None):
     """All domains of the host as records. `known` maps uuid -> the previous record of that domain."""
-    known = known or {}
-    stats = conn.getAllDomainStats(STATS_GROUPS, 0)
+    return _records(conn, conn.getAllDomainStats(STATS_GROUPS, 0), known or {})
+
+
+def collect_some(conn, known):
+    """Records of the domains whose uuids key `known` (their previous records), in 4 RPCs whatever their
+    number: after a bulk action, rather than one collect_one (5-6 RPCs) per domain. A domain gone is left out."""
+    wanted = {uuid.lower() for uuid in known}
+    doms = [dom for dom in conn.listAllDomains(0) if dom.UUIDString() in wanted]
+    return _records(conn, conn.domainListGetStats(doms, STATS_GROUPS, 0) if doms else [], known)
+
+
+def _records(conn, stats, known):
     autostart = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)}
     transient = {d.UUIDString() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)}
     records = []

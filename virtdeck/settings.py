@@ -261,6 +261,8 @@ VIRT_CONNECT_TIMEOUT = float(os.environ.get("VIRTDECK_LIBVIRT_CONNECT_TIMEOUT", 
 VIRT_KEEPALIVE = tuple(int(n) for n in os.environ.get("VIRTDECK_LIBVIRT_KEEPALIVE", "5,3").split(","))
 # Retries of a host that failed back off exponentially up to this many seconds.
 VIRT_BACKOFF_MAX = float(os.environ.get("VIRTDECK_LIBVIRT_BACKOFF_MAX", "30"))
+# A VM asked to shut down (ACPI) that still runs after this many seconds: its page offers force off.
+INSTANCE_SHUTDOWN_GRACE = float(os.environ.get("VIRTDECK_SHUTDOWN_GRACE", "60"))
 # A running job whose heartbeat is older than this is declared lost.
 JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "30"))
 

@@ -24,7 +24,11 @@ def accepted(request, job):
     return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
-def action_route(object_action):
+# A viewset's own method names: an action called so (instances' "destroy", force off) gets another attribute.
+VIEWSET_METHODS = frozenset({"list", "retrieve", "create", "update", "partial_update", "destroy"})
+
+
+def action_route(object_action, attribute=None):
     """The API route of an Action (core/actions.py): POST /api/<app>/<pk>/<name>/, as its page's button does.
 
     202 with the job when it started one, else 200 with the object as it is now. Errors go through
@@ -38,9 +42,10 @@ def action_route(object_action):
             return accepted(request, result)
         return Response(self.get_serializer(self.get_object()).data)
 
-    route.__name__ = object_action.name
+    route.__name__ = attribute or object_action.name
     route.__doc__ = str(object_action.label)
-    route = action(detail=True, methods=["post"], url_path=object_action.name)(route)
+    route = action(detail=True, methods=["post"], url_path=object_action.name,
+                   url_name=object_action.name.replace("_", "-"))(route)
     if object_action.answers_job:
         return extend_schema(request=None, responses={202: JobSerializer, 409: None})(route)
     return extend_schema(request=None)(route)
@@ -61,8 +66,9 @@ class BaseViewSet(RestrictedQuerysetMixin, viewsets.GenericViewSet):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for object_action in cls.object_actions:
-            if object_action.name not in cls.__dict__:
-                setattr(cls, object_action.name, action_route(object_action))
+            attribute = object_action.name + ("_action" if object_action.name in VIEWSET_METHODS else "")
+            if attribute not in cls.__dict__:
+                setattr(cls, attribute, action_route(object_action, attribute))
 
     def perform_destroy(self, instance):
         if self.delete_action is None:

@@ -5,11 +5,12 @@ from hosts.querysets import without_secrets
 
 from ..filters import InstanceFilterSet
 from ..models import Instance
+from .lifecycle import InstanceLifecycleMixin
 from .serializers import InstanceDetailSerializer, InstanceSerializer
 from .wizard import InstanceCreationMixin
 
 
-class InstanceViewSet(BaseViewSet, InstanceCreationMixin, viewsets.ReadOnlyModelViewSet):
+class InstanceViewSet(InstanceLifecycleMixin, BaseViewSet, InstanceCreationMixin, viewsets.ReadOnlyModelViewSet):
     """The inventory. Lists never call libvirt; one instance reads its live configuration."""
 
     queryset = Instance.objects.select_related("host")

@@ -33,7 +33,7 @@ def test_it_shows_one_instance_with_live_details(api, make_host):
     assert body["details"]["disks"][0]["target"] == "vda" and body["details_error"] == ""
 
 
-def test_it_is_read_only(api, make_host):
+def test_it_replaces_nothing_by_put(api, make_host):
     make_host("small")
     vm = Instance.objects.get(name="web1")
-    assert api.delete(f"{LIST}{vm.pk}/").status_code == 405
+    assert api.put(f"{LIST}{vm.pk}/", {"name": "x"}, format="json").status_code == 405

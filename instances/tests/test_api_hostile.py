@@ -124,13 +124,18 @@ def test_it_answers_404_for_ids_that_are_not_instances(api, fleet, pk):
 def test_it_never_writes_through_the_read_only_api(api, fleet, method, body):
     instance = Instance.objects.order_by("pk").first()
     before = list(Instance.objects.order_by("pk").values())
+    # PATCH and DELETE of one instance are its edits and its deletion (test_lifecycle_edit/_delete.py): here a
+    # PATCH with these bodies must be refused as bad input, and DELETE is left to those tests.
     for url in (LIST, f"{LIST}{instance.pk}/"):
+        if url != LIST and method == "delete":
+            continue
         if isinstance(body, dict):
             response = getattr(api, method)(url, body, format="json")
         else:
             response = getattr(api, method)(url, body, content_type="application/json")
-        # POST /api/instances/ creates a VM from the wizard's answers: these bodies are refused (400).
-        expected = 400 if (method, url) == ("post", LIST) else 405
+        # POST /api/instances/ creates a VM from the wizard's answers: these bodies are refused (400), as
+        # PATCH of one instance (its edits) is.
+        expected = 400 if (method, url) == ("post", LIST) or (url != LIST and method == "patch") else 405
         assert response.status_code == expected, (url, method, response.status_code)
     assert list(Instance.objects.order_by("pk").values()) == before
 

@@ -46,4 +46,6 @@ class Counting:
 
 
 def _unwrap(value):
+    if isinstance(value, list):  # domainListGetStats takes a list of domains
+        return [_unwrap(item) for item in value]
     return value._target if isinstance(value, Counting) else value
