@@ -17,11 +17,12 @@ import pytest
 from lxml import etree
 
 from core.models import Job
-from core.testing import ip_forward_kept, remove_network
+from core.testing import eventually, ip_forward_kept, remove_network
 from instances import inventory
 from instances.models import Instance
 from lab import guest
 from networks import services, tracing
+from networks.models import Network
 from networks.tasks import trace_nic
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
@@ -118,6 +119,12 @@ def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     for runner in runners:
         runner.join(60)
     assert seen_by_far_side == [f"{setup['far']}.1"] * 3  # MASQUERADE, seen from outside
+
+    # The guest's iPXE took an address from the network's dnsmasq: the live leases list it.
+    network = Network.objects.get(host=setup["host"], bridge=setup["bridge"])
+    leases = eventually(lambda: [lease for lease in services.leases(network) if lease.mac == setup["mac"]],
+                        timeout=10, message="the guest's DHCP lease")
+    assert leases[0].ip.startswith(f"{setup['subnet']}.")
 
     job, hops = _hops(everything.pk)
     assert hops["tap"]["capture"]["packets"] > 0, hops["tap"]  # the guest's own frames: DHCP from its boot ROM
