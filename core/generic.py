@@ -188,6 +188,7 @@ class ObjectDeleteView(RestrictedQuerysetMixin, DeleteView):
     """
 
     action = None
+    permission_action = "delete"  # core/permissions.py: what the user must be allowed on the object
     confirm_name = False
     confirm_field = "name"
 

@@ -1,21 +1,85 @@
-"""Which objects a user may see and act on: the one seam every generic view and viewset queryset passes."""
+"""Which objects a user may see and act on: the one seam every generic view and viewset queryset passes.
+
+The rules themselves (roles, grants, which action needs which capability) live in access/rules.py.
+"""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from access import rules
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# DRF's own viewset methods, in the words of access/rules.py.
+VIEWSET_WRITES = {"create": "create", "update": "change", "partial_update": "change", "destroy": "delete"}
 
 
 def restrict(queryset, user, action="view"):
-    """The part of `queryset` that `user` may `action` ("view", or an action's name).
+    """The part of `queryset` that `user` may `action` ("view", an Action's name, "create", "change", "delete")."""
+    return rules.restrict(queryset, user, action)
 
-    Today every logged-in user may do everything (the login itself is checked by LoginRequiredMiddleware and
-    DRF's IsAuthenticated). Scoped roles go here, and every list, page, action and API route follows.
+
+def is_admin(user):
+    return rules.is_admin(user)
+
+
+def may_create(user, model):
+    return rules.may_create(user, model)
+
+
+def request_action(view):
+    """What a view's request asks to do to its object, in access/rules.py's words.
+
+    Reads are "view". A write is the view's `permission_action` if it names one, else its Action's name (generic
+    action pages), else the viewset method ("start", or "change" for a PATCH), else "change": a write nobody
+    named needs the `edit` capability on a VM and is an admin's anywhere else.
     """
-    return queryset
+    request = getattr(view, "request", None)
+    if request is None or request.method in SAFE_METHODS:
+        return "view"
+    named = getattr(view, "permission_action", None)
+    if named:
+        return named
+    action = getattr(view, "action", None)
+    if action is not None and hasattr(action, "name"):  # a core.actions.Action
+        return action.name
+    if isinstance(action, str):  # a viewset method; instances' force off is `destroy_action` (core/api/views.py)
+        return VIEWSET_WRITES.get(action, action.removesuffix("_action"))
+    if getattr(view, "delete_action", None) is not None or request.method == "DELETE":
+        return "delete"
+    return "change"
 
 
-# For views and viewsets: their queryset always goes through `restrict_queryset`. (A comment, not a docstring:
-# the API schema would show a docstring on every route.)
+# For views and viewsets: their queryset always goes through `restrict_queryset`, for the action the request
+# asks. An object the user may see but not act on so answers 403; one they may not see, 404. A viewset's create
+# asks may_create first. (A comment, not a docstring: the API schema would show a docstring on every route.)
 class RestrictedQuerysetMixin:
+    permission_action = None
+
     def get_queryset(self):
         return self.restrict_queryset(super().get_queryset())
 
-    def restrict_queryset(self, queryset):
+    def restrict_queryset(self, queryset, action=None):
         request = getattr(self, "request", None)  # None while drf-spectacular builds the schema
-        return restrict(queryset, getattr(request, "user", None))
+        return restrict(queryset, getattr(request, "user", None), action or request_action(self))
+
+    def get_object(self, *args, **kwargs):
+        try:
+            return super().get_object(*args, **kwargs)
+        except Http404:
+            if request_action(self) == "view" or not self._visible(*args, **kwargs):
+                raise
+            raise PermissionDenied from None
+
+    def _visible(self, *args, **kwargs):
+        action, self.permission_action = self.permission_action, "view"
+        try:
+            super().get_object(*args, **kwargs)
+            return True
+        except Http404:
+            return False
+        finally:
+            self.permission_action = action
+
+    def initial(self, request, *args, **kwargs):  # DRF views only: before the handler, after authentication
+        super().initial(request, *args, **kwargs)
+        if request_action(self) == "create" and not may_create(request.user, self.get_queryset().model):
+            raise PermissionDenied

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "accounts",
+    "access",
     "audit",
     "hosts",
     "instances",
