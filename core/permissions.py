@@ -79,7 +79,7 @@ class RestrictedQuerysetMixin:
         finally:
             self.permission_action = action
 
-    def initial(self, request, *args, **kwargs):  # DRF views only: before the handler, after authentication
-        super().initial(request, *args, **kwargs)
+    def check_permissions(self, request):  # DRF views only: before the handler, after authentication
+        super().check_permissions(request)
         if request_action(self) == "create" and not may_create(request.user, self.get_queryset().model):
             raise PermissionDenied

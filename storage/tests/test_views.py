@@ -162,7 +162,10 @@ def test_it_asks_for_the_host_again_when_the_id_is_not_one(admin_client, storage
     assert response.status_code == 200 and list(response.context["form"].fields) == ["host", "type"]
 
 
-def test_it_lets_an_ordinary_member_use_the_storage_pages(client, member, images):
+def test_it_lets_a_viewer_of_the_host_read_the_storage_pages(client, member, images):
+    from access.models import Grant, Role
+
+    Grant.objects.create(user=member, role=Role.VIEWER, host=images.host)
     client.force_login(member)
     for url in (reverse("storage:storagepool_list"), images.get_absolute_url(), reverse("storage:volume_list"),
                 volume(images, "thin.raw").get_absolute_url()):
