@@ -144,3 +144,26 @@ def may_create(user, model):
     if is_admin(user):
         return True
     return model is Instance and grants(user, "edit").filter(host__isnull=False).exists()
+
+
+# The live push (core/events.py): which object each kind of event is about. An event without its object's id
+# (a deletion) is shown to those who may see the host it names.
+EVENT_MODELS = {"host": Host, "instance": Instance, "network": Network, "job": Job}
+
+
+def may_see_event(user_id, kind, data):
+    """Whether the user `user_id` may receive the inventory event (kind, data), as of now (grants may have
+    changed since their websocket opened: asked afresh for each event)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    if is_admin(user):
+        return True
+    model = EVENT_MODELS.get(kind)
+    if model is not None and data.get("id") is not None:
+        return restrict(model.objects.filter(pk=data["id"]), user).exists()
+    if kind in ("instance", "network", "storage") and data.get("host") is not None:
+        return restrict(Host.objects.filter(pk=data["host"]), user).exists()
+    return False

@@ -47,6 +47,7 @@ class ConsoleView(ObjectDetailView):
     """The graphical console (noVNC); the page fetches a ticket from the API for every connection."""
 
     queryset = Instance.objects.select_related("host")
+    read_action = "console"  # access/rules.py: an operator grant with `console`, even to look
     template_name = "console/console.html"
     kind = "vnc"
 
@@ -67,6 +68,7 @@ class SerialConsoleView(ConsoleView):
 
 class ScreenshotView(RestrictedQuerysetMixin, SingleObjectMixin, View):
     """The VM's screen as a PNG download (libvirt's screenshot stream)."""
+    read_action = "console"  # access/rules.py: an operator grant with `console`, even to look
 
     model = Instance
     http_method_names = ["get"]

@@ -1,10 +1,14 @@
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from access.rules import may_see_event
 
 from .events import GROUP, session_group
 
 
 class InventoryConsumer(AsyncJsonWebsocketConsumer):
-    """Pushes inventory and job changes to open pages. Logged-in users only; closed when their session logs out."""
+    """Pushes inventory and job changes to open pages. Logged-in users only, and each event only to those who
+    may see its object (access/rules.py); closed when their session logs out."""
 
     async def connect(self):
         user = self.scope.get("user")
@@ -15,6 +19,7 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=4401)
             return
+        self.user_id = user.pk
         self.joined = [GROUP, session_group(session.session_key)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -25,6 +30,8 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def inventory_event(self, event):
+        if not await database_sync_to_async(may_see_event)(self.user_id, event["kind"], event["data"]):
+            return
         await self.send_json({"kind": event["kind"], "data": event["data"]})
 
     async def session_ended(self, event):

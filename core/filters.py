@@ -3,6 +3,11 @@ import django_filters
 from hosts.models import Host
 
 from .models import Job
+from .permissions import VisibleChoices
+
+
+class VisibleModelChoiceFilter(VisibleChoices, django_filters.ModelChoiceFilter):
+    pass
 
 
 class JobFilterSet(django_filters.FilterSet):
@@ -10,7 +15,7 @@ class JobFilterSet(django_filters.FilterSet):
 
     status = django_filters.MultipleChoiceFilter(choices=Job.Status.choices)
     kind = django_filters.CharFilter()
-    host = django_filters.ModelChoiceFilter(queryset=Host.objects.all())
+    host = VisibleModelChoiceFilter(queryset=Host.objects.all())
     target_kind = django_filters.ChoiceFilter(choices=Job.TargetKind.choices)
     target_id = django_filters.CharFilter()
     ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("status", "status"), ("kind", "kind")))

@@ -2,6 +2,7 @@
 
 The rules themselves (roles, grants, which action needs which capability) live in access/rules.py.
 """
+from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -28,13 +29,16 @@ def may_create(user, model):
 def request_action(view):
     """What a view's request asks to do to its object, in access/rules.py's words.
 
-    Reads are "view". A write is the view's `permission_action` if it names one, else its Action's name (generic
-    action pages), else the viewset method ("start", or "change" for a PATCH), else "change": a write nobody
-    named needs the `edit` capability on a VM and is an admin's anywhere else.
+    Reads are the view's `read_action` ("view" unless it names another: a console page needs "console").
+    A write is the view's `permission_action` if it names one, else its Action's name (generic action pages),
+    else the viewset method ("start", or "change" for a PATCH), else "change": a write nobody named needs the
+    `edit` capability on a VM and is an admin's anywhere else.
     """
     request = getattr(view, "request", None)
-    if request is None or request.method in SAFE_METHODS:
+    if request is None or getattr(view, "_only_view", False):
         return "view"
+    if request.method in SAFE_METHODS:
+        return getattr(view, "read_action", "view")
     named = getattr(view, "permission_action", None)
     if named:
         return named
@@ -53,6 +57,7 @@ def request_action(view):
 # asks may_create first. (A comment, not a docstring: the API schema would show a docstring on every route.)
 class RestrictedQuerysetMixin:
     permission_action = None
+    read_action = "view"
 
     def get_queryset(self):
         return self.restrict_queryset(super().get_queryset())
@@ -70,16 +75,37 @@ class RestrictedQuerysetMixin:
             raise PermissionDenied from None
 
     def _visible(self, *args, **kwargs):
-        action, self.permission_action = self.permission_action, "view"
+        self._only_view = True
         try:
             super().get_object(*args, **kwargs)
             return True
         except Http404:
             return False
         finally:
-            self.permission_action = action
+            del self._only_view
 
     def check_permissions(self, request):  # DRF views only: before the handler, after authentication
         super().check_permissions(request)
         if request_action(self) == "create" and not may_create(request.user, self.get_queryset().model):
             raise PermissionDenied
+
+
+class VisibleChoices:
+    """For a django-filter model choice filter: only the objects the request's user may see are choices, so
+    filtering by another's object is an invalid choice (400), as for one that does not exist."""
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), getattr(request, "user", None))
+
+
+class AdminRequiredMixin(UserPassesTestMixin):
+    """Pages for admins only (adding and changing hosts, networks, pools and volumes; users and grants).
+    Others get 404 on a page about an object (as for objects they may not see), 403 elsewhere."""
+
+    def test_func(self):
+        return is_admin(self.request.user)
+
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated and self.kwargs:
+            raise Http404
+        return super().handle_no_permission()

@@ -10,6 +10,7 @@ from .actions import JOB_ACTIONS
 from .filters import JobFilterSet
 from .generic import ObjectDetailView, ObjectListView
 from .models import Job
+from .permissions import restrict
 
 
 class DashboardView(TemplateView):
@@ -17,8 +18,9 @@ class DashboardView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        hosts = with_instance_counts(without_secrets(Host.objects.all()))
-        totals = Instance.objects.aggregate(
+        user = self.request.user
+        hosts = with_instance_counts(without_secrets(restrict(Host.objects.all(), user)))
+        totals = restrict(Instance.objects.all(), user).aggregate(
             total=Count("id"),
             running=Count("id", filter=Q(state=InstanceState.RUNNING)),
             vcpus=Sum("vcpus", filter=Q(state=InstanceState.RUNNING)),
@@ -28,7 +30,7 @@ class DashboardView(TemplateView):
             hosts=hosts,
             hosts_up=sum(1 for h in hosts if h.display_state == Host.State.UP),
             totals=totals,
-            recent_jobs=Job.objects.select_related("user")[:8],
+            recent_jobs=restrict(Job.objects.select_related("user"), user)[:8],
         )
         return context
 
@@ -45,7 +47,7 @@ class JobListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["hosts"] = Host.objects.only("id", "name")  # the host filter's choices
+        context["hosts"] = restrict(Host.objects.only("id", "name"), self.request.user)  # the host filter's choices
         return context
 
 

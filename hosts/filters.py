@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import VisibleChoices
+
 from .models import Host
 
 
@@ -21,7 +23,7 @@ class HostIdsField(django_filters.fields.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class HostIdsFilter(django_filters.ModelMultipleChoiceFilter):
+class HostIdsFilter(VisibleChoices, django_filters.ModelMultipleChoiceFilter):
     field_class = HostIdsField
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView
-from core.permissions import restrict
+from core.permissions import AdminRequiredMixin, restrict
 from virt.errors import VirtError
 
 from . import services
@@ -32,7 +32,7 @@ class HostDetailView(ObjectDetailView):
         return context
 
 
-class HostFormView(FormView):
+class HostFormView(AdminRequiredMixin, FormView):
     """Add or edit a host. Saving connects first; libvirt's error is shown verbatim."""
 
     template_name = "hosts/host_form.html"

@@ -29,6 +29,7 @@ def back_to(instance):
 
 
 class InstanceSnapshotView(RestrictedQuerysetMixin, SingleObjectMixin, View):
+    permission_action = "snapshots"  # access/rules.py: an operator grant with `snapshots`
     queryset = Instance.objects.select_related("host")
     context_object_name = "instance"
 

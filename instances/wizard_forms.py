@@ -29,7 +29,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = restrict(Host.objects.all(), user).only("id", "name")
+        self.fields["host"].queryset = restrict(Host.objects.all(), user, "create_instance").only("id", "name")
         bootstrap(self)
         self.fields["install"].widget.attrs["class"] = "form-check-input"
 
@@ -55,7 +55,7 @@ class QuickCreateForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, prefix="quick", **kwargs)
-        self.fields["host"].queryset = restrict(Host.objects.all(), user).only("id", "name")
+        self.fields["host"].queryset = restrict(Host.objects.all(), user, "create_instance").only("id", "name")
         bootstrap(self)
 
 

@@ -67,7 +67,7 @@ class InstanceCreateView(View):
         host_id = request.POST.get("host", "")
         if not host_id.isdigit():
             raise Http404(_("No such host."))
-        host = get_object_or_404(restrict(Host.objects.all(), request.user), pk=int(host_id))
+        host = get_object_or_404(restrict(Host.objects.all(), request.user, "create_instance"), pk=int(host_id))
         return self.step_two(request, host, data=request.POST)
 
     def from_template(self, request):

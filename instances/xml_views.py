@@ -63,7 +63,7 @@ class FromXMLForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["host"].queryset = restrict(Host.objects.order_by("name"), user)
+        self.fields["host"].queryset = restrict(Host.objects.order_by("name"), user, "create_instance")
 
     def clean(self):
         cleaned = super().clean()

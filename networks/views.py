@@ -9,7 +9,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
 from core.models import Job
-from core.permissions import RestrictedQuerysetMixin, restrict
+from core.permissions import AdminRequiredMixin, RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from instances.models import Instance
 from virt.errors import InvalidConfig, VirtError
@@ -66,7 +66,7 @@ class NetworkDetailView(ObjectDetailView):
         return context
 
 
-class NetworkCreateView(FormView):
+class NetworkCreateView(AdminRequiredMixin, FormView):
     """Create a network: "Preview XML" shows what would be defined (nothing changes); "Create" defines it."""
 
     template_name = "networks/network_form.html"
@@ -97,7 +97,7 @@ class NetworkCreateView(FormView):
         return redirect(network.get_absolute_url())
 
 
-class NetworkXMLView(FormView):
+class NetworkXMLView(AdminRequiredMixin, FormView):
     """Edit the definition: first a diff to confirm, then libvirt validates and saves it."""
 
     template_name = "networks/network_xml.html"

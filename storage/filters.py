@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.permissions import VisibleChoices
 from hosts.models import Host
 from hosts.filters import HostIdsField, HostIdsFilter
 
@@ -9,7 +10,7 @@ from .choices import POOL_TYPE_CHOICES, PoolState
 from .models import StoragePool, Volume
 
 
-class PoolIdsFilter(django_filters.ModelMultipleChoiceFilter):
+class PoolIdsFilter(VisibleChoices, django_filters.ModelMultipleChoiceFilter):
     field_class = HostIdsField  # the same 64-bit guard, for pool ids
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
-from core.permissions import restrict
+from core.permissions import AdminRequiredMixin, restrict
 from hosts.models import Host
 from instances.choices import InstanceState
 from instances.models import Instance
@@ -53,7 +53,7 @@ class PoolDetailView(ObjectDetailView):
         return context
 
 
-class PoolCreateView(FormView):
+class PoolCreateView(AdminRequiredMixin, FormView):
     """A new pool in two steps: host and type (only the types the host supports), then that type's fields."""
 
     template_name = "storage/storagepool_form.html"
@@ -153,7 +153,7 @@ class VolumeDetailView(ObjectDetailView):
         return context
 
 
-class _ObjectFormView(FormView):
+class _ObjectFormView(AdminRequiredMixin, FormView):
     """A form about one object of `queryset` (restricted), which goes back to its page when done."""
 
     queryset = None

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions
+from rest_framework import mixins
 from rest_framework.response import Response
 
 from core.api.views import BaseViewSet
@@ -13,13 +13,12 @@ MAX_JSON_EXPORT = 100_000
 
 
 class AuditEntryViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The audit log (admins only; read-only: it is append-only). The list's filters also apply to
+    """The audit log (admins see every entry, everyone else their own; read-only: it is append-only). The list's filters also apply to
     `?export=csv` (a CSV download of every matching entry) and `?export=json` (one JSON array)."""
 
     queryset = AuditEntry.objects.all()
     serializer_class = AuditEntrySerializer
     filterset_class = AuditFilterSet
-    permission_classes = [permissions.IsAdminUser]
 
     @extend_schema(parameters=[OpenApiParameter("export", enum=["csv", "json"], required=False)])
     def list(self, request, *args, **kwargs):

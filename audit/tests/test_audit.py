@@ -97,7 +97,7 @@ def test_it_redacts_secret_names_and_xml_passwords():
     assert len(redact({"xml": "x" * 10_000})["xml"]) < 2100
 
 
-def test_it_filters_and_exports_for_admins_only(api, admin_client, member, client):
+def test_it_filters_and_exports_every_entry_for_admins_and_their_own_for_others(api, admin_client, member, client):
     api.post("/api/hosts/", {"name": "one"}, format="json")
     api.post("/api/tokens/", {"name": "t1"}, format="json")
     body = api.get("/api/audit/", {"action": "token"}).json()
@@ -109,8 +109,11 @@ def test_it_filters_and_exports_for_admins_only(api, admin_client, member, clien
     page = admin_client.get(reverse("audit:auditentry_list"), {"result": "ok"})
     assert page.status_code == 200 and 'id="audit"' in page.content.decode()
     client.force_login(member)
-    assert client.get(reverse("audit:auditentry_list")).status_code == 403
-    assert client.get("/api/audit/").status_code == 403
+    client.post(reverse("accounts:token_list"), {"name": "mine"})
+    page = client.get(reverse("audit:auditentry_list"))
+    assert page.status_code == 200 and [e.username for e in page.context["object_list"]] == [member.username]
+    assert [row["username"] for row in client.get("/api/audit/").json()["results"]] == [member.username]
+    assert client.get(f"/api/audit/{AuditEntry.objects.filter(user__isnull=False).exclude(user=member).first().pk}/").status_code == 404
     assert Client().get("/api/audit/").status_code == 401
 
 

@@ -17,7 +17,7 @@ class ConsoleTicketView(APIView):
 
     @extend_schema(request=TicketRequestSerializer, responses={200: TicketSerializer, 503: None})
     def post(self, request, pk):
-        instance = get_object_or_404(restrict(Instance.objects.all(), request.user), pk=pk)
+        instance = get_object_or_404(restrict(Instance.objects.all(), request.user, "console"), pk=pk)
         body = TicketRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -69,6 +69,7 @@ class NoMigrationRunning(APIException):
 
 
 class InstanceMigrationView(RestrictedQuerysetMixin, GenericAPIView):
+    permission_action = "migrate"  # access/rules.py: an operator grant with `migrate`
     queryset = Instance.objects.select_related("host")
     serializer_class = PrecheckSerializer
 

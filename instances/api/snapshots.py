@@ -80,6 +80,7 @@ def state_after(instance):
 
 
 class InstanceSnapshotView(RestrictedQuerysetMixin, GenericAPIView):
+    permission_action = "snapshots"  # access/rules.py: an operator grant with `snapshots`
     queryset = Instance.objects.select_related("host")
     serializer_class = SnapshotSerializer
 

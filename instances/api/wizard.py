@@ -91,7 +91,7 @@ class InstanceCreationMixin:
             pk = int(value)
         except (TypeError, ValueError):
             raise ValidationError({"host": [_("Expected a host id.")]}) from None
-        host = restrict(Host.objects.all(), self.request.user).filter(pk=pk).first()
+        host = restrict(Host.objects.all(), self.request.user, "create_instance").filter(pk=pk).first()
         if host is None:
             raise ValidationError({"host": [_("No host %(id)s.") % {"id": pk}]})
         return host
