@@ -209,3 +209,13 @@ def lab_guests(lab, tmp_path):
         except libvirt.libvirtError:
             pass  # the test removed it already
     guests.conn.close()
+
+
+@pytest.fixture
+def personas(make_host):
+    """admin, operator (granted one VM), outsider and their objects: see core/testing/personas.py."""
+    from types import SimpleNamespace
+
+    from core.testing.personas import make_personas
+
+    return SimpleNamespace(**make_personas(make_host))

@@ -53,8 +53,8 @@ def request_action(view):
 
 
 # For views and viewsets: their queryset always goes through `restrict_queryset`, for the action the request
-# asks. An object the user may see but not act on so answers 403; one they may not see, 404. A viewset's create
-# asks may_create first. (A comment, not a docstring: the API schema would show a docstring on every route.)
+# asks. An object the user may see but not act on so answers 403; one they may not see, 404, before anything
+# else is read. A viewset's create asks may_create first. (A comment, not a docstring: the API schema would show a docstring on every route.)
 class RestrictedQuerysetMixin:
     permission_action = None
     read_action = "view"
@@ -88,6 +88,9 @@ class RestrictedQuerysetMixin:
         super().check_permissions(request)
         if request_action(self) == "create" and not may_create(request.user, self.get_queryset().model):
             raise PermissionDenied
+        if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs:
+            # The object first: another's object is 404 before its body is read (a 400 would say it exists).
+            self.get_object()
 
 
 class VisibleChoices:
