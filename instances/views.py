@@ -1,4 +1,5 @@
 from core.generic import ObjectDetailView, ObjectListView, is_htmx
+from core.permissions import restrict
 from hosts.models import Host
 from hosts.querysets import without_secrets
 
@@ -18,7 +19,7 @@ class InstanceListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["hosts"] = Host.objects.only("id", "name", "state")
+        context["hosts"] = restrict(Host.objects.only("id", "name", "state"), self.request.user)
         context["states"] = InstanceState.choices
         context["bulk_actions"] = BULK.values()
         return context
