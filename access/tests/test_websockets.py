@@ -1,0 +1,90 @@
+"""Websockets, enumerated from the ASGI router: anonymous is refused on each; the live push reaches only those
+who may see the event's object; a console ticket is only issued and redeemed for a VM with the console grant."""
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from access.models import Grant
+from console import tickets
+from console.refusals import Refusal
+from core.events import publish
+from core.models import Job
+from core.testing.personas import make_personas
+from core.testing.routes import websocket_routes
+from virtdeck.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+HOST = b"127.0.0.1:8000"
+ORIGIN = b"http://127.0.0.1:8000"
+WEBSOCKETS = websocket_routes()
+
+
+async def socket(path, user=None):
+    headers = [(b"host", HOST), (b"origin", ORIGIN)]
+    if user is not None:
+        client = Client()
+        await sync_to_async(client.force_login)(user)
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers, subprotocols=["binary"])
+
+
+async def first_message(communicator):
+    connected, _ = await communicator.connect()
+    assert connected
+    return await communicator.receive_output(timeout=10)
+
+
+@pytest.fixture
+def world(make_host):
+    return make_personas(make_host)
+
+
+def test_it_enumerates_the_websocket_routes():
+    assert {route.pattern for route in WEBSOCKETS} >= {"ws/inventory/", "ws/instances/<int:pk>/vnc/"}
+
+
+@pytest.mark.parametrize("route", WEBSOCKETS, ids=[r.pattern for r in WEBSOCKETS])
+async def test_it_refuses_anonymous_websockets(world, route):
+    message = await first_message(await socket(route.path(pk=world["vm"].pk)))
+    assert message["type"] == "websocket.close" and message["code"] == Refusal.NOT_LOGGED_IN
+
+
+@pytest.mark.parametrize("route", [r for r in WEBSOCKETS if "pk" in r.kwargs],
+                         ids=[r.pattern for r in WEBSOCKETS if "pk" in r.kwargs])
+async def test_it_refuses_the_outsider_a_console_even_with_an_admins_ticket(world, route):
+    kind = route.pattern.rstrip("/").rsplit("/", 1)[-1]
+    ticket, _ = await sync_to_async(tickets.issue)(world["admin"], world["vm"], kind)
+    message = await first_message(await socket(route.path(pk=world["vm"].pk) + f"?ticket={ticket}",
+                                               world["outsider"]))
+    assert message["type"] == "websocket.close" and message["code"] == Refusal.OTHER_USER
+
+
+async def test_it_refuses_a_ticket_once_the_console_grant_is_withdrawn(world):
+    ticket, _ = await sync_to_async(tickets.issue)(world["operator"], world["vm"], "vnc")
+    await sync_to_async(Grant.objects.filter(user=world["operator"]).update)(console=False)
+    message = await first_message(await socket(f"/ws/instances/{world['vm'].pk}/vnc/?ticket={ticket}",
+                                               world["operator"]))
+    assert message["code"] == Refusal.OTHER_VM
+
+
+async def test_it_pushes_only_the_events_the_user_may_see(world):
+    operator, outsider = await socket("/ws/inventory/", world["operator"]), await socket("/ws/inventory/",
+                                                                                          world["outsider"])
+    admin = await socket("/ws/inventory/", world["admin"])
+    for communicator in (operator, outsider, admin):
+        assert (await communicator.connect())[0]
+    vm, other = world["vm"], world["other_vm"]
+    await sync_to_async(publish)("instance", id=other.pk, host=other.host_id, state="running")
+    await sync_to_async(publish)("host", id=world["host"].pk, state="up")
+    await sync_to_async(publish)("instance", id=vm.pk, host=vm.host_id, state="paused")
+    own_job = await sync_to_async(Job.objects.create)(kind="test", user=world["outsider"])
+    await sync_to_async(publish)("job", id=own_job.pk, status="queued", progress=0)
+    # Events arrive in order: each user's first one is the first they may see; those before it never came.
+    assert (await operator.receive_json_from(timeout=5))["data"]["id"] == vm.pk
+    assert (await outsider.receive_json_from(timeout=5)) == {"kind": "job", "data": {
+        "id": own_job.pk, "status": "queued", "progress": 0}}
+    assert [(await admin.receive_json_from(timeout=5))["kind"] for _ in range(4)] == [
+        "instance", "host", "instance", "job"]
+    for communicator in (operator, outsider, admin):
+        await communicator.disconnect()
