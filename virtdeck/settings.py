@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.health",
+                "access.context_processors.roles",
             ],
             "builtins": ["core.templatetags.virtdeck"],
         },

@@ -4,8 +4,11 @@ by either changes anything that is not theirs. A new route is covered the day it
 import libvirt
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
+from access.models import Grant, Role
 from accounts.models import ApiToken
 from audit.models import AuditEntry
 from core.models import Job
@@ -48,6 +51,7 @@ def world(make_host):
     people = make_personas(make_host)
     admin, foreign = people["admin"], people["foreign_host"]
     pool = StoragePool.objects.filter(host=foreign).first()
+    group = Group.objects.create(name="admins")
     job = Job.objects.create(kind="test", target_kind=Job.TargetKind.INSTANCE,
                              target_id=str(people["other_vm"].pk), user=admin)
     objects = {
@@ -56,6 +60,7 @@ def world(make_host):
         InstanceTemplate: InstanceTemplate.objects.create(name="t", answers={}),
         AuditEntry: AuditEntry.objects.create(user=admin, username="admin", source="api", action="x"),
         ApiToken: ApiToken.issue(admin, "admin's")[0],
+        get_user_model(): admin, Group: group, Grant: Grant.objects.create(group=group, role=Role.ADMIN),
     }
     return {**people, "objects": objects}
 
