@@ -50,7 +50,8 @@ class Grant(models.Model):
     console = models.BooleanField(_("console"), default=False, help_text=_("Open the VNC and serial console."))
     snapshots = models.BooleanField(_("snapshots"), default=False, help_text=_("Take, revert and delete snapshots."))
     edit = models.BooleanField(_("edit"), default=False,
-                               help_text=_("Change hardware and XML, rename, clone, delete; create VMs on a granted host."))
+                               help_text=_("Change hardware and XML, rename, clone, delete; "
+                                           "create VMs on a granted host."))
     migrate = models.BooleanField(_("migrate"), default=False, help_text=_("Live-migrate to another visible host."))
     created = models.DateTimeField(auto_now_add=True)
 

@@ -52,7 +52,8 @@ def authorize(scope, kind):
         raise Refused(Refusal.OTHER_VM)
     if ticket.kind != kind:
         raise Refused(Refusal.OTHER_KIND)
-    instance = restrict(Instance.objects.select_related("host"), user, "console").filter(pk=ticket.instance_id).first()
+    instances = restrict(Instance.objects.select_related("host"), user, "console")
+    instance = instances.filter(pk=ticket.instance_id).first()
     if instance is None:
         raise Refused(Refusal.OTHER_VM, "the VM is gone or out of the user's reach")
     return instance, user

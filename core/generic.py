@@ -31,7 +31,7 @@ from virt.errors import VirtError
 from .actions import Action
 from .forms import ConfirmNameForm
 from .models import Job, UserPreference
-from .permissions import RestrictedQuerysetMixin
+from .permissions import RestrictedQuerysetMixin, permitted_actions
 
 ORDERING_PARAM = "ordering"
 PAGE_SIZES = (25, 50, 100, 250, 500, 1000)  # what the list pages offer; ?per_page= takes any size up to the max
@@ -142,7 +142,8 @@ class ObjectDetailView(RestrictedQuerysetMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["actions"] = bound_actions(self.object, self.object_actions)
+        actions = permitted_actions(self.object, self.object_actions, self.request.user)
+        context["actions"] = bound_actions(self.object, actions)
         return context
 
 

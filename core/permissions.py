@@ -26,6 +26,14 @@ def may_create(user, model):
     return rules.may_create(user, model)
 
 
+def permitted_actions(obj, actions, user):
+    """The `actions` (core.actions.Action) that `user` may do on `obj`: the buttons a page shows them."""
+    if is_admin(user):
+        return list(actions)
+    one = type(obj).objects.filter(pk=obj.pk)
+    return [action for action in actions if restrict(one, user, action.name).exists()]
+
+
 def request_action(view):
     """What a view's request asks to do to its object, in access/rules.py's words.
 
@@ -54,7 +62,8 @@ def request_action(view):
 
 # For views and viewsets: their queryset always goes through `restrict_queryset`, for the action the request
 # asks. An object the user may see but not act on so answers 403; one they may not see, 404, before anything
-# else is read. A viewset's create asks may_create first. (A comment, not a docstring: the API schema would show a docstring on every route.)
+# else is read. A viewset's create asks may_create first. (A comment, not a docstring: the API schema would show
+# a docstring on every route.)
 class RestrictedQuerysetMixin:
     permission_action = None
     read_action = "view"

@@ -16,8 +16,8 @@ def as_drf_error(exc):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, allow_blank=True, style={"input_type": "password"},
-                                     max_length=128, help_text="Sets a new password; never returned.")
+    password = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=128,
+                                     style={"input_type": "password"}, help_text="Sets a new password; never returned.")
     groups = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all(), many=True, required=False)
 
     class Meta:

@@ -13,8 +13,9 @@ MAX_JSON_EXPORT = 100_000
 
 
 class AuditEntryViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The audit log (admins see every entry, everyone else their own; read-only: it is append-only). The list's filters also apply to
-    `?export=csv` (a CSV download of every matching entry) and `?export=json` (one JSON array)."""
+    """The audit log (admins see every entry, everyone else their own; read-only: it is append-only).
+    The list's filters also apply to `?export=csv` (a CSV download of every matching entry) and `?export=json`
+    (one JSON array)."""
 
     queryset = AuditEntry.objects.all()
     serializer_class = AuditEntrySerializer

@@ -1,33 +1,12 @@
 """Every page, API route and websocket needs a login; tokens for scripts."""
-import re
-
 import pytest
 from channels.testing import WebsocketCommunicator
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from core.testing.routes import url_routes
 from virtdeck.asgi import application
 
 PUBLIC = {"login"}  # the only page an anonymous visitor may see
-
-
-def all_routes(resolver=None, prefix=""):
-    """Every URL pattern of the project, with its name and a concrete path (args filled with 1)."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        pattern = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from all_routes(entry, pattern)
-        elif isinstance(entry, URLPattern):
-            path = pattern.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\.", ".")
-            path = re.sub(r"\(\?P<\w+>[^)]*\)", "1", path)
-            path = re.sub(r"<(?:\w+:)?(\w+)>", "1", path)
-            path = re.sub(r"\^|\$|\\Z|\\", "", path)
-            if "(" in path or "?" in path:  # a format-suffix variant: covered by its plain route
-                continue
-            yield entry.name, "/" + path
-
-
-ALL_ROUTES = sorted(set(all_routes()), key=lambda route: route[1])
+ALL_ROUTES = sorted({(route.name, route.path()) for route in url_routes()}, key=lambda route: route[1])
 # Login is public; Django's admin has its own login gate (checked below).
 ROUTES = [(name, path) for name, path in ALL_ROUTES if name not in PUBLIC and not path.startswith("/admin/")]
 

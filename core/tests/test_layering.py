@@ -7,7 +7,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "accounts", "access", "audit", "hosts", "instances", "networks", "storage", "console", "virt", "virtdeck")
+PACKAGES = ("core", "accounts", "access", "audit", "hosts", "instances", "networks", "storage", "console", "virt",
+            "virtdeck")
 
 
 def module_name(path):

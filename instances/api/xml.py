@@ -96,7 +96,8 @@ class InstanceFromXMLView(generics.GenericAPIView):
 
     def get_serializer(self, *args, **kwargs):
         serializer = super().get_serializer(*args, **kwargs)
-        serializer.fields["host"].queryset = restrict(Host.objects.all(), getattr(self.request, "user", None), "create_instance")
+        user = getattr(self.request, "user", None)
+        serializer.fields["host"].queryset = restrict(Host.objects.all(), user, "create_instance")
         return serializer
 
     @extend_schema(request=FromXMLSerializer, responses={201: InstanceSerializer})
