@@ -26,6 +26,17 @@ def may_create(user, model):
     return rules.may_create(user, model)
 
 
+def get_permitted_object(queryset, user, action, **lookup):
+    """The object of `queryset` matching `lookup` if `user` may `action` it; 403 if they may only see it, 404
+    if not even that (for views that are no RestrictedQuerysetMixin)."""
+    obj = restrict(queryset, user, action).filter(**lookup).first()
+    if obj is not None:
+        return obj
+    if action != "view" and restrict(queryset, user).filter(**lookup).exists():
+        raise PermissionDenied
+    raise Http404
+
+
 def permitted_actions(obj, actions, user):
     """The `actions` (core.actions.Action) that `user` may do on `obj`: the buttons a page shows them."""
     if is_admin(user):

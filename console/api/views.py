@@ -1,11 +1,10 @@
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.permissions import restrict
+from core.permissions import get_permitted_object
 from instances.models import Instance
 
 from .. import services, tickets
@@ -17,7 +16,7 @@ class ConsoleTicketView(APIView):
 
     @extend_schema(request=TicketRequestSerializer, responses={200: TicketSerializer, 503: None})
     def post(self, request, pk):
-        instance = get_object_or_404(restrict(Instance.objects.all(), request.user, "console"), pk=pk)
+        instance = get_permitted_object(Instance.objects.all(), request.user, "console", pk=pk)
         body = TicketRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
