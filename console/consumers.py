@@ -75,12 +75,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.watchdog = asyncio.create_task(self.watch_login())
 
     async def watch_login(self):
-        """Close the console once the session that opened it logs out or its user is disabled."""
+        """Close the console once the session that opened it logs out, its user is disabled or loses the grant."""
         session = self.scope.get("session")
         session_key = session.session_key if session is not None else None
         while not self.task.done():
             await asyncio.sleep(self.RECHECK)
-            if not await database_sync_to_async(services.still_allowed)(self.user, session_key):
+            if not await database_sync_to_async(services.still_allowed)(self.user, session_key, self.instance):
                 self.task.cancel()
                 await self.refuse(Refused(Refusal.NOT_LOGGED_IN, "logged out or disabled"))
                 return

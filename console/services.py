@@ -59,10 +59,14 @@ def authorize(scope, kind):
     return instance, user
 
 
-def still_allowed(user, session_key):
+def still_allowed(user, session_key, instance=None):
     """Whether a console opened by `user` (from the login session `session_key`, if any) may stay open:
-    the user is active and, for a browser, that session still logs that user in (a logout flushes it)."""
-    if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+    the user is active, still holds the console grant on `instance` and, for a browser, that session still
+    logs that user in (a logout flushes it)."""
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()  # roles as of now
+    if fresh is None:
+        return False
+    if instance is not None and not restrict(Instance.objects.filter(pk=instance.pk), fresh, "console").exists():
         return False
     if session_key is None:
         return True

@@ -52,3 +52,12 @@ class TestRules(PersonaTests):
     def test_it_refuses_a_disabled_user_everything(self):
         self.operator.is_active = False
         assert not restrict(Instance.objects.all(), self.operator).exists()
+
+    def test_it_closes_an_open_console_once_its_grant_is_withdrawn(self):
+        from console.services import still_allowed
+
+        assert still_allowed(self.operator, None, self.vm)
+        Grant.objects.filter(user=self.operator).update(console=False)
+        assert not still_allowed(self.operator, None, self.vm)
+        assert not still_allowed(self.operator, None, self.other_vm)
+        assert still_allowed(self.admin, None, self.other_vm)
