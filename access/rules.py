@@ -38,6 +38,7 @@ INSTANCE_ACTIONS = {
 }
 ACTION_CAPABILITY = {action: capability for capability, actions in INSTANCE_ACTIONS.items() for action in actions}
 # The one host action an operator may hold: creating a VM there (its `edit` capability on a host grant).
+# Every other, "host_shell" included (pages that run commands on the host, even read-only), is for admins.
 CREATE_INSTANCE = "create_instance"
 
 

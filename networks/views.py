@@ -143,6 +143,7 @@ class NetworkDeleteView(ObjectDeleteView):
 
 class HostNetworkingView(ObjectDetailView):
     """A host's interfaces and firewall, read live with fixed commands (hosts with a shell only)."""
+    read_action = "host_shell"  # access/rules.py: commands run on the host, even to read, are for admins
 
     queryset = Host.objects.all()
     template_name = "networks/host_networking.html"

@@ -61,3 +61,9 @@ class TestRules(PersonaTests):
         assert not still_allowed(self.operator, None, self.vm)
         assert not still_allowed(self.operator, None, self.other_vm)
         assert still_allowed(self.admin, None, self.other_vm)
+
+    def test_it_keeps_host_shell_pages_for_admins_even_to_read(self):
+        Grant.objects.create(user=self.outsider, role=Role.VIEWER, host=self.host)
+        assert self.api_for(self.outsider).get(f"/api/hosts/{self.host.pk}/firewall/").status_code == 403
+        assert self.client_for(self.outsider).get(f"/networks/hosts/{self.host.pk}/").status_code == 403
+        assert self.client_for(self.outsider).get(f"/hosts/{self.host.pk}/").status_code == 200

@@ -79,6 +79,7 @@ class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 class HostInterfacesView(RestrictedQuerysetMixin, generics.GenericAPIView):
     """The host's interfaces with addresses, state and bridge membership (`ip -j -d addr show`); 400 for a
     host virtdeck reaches without a shell."""
+    read_action = "host_shell"  # access/rules.py: commands run on the host, even to read, are for admins
 
     queryset = Host.objects.all()
 
@@ -91,6 +92,7 @@ class HostInterfacesView(RestrictedQuerysetMixin, generics.GenericAPIView):
 class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
     """The host's iptables tables -> chains -> rules with packet and byte counters (read-only); libvirt's own
     chains and the rules jumping into them have `libvirt: true`."""
+    read_action = "host_shell"  # access/rules.py: commands run on the host, even to read, are for admins
 
     queryset = Host.objects.all()
 
@@ -144,6 +146,7 @@ class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
 
 
 class _HostShellView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    read_action = "host_shell"  # access/rules.py: commands run on the host, even to read, are for admins
     queryset = Host.objects.all()
     lookup_url_kwarg = "pk"
 
