@@ -5,6 +5,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from access.models import Grant, Role
 from core.events import publish
 from virtdeck.asgi import application
 
@@ -99,6 +100,7 @@ async def test_it_takes_https_from_the_proxy_header_as_django_does(admin_user, c
 async def test_it_closes_the_sessions_websockets_at_logout(admin_user, member, client):
     communicator = await logged_in_socket(client, admin_user)
     assert (await communicator.connect())[0]
+    await sync_to_async(Grant.objects.create)(user=member, role=Role.ADMIN)  # so that host events reach them
     bystander = await logged_in_socket(Client(), member)  # another user's session stays connected
     assert (await bystander.connect())[0]
 
