@@ -3,6 +3,7 @@
 hostB of the two-host lab (lab/hosts) is the victim: its libvirtd is killed by its pidfile (QEMU keeps
 running, as on a real host whose daemon crashes) and started again by `lab/hosts up`.
 """
+import hashlib
 import os
 import signal
 import subprocess
@@ -11,12 +12,17 @@ from pathlib import Path
 
 import libvirt
 import pytest
+from django.urls import reverse
 
+from core.jobs import CLEANUP_DONE, reap_lost_jobs
+from core.models import Job
 from core.testing import eventually
+from core.tests.test_worker import worker  # noqa: F401 - fixture
 from hosts.models import Host
 from hosts.sync import sync_host
 from instances.inventory import refresh_one
 from lab import guest
+from storage.tests.test_lab_storage import MIB, lab_pool, random_raw  # noqa: F401 - lab_pool: a fixture
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +90,29 @@ def test_it_shows_a_restarted_libvirtd_unreachable_then_reconnects_on_the_next_a
     eventually(lambda: sync_host(host) is not None, timeout=30, message="the host synced again")
     host.refresh_from_db()
     assert host.state == Host.State.UP and not host.last_error
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_a_conversion_whose_worker_is_killed_and_leaves_no_partial_volume(api, lab_pool, tmp_path, worker):
+    source = random_raw(api, lab_pool, tmp_path, "source.raw", 512 * MIB)
+    before = hashlib.sha256((tmp_path / "source.raw").read_bytes()).hexdigest()
+    response = api.post(reverse("api-storage:volume-convert", args=[source.pk]),
+                        {"format": "qcow2", "name": "half.qcow2"}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    eventually(lambda: (tmp_path / "half.qcow2").exists(), timeout=60, message="the copy under way")
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children: our own process group
+
+    def cleaned_up():
+        reap_lost_jobs()  # what Celery beat runs; JOB_HEARTBEAT_TIMEOUT is short in the test settings
+        job.refresh_from_db()
+        return job.status == "failed" and job.result.get("cleanup") == CLEANUP_DONE
+
+    eventually(cleaned_up, timeout=180, interval=1, message="the lost job failed and cleaned up")
+    assert "worker lost" in job.error
+    assert not (tmp_path / "half.qcow2").exists()
+    listed = subprocess.run(["virsh", "-q", "-c", lab_pool.host.uri, "vol-list", lab_pool.name], check=True,
+                            capture_output=True, text=True).stdout
+    assert "half.qcow2" not in listed and "source.raw" in listed
+    assert hashlib.sha256((tmp_path / "source.raw").read_bytes()).hexdigest() == before  # the source is intact
