@@ -1,8 +1,11 @@
-"""Faults on the real lab: a host's libvirtd dies and comes back while virtdeck runs.
+"""Faults while virtdeck runs, on the real lab: a host's libvirtd dies and comes back, Redis restarts, a
+worker is killed in the middle of a conversion.
 
-hostB of the two-host lab (lab/hosts) is the victim: its libvirtd is killed by its pidfile (QEMU keeps
-running, as on a real host whose daemon crashes) and started again by `lab/hosts up`.
+hostB of the two-host lab (lab/hosts) is the libvirtd victim: killed by its pidfile (QEMU keeps running, as
+on a real host whose daemon crashes) and started again by `lab/hosts up`. Redis and the worker are the
+suite's own, stopped by their pidfile and process group.
 """
+import asyncio
 import hashlib
 import os
 import signal
@@ -12,10 +15,15 @@ from pathlib import Path
 
 import libvirt
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.urls import reverse
 
+from core import jobs
 from core.jobs import CLEANUP_DONE, reap_lost_jobs
 from core.models import Job
+from core.tasks import wait_job
 from core.testing import eventually
 from core.tests.test_worker import worker  # noqa: F401 - fixture
 from hosts.models import Host
@@ -23,6 +31,7 @@ from hosts.sync import sync_host
 from instances.inventory import refresh_one
 from lab import guest
 from storage.tests.test_lab_storage import MIB, lab_pool, random_raw  # noqa: F401 - lab_pool: a fixture
+from virtdeck import daemons
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +125,44 @@ def test_it_fails_a_conversion_whose_worker_is_killed_and_leaves_no_partial_volu
                             capture_output=True, text=True).stdout
     assert "half.qcow2" not in listed and "source.raw" in listed
     assert hashlib.sha256((tmp_path / "source.raw").read_bytes()).hexdigest() == before  # the source is intact
+
+
+def push_arrives(group):
+    """A message sent to a Channels group over Redis reaches a member: what every live page update rides on."""
+    async def round_trip():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        await layer.group_send(group, {"type": "probe", "n": 1})
+        return await asyncio.wait_for(layer.receive(channel), 10)
+
+    return async_to_sync(round_trip)()["n"] == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_answering_through_a_redis_restart_and_then_runs_jobs_and_pushes_again(admin_client, api,
+                                                                                       make_host, worker):
+    host = make_host("small")
+    assert push_arrives("fault-before")
+    running = jobs.enqueue(wait_job, seconds=6, steps=6)
+    eventually(lambda: Job.objects.get(pk=running.pk).status == "running", timeout=30, message="job running")
+
+    daemons.stop_redis(settings.RUN_DIR)  # our own Redis, by its pidfile
+    try:
+        for page in ("/", "/instances/", f"/hosts/{host.pk}/", "/jobs/"):
+            assert admin_client.get(page).status_code == 200, page
+        assert api.get("/api/instances/").status_code == 200 and api.get(f"/api/hosts/{host.pk}/").status_code == 200
+        refused = jobs.enqueue(wait_job, seconds=1, steps=1)  # the broker is down: it fails at once, saying why
+        refused.refresh_from_db()
+        assert refused.status == "failed" and refused.error.startswith("could not queue")
+    finally:
+        daemons.start_redis(settings.RUN_DIR)
+
+    # No job stays running: the one that ran through the outage ends (its worker reconnects to report).
+    eventually(lambda: Job.objects.get(pk=running.pk).status in Job.FINISHED, timeout=90, interval=0.5,
+               message="the job that ran through the outage ended")
+    after = jobs.enqueue(wait_job, seconds=0.5, steps=2)
+    eventually(lambda: Job.objects.get(pk=after.pk).status == "succeeded", timeout=90, interval=0.5,
+               message="a new job ran after the restart")
+    assert push_arrives("fault-after")
