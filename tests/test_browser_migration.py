@@ -47,9 +47,13 @@ def test_it_migrates_a_running_vm_from_its_page_and_watches_it_move(admin_user, 
         expect(bar).to_have_attribute("aria-valuenow", "100", timeout=120_000)
         expect(page.locator("#job-detail")).to_contain_text("succeeded")
         expect(page.locator("[data-migration-figures]")).to_contain_text("the VM was paused for")
+        # Chart.js drew the memory remaining per iteration from the job's samples.
+        bars = page.evaluate("() => Chart.getChart(document.querySelector('[data-migration-chart] canvas'))"
+                             ".data.datasets[0].data.length")
         page.goto(f"{daphne}{row.get_absolute_url()}")
         expect(page.get_by_role("link", name="hostB", exact=True).first).to_be_visible()
     job = Job.objects.get(pk=job_id)
+    assert bars == len(job.result["remaining_by_iteration"]) >= 1
     assert job.kind == "migrate" and job.status == "succeeded", (job.error, job.log)
     assert job.result["target"] == "hostB" and job.result["samples"] >= 1
     assert Instance.objects.get(pk=row.pk).host == host_b  # the same row moved
