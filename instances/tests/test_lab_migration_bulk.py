@@ -20,7 +20,7 @@ def in_process(monkeypatch):
     monkeypatch.setattr(migrate_many, "apply_async", lambda *args, **kwargs: SimpleNamespace(id="in-process"))
 
 
-def test_it_migrates_two_selected_vms_a_to_b_each_its_own_job(api, pair, lab_vms, two_hosts):
+def test_it_migrates_two_selected_vms_a_to_b_each_its_own_job(api, admin_client, pair, lab_vms, two_hosts):
     host_a, host_b = pair
     names = [lab_vms("shared"), lab_vms("shared")]
     sync_host(host_a)
@@ -52,3 +52,6 @@ def test_it_migrates_two_selected_vms_a_to_b_each_its_own_job(api, pair, lab_vms
         assert runs_on(two_hosts["a"]["uri"], name) == ""
     # Same rows, same ids, now on hostB.
     assert set(Instance.objects.filter(pk__in=ids).values_list("host__name", flat=True)) == {"hostB"}
+    page = admin_client.get(f"/jobs/{parent.pk}/").content.decode()
+    for name, child in zip(names, parent.result["moved"]):
+        assert f'<tr data-vm="{name}" data-outcome="moved">' in page and f'href="/jobs/{child["job"]}/"' in page

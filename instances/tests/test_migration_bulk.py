@@ -121,6 +121,18 @@ def test_it_starts_one_parent_job_and_keeps_each_vms_outcome_when_none_can_move(
     assert Instance.objects.get(pk=web1.pk).host.name == "small"  # nothing moved
 
 
+def test_the_parent_jobs_page_shows_each_vms_outcome(api, admin_client, vms, no_broker):
+    web1, db1 = vms
+    response = api.post(URL, {"ids": [web1.pk, db1.pk], "target_host": host("empty").pk}, format="json")
+    parent = Job.objects.get(pk=response.json()["id"])
+    Instance.objects.filter(pk=db1.pk).delete()
+    migrate_many.run(parent.pk, **parent.params)
+    page = admin_client.get(reverse("core:job_detail", args=[parent.pk])).content.decode()
+    assert '<tr data-vm="web1" data-outcome="failed">' in page
+    assert "empty: The VM&#x27;s network &#x27;default&#x27; does not exist" in page
+    assert f'<tr data-vm="{db1.pk}" data-outcome="failed">' in page and "no such instance any more" in page
+
+
 def test_it_says_a_vm_already_runs_on_the_chosen_host(api, vms, no_broker):
     web1, _db1 = vms
     response = api.post(URL, {"ids": [web1.pk], "target_host": web1.host_id}, format="json")
