@@ -50,6 +50,16 @@ def test_it_prechecks_each_vm_against_every_other_host(api, vms):
                for check in rows[1]["hosts"])
 
 
+def test_it_says_which_vm_could_not_be_checked_when_its_own_host_is_down(api, vms, make_host):
+    web1, _db1 = vms
+    fleet = make_host("fleet", host_name="fleet")
+    other = Instance.objects.filter(host=fleet).order_by("name").first()
+    Host.objects.filter(pk=web1.host_id).update(uri="qemu+tcp://127.0.0.1:1/system")
+    rows = api.get(URL, {"ids": [web1.pk, other.pk]}).json()
+    assert "Connection refused" in rows[0]["error"] and rows[0]["hosts"] == []
+    assert rows[1]["error"] is None and len(rows[1]["hosts"]) == 3  # small (down), networks, empty
+
+
 @pytest.mark.parametrize("query", [{}, {"ids": "abc"}, {"ids": "0"}, {"ids": "999999"}, {"ids": ["1"] * 51}],
                          ids=["none", "not-a-number", "zero", "unknown", "too-many"])
 def test_it_refuses_a_bad_precheck_query_naming_ids(api, vms, query):
