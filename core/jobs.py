@@ -176,6 +176,7 @@ class JobTask(Task):
             ctx.log("cancelled by user", level="warning")
         except VirtError as exc:
             status, error = Job.Status.FAILED, exc.message
+            result = getattr(exc, "job_result", None) or {}  # a parent job's per-item outcome, kept on failure
             ctx.log(exc.message, level="error")
         except Exception as exc:  # noqa: BLE001 - the job row must record any failure
             log.exception("job %s failed", job_id)
