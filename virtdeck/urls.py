@@ -8,6 +8,7 @@ from core.api.views import TokenView
 from networks.api import views as network_api
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("core.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
