@@ -4,9 +4,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-# Paths reachable without a session. The API authenticates itself (tokens),
-# and refuses anonymous callers through DRF's IsAuthenticated.
-PUBLIC_PREFIXES = ("/login/", "/static/", "/api/")
+# Paths reachable without a session. The API and /metrics (Prometheus) authenticate themselves (tokens),
+# and refuse anonymous callers through DRF's IsAuthenticated.
+PUBLIC_PREFIXES = ("/login/", "/static/", "/api/", "/metrics")
 
 
 class LoginRequiredMiddleware:
