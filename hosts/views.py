@@ -29,6 +29,7 @@ class HostDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         context["instances"] = self.object.instances.all()[:200]
         context["jobs"] = self.object.jobs.all()[:10]
+        context["live_topics"] = f"host:{self.object.pk}"  # its VMs, pools and jobs too (core/events.py)
         return context
 
 

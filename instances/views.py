@@ -38,4 +38,5 @@ class InstanceDetailView(ObjectDetailView):
         # htmx live re-fetches (on every websocket event) only swap the state badge: DB only, no libvirt.
         context["details"] = None if is_htmx(self.request) else services.read_details(self.object)
         context.update(lifecycle_views.detail_context(self.object))
+        context["live_topics"] = f"instance:{self.object.pk}"  # its own events and its jobs' (core/events.py)
         return context
