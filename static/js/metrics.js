@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var UNITS = {
-    percent: function (v) { return v.toFixed(0) + " %"; },
+    percent: function (v) { return v.toFixed(v < 10 ? 1 : 0) + " %"; },
     kib: function (v) { return bytes(v * 1024); },
     bps: function (v) { return bytes(v) + "/s"; },
   };
@@ -69,6 +69,9 @@
           var oldest = (Date.now() / 1000 - body.span) * 1000;
           while (dataset.data.length && dataset.data[0].x < oldest) dataset.data.shift();
         });
+        // The whole range on the x axis, so a graph with a few points shows them at its right end.
+        entry.chart.options.scales.x.min = Date.now() - body.span * 1000;
+        entry.chart.options.scales.x.max = Date.now();
         entry.chart.update("none");
       });
       if (body.points.length) state.last = body.points[body.points.length - 1][0];
