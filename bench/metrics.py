@@ -16,8 +16,8 @@ Run: `.venv/bin/python bench/metrics.py` (about a minute). Figures and method: b
 4. /api/metrics/instances/<id>/?range=week and ?range=hour for one VM in that store: Django's test Client,
    in process, logged in; p50/p95 of 30 after a warm-up.
 
-Works in var/bench/metrics/ only (test-driver nodes must live under var/bench) (its own SQLite database, node files, Redis socket). The lab must be up
-(lab/up); this script never starts or stops it.
+Works in var/bench/metrics/ only (test-driver nodes must live under var/bench): its own SQLite database,
+node files, Redis socket. The lab must be up (lab/up); this script never starts or stops it.
 """
 import os
 import random

@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "accounts", "audit", "hosts", "instances", "networks", "storage", "console", "metrics", "dashboard", "virt",
-            "virtdeck")
+PACKAGES = ("core", "accounts", "audit", "hosts", "instances", "networks", "storage", "console", "metrics", "dashboard",
+            "virt", "virtdeck")
 
 
 def module_name(path):

@@ -53,8 +53,7 @@ def test_it_serves_the_fleet_to_a_token(client, admin_user, fleet, read_only):
     assert found[("virtdeck_instances", (("host", "small"), ("state", "shutoff")))] == 1
 
 
-def test_it_leaves_out_hosts_not_sampled_lately(client, admin_user, fleet, settings):
-    host, _ = fleet
+def test_it_leaves_out_hosts_not_sampled_lately(client, admin_user, fleet):
     _, secret = ApiToken.issue(admin_user, "prometheus")
     store.Frame.objects.update(ts=int(time.time()) - 3600)
     assert not any(name.startswith("virtdeck_vm_") for name, _ in samples(scrape(client, secret)))

@@ -34,7 +34,7 @@ def test_it_rolls_a_closed_bucket_into_its_average(make_host):
     assert frames.find(bytes(rollup.vms), 42)["cpu_percent"] == 60
 
 
-def test_it_keeps_a_simulated_week_bounded(make_host, settings):
+def test_it_keeps_a_simulated_week_bounded(make_host):
     """Eight days sampled every 5 minutes (the raw level too: a slow test otherwise): each level holds its span
     and no more."""
     host = make_host("small")
