@@ -18,6 +18,7 @@ class HealthBannerView(TemplateView):
 class JobListView(ObjectListView):
     queryset = without_secrets(Job.objects.select_related("user", "host"), prefix="host__")
     filterset_class = JobFilterSet
+    extra_context = {"live_topics": "job"}  # core/events.py
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

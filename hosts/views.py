@@ -19,6 +19,7 @@ class HostListView(ObjectListView):
     queryset = with_instance_counts(without_secrets(Host.objects.order_by("name")))  # GROUP BY drops Meta.ordering
     filterset_class = HostFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "host instance"}  # states, and the VM counts per host (core/events.py)
 
 
 class HostDetailView(ObjectDetailView):

@@ -15,6 +15,7 @@ class InstanceListView(ObjectListView):
     queryset = without_secrets(Instance.objects.select_related("host"), prefix="host__")
     filterset_class = InstanceFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "instance"}  # its rows change only with VM events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -24,5 +24,11 @@ def test_it_puts_graphs_on_the_host_page(admin_client, make_host):
     assert f'<meta name="live-topics" content="host:{host.pk}">' in content
 
 
+@pytest.mark.parametrize(("path", "topics"), [("/instances/", "instance"), ("/hosts/", "host instance"),
+                                               ("/jobs/", "job")])
+def test_it_names_the_topics_of_list_pages(admin_client, db, path, topics):
+    assert f'<meta name="live-topics" content="{topics}">' in admin_client.get(path).content.decode()
+
+
 def test_it_leaves_pages_without_topics_on_every_event(admin_client, db):
-    assert 'name="live-topics"' not in admin_client.get("/instances/").content.decode()
+    assert 'name="live-topics"' not in admin_client.get("/networks/").content.decode()
