@@ -49,7 +49,8 @@ job_finished = Signal()
 
 
 def _push(job):
-    publish("job", id=job.pk, status=job.status, progress=job.progress)
+    target = f"{job.target_kind}:{job.target_id}" if job.target_id else None
+    publish("job", id=job.pk, status=job.status, progress=job.progress, host=job.host_id, target=target)
 
 
 class JobContext:
