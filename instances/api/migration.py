@@ -178,6 +178,8 @@ class BulkPrecheckSerializer(serializers.Serializer):
 
 class BulkMigrateView(GenericAPIView):
     serializer_class = BulkMigrateRequestSerializer
+    filter_backends = ()
+    pagination_class = None  # the prechecks of the VMs asked for, all of them: not a page of a list
 
     @extend_schema(parameters=[BulkPrecheckQuerySerializer], responses=BulkPrecheckSerializer(many=True),
                    summary="Which hosts can take each of these VMs (?ids=1&ids=2), and why not")
