@@ -5,6 +5,7 @@ The rules themselves (roles, grants, which action needs which capability) live i
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from rest_framework.permissions import BasePermission
 
 from access import rules
 
@@ -132,3 +133,10 @@ class AdminRequiredMixin(UserPassesTestMixin):
         if self.request.user.is_authenticated and self.kwargs:
             raise Http404
         return super().handle_no_permission()
+
+
+class IsAdmin(BasePermission):
+    """DRF: admins only (a route with no object to scope, such as the Prometheus exposition of every host)."""
+
+    def has_permission(self, request, view):
+        return is_admin(request.user)
