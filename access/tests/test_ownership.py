@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db
 METHODS = ("get", "post", "put", "patch", "delete")
 # Routes whose view does not name its model (function views, plain APIViews): by URL name.
 MODEL_OF_NAME = {"token_revoke": ApiToken, "token-detail": ApiToken, "host_edit": Host, "network_xml": Network,
-                 "trace_pcap": Job, "api-instance-console": Instance}
+                 "trace_pcap": Job, "api-instance-console": Instance, "host_series": Host,
+                 "instance_series": Instance}
 # Readable by every logged-in user on purpose (access/rules.py): the wizard's saved answers.
 READABLE_BY_ALL = {InstanceTemplate}
 # The values of URL arguments that are not the object's id.
