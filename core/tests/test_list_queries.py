@@ -1,0 +1,63 @@
+"""Every list page and list API runs the same number of queries whatever the number of rows (no N+1).
+
+Marked `postgres` (conftest.POSTGRES_SUBSET): `make test` checks this on SQLite and on PostgreSQL.
+"""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from core.models import Job
+from instances.models import InstanceTemplate
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ("hosts:host_list", "instances:instance_list", "instances:instancetemplate_list", "networks:network_list",
+         "storage:storagepool_list", "storage:volume_list", "core:job_list", "audit:auditentry_list")
+APIS = ("api-hosts:host-list", "api-instances:instance-list", "api-networks:network-list",
+        "api-storage:storagepool-list", "api-storage:volume-list", "api-core:job-list", "api-audit:auditentry-list",
+        "api-templates:instancetemplate-list")
+# Node fixtures with domains, networks, pools and volumes: each round adds a host of each.
+NODES = ("hardware", "networks", "storage", "wizard")
+
+
+@pytest.fixture
+def grow(make_host, admin_user):
+    """Add a round of rows to every list: hosts with their VMs, networks, pools, volumes; jobs, templates,
+    audit entries."""
+    rounds = []
+
+    def add():
+        number = len(rounds)
+        for node in NODES:
+            host = make_host(node, host_name=f"{node}-{number}")
+            Job.objects.create(kind="test", host=host, user=admin_user, target_name=host.name)
+            AuditEntry.objects.create(user=admin_user, username=admin_user.username, source="api",
+                                      action=f"test-{node}-{number}", target=host.name)
+        InstanceTemplate.objects.create(name=f"template-{number}", answers={})
+        rounds.append(number)
+
+    return add
+
+
+def queries(client, url):
+    """(queries run, rows listed) for one visit."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"per_page": 1000, "limit": 1000})
+    assert response.status_code == 200, url
+    rows = response.json()["count"] if url.startswith("/api/") else response.context["paginator"].count
+    return len(captured), rows
+
+
+@pytest.mark.parametrize("name", PAGES + APIS)
+def test_it_runs_as_many_queries_for_many_rows_as_for_few(admin_client, grow, name):
+    url = reverse(name)
+    grow()
+    queries(admin_client, url)  # the first visit may store the page size and warm the session
+    few, few_rows = queries(admin_client, url)
+    grow()
+    grow()
+    many, many_rows = queries(admin_client, url)
+    assert many_rows >= 3 * few_rows > 0, f"{url}: {few_rows} then {many_rows} rows"
+    assert many == few, f"{url}: {few} queries for {few_rows} rows, {many} for {many_rows}"
