@@ -7,10 +7,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audit.models import AuditEntry
-from core.models import Job
-from instances.models import InstanceTemplate
-
 pytestmark = pytest.mark.django_db
 
 PAGES = ("hosts:host_list", "instances:instance_list", "instances:instancetemplate_list", "networks:network_list",
@@ -18,29 +14,6 @@ PAGES = ("hosts:host_list", "instances:instance_list", "instances:instancetempla
 APIS = ("api-hosts:host-list", "api-instances:instance-list", "api-networks:network-list",
         "api-storage:storagepool-list", "api-storage:volume-list", "api-core:job-list", "api-audit:auditentry-list",
         "api-templates:instancetemplate-list")
-# Node fixtures with domains, networks, pools and volumes: each round adds a host of each.
-NODES = ("hardware", "networks", "storage", "wizard")
-
-
-@pytest.fixture
-def grow(make_host, admin_user):
-    """Add a round of rows to every list: hosts with their VMs, networks, pools, volumes; jobs, templates,
-    audit entries."""
-    rounds = []
-
-    def add():
-        number = len(rounds)
-        for node in NODES:
-            host = make_host(node, host_name=f"{node}-{number}")
-            Job.objects.create(kind="test", host=host, user=admin_user, target_name=host.name)
-            AuditEntry.objects.create(user=admin_user, username=admin_user.username, source="api",
-                                      action=f"test-{node}-{number}", target=host.name)
-        InstanceTemplate.objects.create(name=f"template-{number}", answers={})
-        rounds.append(number)
-
-    return add
-
-
 def queries(client, url):
     """(queries run, rows listed) for one visit."""
     with CaptureQueriesContext(connection) as captured:
@@ -51,8 +24,9 @@ def queries(client, url):
 
 
 @pytest.mark.parametrize("name", PAGES + APIS)
-def test_it_runs_as_many_queries_for_many_rows_as_for_few(admin_client, grow, name):
+def test_it_runs_as_many_queries_for_many_rows_as_for_few(admin_client, fleet_rows, name):
     url = reverse(name)
+    grow = fleet_rows
     grow()
     queries(admin_client, url)  # the first visit may store the page size and warm the session
     few, few_rows = queries(admin_client, url)
