@@ -17,9 +17,9 @@ class SortFilter(django_filters.OrderingFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        if not value:
+        names = [self.get_ordering_value(param) for param in value or () if param]  # ",,," holds empty ones
+        if not names:
             return qs
-        names = [self.get_ordering_value(param) for param in value]
         needed = {name.lstrip("-") for name in names} & set(self.computed)
         if needed:
             qs = qs.annotate(**{name: self.computed[name] for name in needed})

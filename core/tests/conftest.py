@@ -25,8 +25,9 @@ def fleet_rows(make_host, admin_user, member):
                                       source="api", action=f"test-{node}-{number}", target=host.name,
                                       address=f"127.0.0.{index + 1}", result=("ok", "refused", "failed")[index % 3],
                                       job_id=index or None, params={"round": number, "node": node})
-        InstanceTemplate.objects.create(name=f"template-{number}", description=f"round {number}",
-                                        answers={"memory_mib": 256 * (number + 1), "name": f"vm{number}"})
+        for index in range(2):
+            InstanceTemplate.objects.create(name=f"template-{number}-{index}", description=f"round {number}",
+                                            answers={"memory_mib": 256 * (number + index + 1), "name": f"vm{index}"})
         rounds.append(number)
 
     return add
