@@ -4,6 +4,7 @@ from hosts.models import Host
 
 from .models import Job
 from .permissions import VisibleChoices
+from .sorting import SortFilter
 
 
 class VisibleModelChoiceFilter(VisibleChoices, django_filters.ModelChoiceFilter):
@@ -18,7 +19,8 @@ class JobFilterSet(django_filters.FilterSet):
     host = VisibleModelChoiceFilter(queryset=Host.objects.all())
     target_kind = django_filters.ChoiceFilter(choices=Job.TargetKind.choices)
     target_id = django_filters.CharFilter()
-    ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("status", "status"), ("kind", "kind")))
+    ordering = SortFilter(fields=(("id", "id"), ("kind", "kind"), ("target_name", "target"), ("status", "status"),
+                                  ("progress", "progress"), ("user__username", "user"), ("created", "created")))
 
     class Meta:
         model = Job

@@ -283,6 +283,10 @@ JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "
 HEALTH_HEARTBEAT_INTERVAL = float(os.environ.get("VIRTDECK_HEALTH_HEARTBEAT_INTERVAL", "2"))
 HEALTH_DOWN_AFTER = float(os.environ.get("VIRTDECK_HEALTH_DOWN_AFTER", "10"))
 HEALTH_REDIS_TIMEOUT = 0.5  # seconds: a hung Redis must not hold pages
+
+# Host watchers share the hosts through leases in Redis (hosts/leases.py): a watcher that stops without
+# letting go has its hosts taken over by the others after this many seconds. Must exceed a rescan (2 s).
+WATCHER_LEASE_SECONDS = float(os.environ.get("VIRTDECK_WATCHER_LEASE_SECONDS", "10"))
 # A host whose last sync is older than this shows as stale, not up: a few sync intervals, plus the
 # longest a sync may take (connect and call timeouts) before it writes.
 HOST_STALE_AFTER = float(os.environ.get(
