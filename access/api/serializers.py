@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from hosts.models import Host
@@ -19,12 +20,23 @@ class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=128,
                                      style={"input_type": "password"}, help_text="Sets a new password; never returned.")
     groups = serializers.PrimaryKeyRelatedField(queryset=Group.objects.all(), many=True, required=False)
+    # Optional and often empty: a plain string checked as an address in validate_email (a validator on the field
+    # would give the schema an "email" format, which refuses the empty string users often have).
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
 
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name", "is_active", "is_superuser", "groups",
                   "password", "last_login", "date_joined"]
         read_only_fields = ["last_login", "date_joined"]
+
+    def validate_email(self, value):
+        if value:
+            try:
+                EmailValidator()(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+        return value
 
     def save_user(self, user):
         data = dict(self.validated_data)
