@@ -223,3 +223,28 @@ def test_it_shows_per_row_buttons_from_the_rows_state_only(admin_client, small, 
         row = content[content.index(f'data-state="{Instance.objects.get(name=vm).state}"'):]
         row = row[:row.index("</tr>")]
         assert {a for a in ("start", "shutdown", "destroy") if f'data-action="{a}"' in row} == actions, vm
+
+
+def test_it_explains_a_force_off_libvirt_refuses_as_the_guard_would(api, small):
+    db1 = Instance.objects.get(name="db1")
+    Instance.objects.filter(pk=db1.pk).update(state="running")  # the row lags: the VM is shut off
+    response = api.post(f"/api/instances/{db1.pk}/destroy/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Cannot destroy a VM that is shut off."
+    assert libvirt_state(db1) == SHUTOFF
+
+
+@pytest.mark.parametrize("name,action,after", [("db1", "start", RUNNING), ("web1", "destroy", SHUTOFF)])
+def test_it_asks_the_state_guard_only_when_libvirt_refuses_start_or_force_off(api, small, monkeypatch, name,
+                                                                             action, after):
+    from virt.domain import Domain
+
+    guarded = []
+    check = Domain.check
+    monkeypatch.setattr(Domain, "check", lambda self, what: guarded.append(what) or check(self, what))
+    vm = Instance.objects.get(name=name)
+    assert api.post(f"/api/instances/{vm.pk}/{action}/").status_code == 200
+    assert libvirt_state(vm) == after and guarded == []  # lookup + the action: as a bare libvirt loop does
+    Instance.objects.filter(pk=vm.pk).update(state="shutoff" if action == "start" else "running")  # stale row
+    assert api.post(f"/api/instances/{vm.pk}/{action}/").status_code == 409
+    assert guarded == [action]
