@@ -57,10 +57,20 @@ def _run_host(action, vms):
     return done
 
 
+def _queue(action, vm, user):
+    """A job action (save, restore: instances/lifecycle_jobs.py) queued for one VM: its result names the job."""
+    try:
+        job = action.perform(vm, user)
+    except VirtError as exc:
+        return _failure(vm.pk, vm.name, _status(exc), exc.message)
+    return {"id": vm.pk, "name": vm.name, "ok": True, "state": vm.state, "job": job.pk}
+
+
 def run(action_name, ids, user):
     """Do action `action_name` (a key of actions.BULK) on the VMs with these ids, as `user`.
 
-    Returns one result per id, in the order given: {"id", "name", "ok", "state"} or
+    Returns one result per id, in the order given: {"id", "name", "ok", "state"} (plus "job" for an action that
+    runs as a job: save, restore; "state" is then the state before it) or
     {"id", "name", "ok": False, "status" (the HTTP status it would have alone), "detail"}.
     """
     action = BULK[action_name]
@@ -72,6 +82,8 @@ def run(action_name, ids, user):
             results[vm_id] = _failure(vm_id, None, 404, gettext("No such instance."))
         elif not action.is_allowed(vm):
             results[vm_id] = _failure(vm_id, vm.name, 409, action.refusal(vm))
+        elif action.answers_job:
+            results[vm_id] = _queue(action, vm, user)
         else:
             by_host.setdefault(vm.host_id, []).append(vm)
     if by_host:

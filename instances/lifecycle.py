@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from virt.errors import OperationInvalid, VirtError
 
 from .choices import InstanceState
+from .lifecycle_long import long_call
 from .services import on_domain, refreshed
 
 # Saving writes the VM's memory to the host's disk, restoring reads it back, and a force off waits for QEMU
@@ -39,10 +40,15 @@ def _start(dom):
     dom.explained("start", lambda d: d.start())
 
 
+def _check_restore(dom):
+    if not dom.has_managed_save():
+        raise OperationInvalid(gettext("%(name)s has no saved state to restore.") % {"name": dom.name})
+    dom.check("restore")
+
+
 def _restore(dom):
-    if dom.has_managed_save():
-        dom.check("restore")
-    dom.restore()  # without a saved state: "<name> has no saved state to restore."
+    _check_restore(dom)
+    dom.restore()
 
 
 def _discard_save(dom):
@@ -68,6 +74,25 @@ LIVE = {
     "autostart_on": (_checked("autostart", lambda dom: dom.set_autostart(True)), None),
     "autostart_off": (_checked("autostart", lambda dom: dom.set_autostart(False)), None),
 }
+
+
+# The actions that run as jobs (instances/lifecycle_jobs.py): their live state guard, run in the request first.
+JOB_GUARDS = {"save": lambda dom: dom.check("save"), "restore": _check_restore}
+
+
+def check_live(instance, name):
+    """Action `name`'s guard against the live domain (OperationInvalid says why), without doing it."""
+    on_domain(instance, JOB_GUARDS[name])
+
+
+def run_long_action(instance, job, name):
+    """A job's work: action `name` (save, restore) on its own connection (lifecycle_long.long_call), then the
+    notes and the row re-read as after any action. Returns {"instance", "state"}."""
+    fn, _timeout = LIVE[name]
+    long_call(instance.host, job, str(instance.uuid), fn)
+    after_act(instance, name)
+    row = refreshed(instance)
+    return {"instance": instance.pk, "state": row.state if row else None}
 
 
 def act(instance, name):
@@ -104,8 +129,6 @@ reboot = _service("reboot")
 reset = _service("reset")
 suspend = _service("suspend")
 resume = _service("resume")
-save = _service("save")
-restore = _service("restore")
 discard_save = _service("discard_save")
 autostart_on = _service("autostart_on")
 autostart_off = _service("autostart_off")

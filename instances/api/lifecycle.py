@@ -70,6 +70,7 @@ class BulkResultSerializer(serializers.Serializer):
     state = serializers.CharField(required=False)
     status = serializers.IntegerField(required=False, help_text="The HTTP status this VM alone would get.")
     detail = serializers.CharField(required=False)
+    job = serializers.IntegerField(required=False, help_text="The job that saves or restores this VM.")
 
 
 class BulkAnswerSerializer(serializers.Serializer):
