@@ -19,8 +19,14 @@ def publish(kind, **data):
         log.warning("could not publish %s event: %s", kind, exc)
 
 
+# Events per channel-layer message of publish_many: one group_send costs a Redis round trip or two (1-1.5 ms
+# measured), so 200 rows sent one by one took 0.3 s of a bulk action; a message stays far below Redis' limits.
+BATCH = 100
+
+
 def publish_many(kind, items):
-    """Several events of one kind (a dict of data each) in one trip to the channel layer: a bulk action's rows.
+    """Several events of one kind (a dict of data each): a bulk action's rows. They go BATCH to a message; each
+    page still receives them one by one (InventoryConsumer.inventory_events), as publish() sends them.
 
     Best effort, as publish().
     """
@@ -29,8 +35,9 @@ def publish_many(kind, items):
         return
 
     async def send_all():
-        for data in items:
-            await layer.group_send(GROUP, {"type": "inventory.event", "kind": kind, "data": data})
+        for start in range(0, len(items), BATCH):
+            await layer.group_send(GROUP, {"type": "inventory.events", "kind": kind,
+                                           "items": list(items[start:start + BATCH])})
 
     try:
         async_to_sync(send_all)()
