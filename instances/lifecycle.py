@@ -4,7 +4,8 @@ autostart, delete. The services behind its page, its API routes and the bulk act
 Each action re-checks the live domain first (Domain.check: the row may be stale; for start and force off,
 only when libvirt refuses it: Domain.explained, two RPCs per VM as a bare loop makes) and, once libvirt has
 done it, re-reads the VM's row (services.refreshed), so the answer and the page show the new state.
-`act()` is the libvirt part alone (no database), which bulk actions run in one thread per host.
+`LIVE` is the libvirt part alone (no database), which bulk actions run for a host's VMs in one pool call.
+Save and restore run as jobs (instances/lifecycle_jobs.py, run_long_action here).
 """
 from datetime import timedelta
 
@@ -19,8 +20,8 @@ from .choices import InstanceState
 from .lifecycle_long import long_call
 from .services import on_domain, refreshed
 
-# Saving writes the VM's memory to the host's disk, restoring reads it back, and a force off waits for QEMU
-# to exit (libvirt gives a stuck one about 30 s): longer than the pool's default call timeout.
+# Starting a VM with a saved state reads its memory back, and a force off waits for QEMU to exit (libvirt
+# gives a stuck one about 30 s): longer than the pool's default call timeout.
 SLOW_TIMEOUT = 120.0
 # How long a shutdown request is remembered (it is cleared once the VM is seen stopped).
 SHUTDOWN_MEMORY = 24 * 3600
@@ -68,8 +69,8 @@ LIVE = {
     "reset": (_checked("reset", lambda dom: dom.reset()), None),
     "suspend": (_checked("suspend", lambda dom: dom.suspend()), None),
     "resume": (_checked("resume", lambda dom: dom.resume()), None),
-    "save": (_checked("save", lambda dom: dom.managed_save()), SLOW_TIMEOUT),
-    "restore": (_restore, SLOW_TIMEOUT),
+    "save": (_checked("save", lambda dom: dom.managed_save()), None),  # jobs, on a connection of their own:
+    "restore": (_restore, None),  # no call timeout (lifecycle_long.long_call)
     "discard_save": (_discard_save, None),
     "autostart_on": (_checked("autostart", lambda dom: dom.set_autostart(True)), None),
     "autostart_off": (_checked("autostart", lambda dom: dom.set_autostart(False)), None),
