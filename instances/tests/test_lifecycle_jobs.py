@@ -64,7 +64,8 @@ def test_it_restores_in_a_job_and_the_row_follows(api, small):
     job = run_queued(api.post(f"/api/instances/{web1.pk}/restore/"))
 
     assert job.status == "succeeded" and job.result == {"instance": web1.pk, "state": "running"}
-    assert on_libvirt(web1, lambda dom: dom.state()[0]) == 1 and not on_libvirt(web1, lambda d: d.hasManagedSaveImage(0))
+    assert on_libvirt(web1, lambda dom: dom.state()[0]) == 1
+    assert not on_libvirt(web1, lambda dom: dom.hasManagedSaveImage(0))
     assert Instance.objects.get(pk=web1.pk).state == "running"
 
 

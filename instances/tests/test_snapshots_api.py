@@ -1,8 +1,9 @@
 """/api/instances/<id>/snapshots/ on libvirt's test driver: the tree, create, revert, delete, bad input.
 
 Create, revert and delete answer 202 with a job (instances/lifecycle_jobs.py), run here in-process
-(tests/jobs.py); refusals found before it is queued answer 400/404/409 and queue nothing. Every result is read back through libvirt itself (the same test-driver connection the app uses: each
-connection to a node file has its own copy of it). Real QEMU images: test_lab_snapshots.py.
+(tests/jobs.py); refusals found before it is queued answer 400/404/409 and queue nothing. Every result is
+read back through libvirt itself (the same test-driver connection the app uses: each connection to a node
+file has its own copy of it). Real QEMU images: test_lab_snapshots.py.
 """
 import libvirt
 import pytest
