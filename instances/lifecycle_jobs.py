@@ -10,6 +10,7 @@ live state again (the VM may have changed meanwhile).
 from core import jobs
 from core.jobs import JobTask
 from core.models import Job
+from virt import commands as virt_commands
 from virtdeck.celery import app
 
 from . import lifecycle, snapshots
@@ -17,7 +18,7 @@ from .models import Instance
 
 
 class InstanceJob(JobTask):
-    """A job on one VM: runs work(instance, job, **params)."""
+    """A job on one VM: runs work(instance, job, **params); its page shows virsh's line for the same (how)."""
 
     abstract = True
 
@@ -25,20 +26,38 @@ class InstanceJob(JobTask):
         instance = Instance.objects.select_related("host").get(pk=instance_id)
         return self.work(instance, job, **params)
 
+    def commands(self, job):
+        params = dict(job.params)
+        instance = Instance.objects.select_related("host").get(pk=params.pop("instance_id"))
+        return self.how(instance.host.uri, instance.name, **params)
 
-def _register(kind, work, doc):
+
+def _register(kind, work, how, doc):
     task = type(kind.title().replace("_", ""), (InstanceJob,), {
-        "name": f"instances.lifecycle_jobs.{kind}", "kind": kind, "work": staticmethod(work), "__doc__": doc})
+        "name": f"instances.lifecycle_jobs.{kind}", "kind": kind, "work": staticmethod(work),
+        "how": staticmethod(how), "__doc__": doc})
     return app.register_task(task())
 
 
-save_task = _register("save_instance", lambda vm, job: lifecycle.run_long_action(vm, job, "save"),
-                      "Managed save: the VM's memory to the host's disk, then it stops.")
-restore_task = _register("restore_instance", lambda vm, job: lifecycle.run_long_action(vm, job, "restore"),
-                         "Restore: the VM resumes from its managed save.")
-snapshot_create_task = _register("snapshot_create", snapshots.run_create, "Take a snapshot.")
-snapshot_revert_task = _register("snapshot_revert", snapshots.run_revert, "Revert the VM to a snapshot.")
-snapshot_delete_task = _register("snapshot_delete", snapshots.run_delete, "Delete a snapshot.")
+save_task = _register(
+    "save_instance", lambda vm, job: lifecycle.run_long_action(vm, job, "save"),
+    lambda uri, name: virt_commands.lifecycle(uri, name, "save"),
+    "Managed save: the VM's memory to the host's disk, then it stops.")
+restore_task = _register(
+    "restore_instance", lambda vm, job: lifecycle.run_long_action(vm, job, "restore"),
+    lambda uri, name: virt_commands.lifecycle(uri, name, "restore"),
+    "Restore: the VM resumes from its managed save.")
+snapshot_create_task = _register(
+    "snapshot_create", snapshots.run_create,
+    lambda uri, vm, name, kind, description="": virt_commands.snapshot_create(uri, vm, name, kind, description),
+    "Take a snapshot.")
+snapshot_revert_task = _register(
+    "snapshot_revert", snapshots.run_revert,
+    lambda uri, vm, name, discard_current=False: virt_commands.snapshot_revert(uri, vm, name),
+    "Revert the VM to a snapshot.")
+snapshot_delete_task = _register(
+    "snapshot_delete", snapshots.run_delete, lambda uri, vm, name: virt_commands.snapshot_delete(uri, vm, name),
+    "Delete a snapshot.")
 
 
 def checked_kwargs(name):

@@ -32,11 +32,6 @@ def qemu_cmdline(name):
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def uefi_name(lab):
     """A random name; the VM, if the test left it, is removed with its NVRAM at the end (virsh, out of band)."""
     name = f"vd-uefi-{uuid.uuid4().hex[:8]}"

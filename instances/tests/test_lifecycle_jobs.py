@@ -78,3 +78,16 @@ def test_it_refuses_a_snapshot_name_taken_meanwhile_in_the_job(api, small):
 
     assert job.status == "failed" and job.error == "name: web1 already has a snapshot named s1."
     assert [s.getName() for s in on_libvirt(web1, lambda dom: dom.listAllSnapshots(0))] == ["s1"]
+
+
+def test_it_shows_the_virsh_line_of_each_job_on_its_page(api, admin_client, small):
+    from core.jobs import commands_for
+
+    web1, uri = Instance.objects.get(name="web1"), small.uri
+    saved = Job.objects.get(pk=api.post(f"/api/instances/{web1.pk}/save/").json()["id"])
+    taken = Job.objects.get(pk=api.post(f"/api/instances/{web1.pk}/snapshots/",
+                                        {"name": "before upgrade", "kind": "external"}, format="json").json()["id"])
+    assert [str(c) for c in commands_for(saved)] == [f"virsh -c {uri} managedsave web1"]
+    assert [str(c) for c in commands_for(taken)] == [
+        f"virsh -c {uri} snapshot-create-as web1 'before upgrade' --disk-only --atomic"]
+    assert "managedsave web1" in admin_client.get(saved.get_absolute_url()).content.decode()
