@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "networks",
     "storage",
     "console",
+    "metrics",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -137,7 +139,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Log who and from where (axes masks them by default); the password is always masked.
 AXES_SENSITIVE_PARAMETERS = []
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -195,6 +197,8 @@ CELERY_TASK_ROUTES = {
     "hosts.tasks.sync_host": {"queue": "inventory"},
     "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
     "core.tasks.reap_lost_jobs": {"queue": "inventory"},
+    "metrics.tasks.sample_host": {"queue": "inventory"},
+    "metrics.tasks.sample_all_hosts": {"queue": "inventory"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sync-inventory": {
@@ -202,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("VIRTDECK_SYNC_INTERVAL", "5")),
     },
     "reap-lost-jobs": {"task": "core.tasks.reap_lost_jobs", "schedule": 15.0},
+    # metrics/: one sample of every host's and VM's CPU, memory, disk and network every N seconds.
+    "sample-metrics": {
+        "task": "metrics.tasks.sample_all_hosts",
+        "schedule": float(os.environ.get("VIRTDECK_METRICS_INTERVAL", "10")),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -218,6 +227,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    "DEFAULT_METADATA_CLASS": "core.api.metadata.Metadata",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",

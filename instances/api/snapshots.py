@@ -8,12 +8,10 @@ Errors from libvirt go through core/api/exceptions.py (404 no such snapshot, 409
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.api.serializers import JobSerializer
-from core.api.views import accepted
-from core.permissions import RestrictedQuerysetMixin
+from core.api.views import ObjectAPIView, accepted
 
 from .. import lifecycle_jobs, snapshots
 from ..models import Instance
@@ -69,7 +67,7 @@ def field_errors(exc):
     return serializers.ValidationError(exc.message_dict)
 
 
-class InstanceSnapshotView(RestrictedQuerysetMixin, GenericAPIView):
+class InstanceSnapshotView(ObjectAPIView):
     queryset = Instance.objects.select_related("host")
     serializer_class = SnapshotSerializer
 
