@@ -192,7 +192,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Two queues: "celery" (the default) carries jobs, which can run for minutes; "inventory" carries the
 # periodic syncs and the reaper, on a worker of its own, so long jobs never starve them.
 # Task modules beyond each app's tasks.py (autodiscovered): the worker must import them to run their jobs.
-CELERY_IMPORTS = ("instances.creation_tasks",)
+CELERY_IMPORTS = ("instances.creation_tasks", "instances.lifecycle_jobs")
 CELERY_TASK_ROUTES = {
     "hosts.tasks.sync_host": {"queue": "inventory"},
     "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
