@@ -170,7 +170,8 @@ def wsgi_environ(channel, request, method, path, version, length, body):
         if "_" in key:
             continue  # X_Forwarded_For would pass for X-Forwarded-For once dashes become underscores
         key = key.replace("-", "_")
-        value = ",".join(v.decode("latin-1") for v in values)
+        # Several Cookie headers join with "; " (as Django's ASGI handler does), others with ",".
+        value = ("; " if key == "COOKIE" else ",").join(v.decode("latin-1") for v in values)
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if key == "CONTENT_TYPE":
                 environ[key] = value
