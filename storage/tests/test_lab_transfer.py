@@ -184,7 +184,8 @@ def test_it_refuses_an_upload_into_a_running_vms_disk(api, lab_pool, lab_guests,
     api.post(reverse("api-storage:storagepool-refresh", args=[lab_pool.pk]))
     disk = lab_pool.volumes.get(name=f"{dom.name()}.qcow2")
     before = hashlib.sha256((tmp_path / disk.name).read_bytes()).hexdigest()
-    with send_head(port, "PUT", upload_url(disk), MIB, f"Authorization: Token {token}\r\nExpect: 100-continue\r\n") as sock:
+    headers = f"Authorization: Token {token}\r\nExpect: 100-continue\r\n"
+    with send_head(port, "PUT", upload_url(disk), MIB, headers) as sock:
         status, _, body = read_response(sock)
     assert status == 409 and dom.name().encode() in body
     assert hashlib.sha256((tmp_path / disk.name).read_bytes()).hexdigest() == before

@@ -66,4 +66,5 @@ def test_it_documents_both_routes_in_the_schema(api):
     paths = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     upload_route = paths["/api/storage/volumes/{id}/upload/"]["put"]
     assert "application/octet-stream" in upload_route["requestBody"]["content"]
-    assert "application/octet-stream" in paths["/api/storage/volumes/{id}/download/"]["get"]["responses"]["200"]["content"]
+    download_route = paths["/api/storage/volumes/{id}/download/"]["get"]
+    assert "application/octet-stream" in download_route["responses"]["200"]["content"]
