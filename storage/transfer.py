@@ -18,6 +18,7 @@ from django.http import UnreadablePostError
 from django.utils.translation import gettext as _
 
 from core import jobs
+from core.models import Job
 from core.permissions import restrict
 from hosts.connection import call, run_long
 from virt import streams
@@ -180,6 +181,11 @@ def download(volume, length):
             raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
     finally:
         stop.set()
+
+
+def last_upload(volume):
+    """The volume's latest upload job, or None."""
+    return Job.objects.filter(kind="upload", target_kind=Job.TargetKind.VOLUME, target_id=str(volume.pk)).first()
 
 
 def volume_for(user, pk, action):
