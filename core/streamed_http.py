@@ -152,6 +152,12 @@ class BodyPipe:
         return line
 
 
+def body_abort(request):
+    """For a streamed request: a callable(reason) that fails its body's pending and next reads (a cancelled
+    upload stops waiting for a client that sends nothing); None for any other request."""
+    return request.META["wsgi.input"].abort if request.META.get(STREAMED_BODY) else None
+
+
 def wsgi_environ(channel, request, method, path, version, length, body):
     """PEP 3333 environ of a request whose headers Twisted parsed; REMOTE_ADDR as core.asgi_middleware sets it."""
     raw_path, _, query = path.partition(b"?")

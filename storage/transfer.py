@@ -82,11 +82,13 @@ def _body_pieces(body, length, received):
         yield piece
 
 
-def upload(volume, body, length, *, user=None):
+def upload(volume, body, length, *, user=None, abort_body=None):
     """Write the `length` bytes read from `body` (a file-like request body) into the volume: a finished Job.
 
     Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
     a failure (the client went away, the host broke) fails the job, names how far it got, and is raised.
+    abort_body(reason): makes a read of `body` that waits for the client fail (core.streamed_http.body_abort),
+    so that a cancel takes effect even while the client sends nothing.
     """
     sparse = check_upload(volume, length)
     pool = volume.pool
@@ -94,8 +96,8 @@ def upload(volume, body, length, *, user=None):
 
     def execute(ctx):
         last = [time.monotonic()]
-        if hasattr(body, "abort"):  # a body streamed in by core.streamed_http: a cancel unblocks its read
-            ctx.on_cancel(lambda: body.abort(_("the upload was cancelled")))
+        if abort_body is not None:
+            ctx.on_cancel(lambda: abort_body(_("the upload was cancelled")))
 
         def progress(sent):
             if time.monotonic() - last[0] >= PROGRESS_EVERY:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.api.serializers import JobSerializer
 from core.jobs import JobCancelled
+from core.streamed_http import body_abort
 from virt.errors import InvalidConfig
 
 from . import transfer
@@ -53,7 +54,8 @@ class VolumeUploadView(APIView):
     )
     def put(self, request, pk):
         volume = _volume(request, pk, "upload")
-        job = transfer.upload(volume, request._request, _length(request), user=request.user)
+        job = transfer.upload(volume, request._request, _length(request), user=request.user,
+                              abort_body=body_abort(request._request))
         return Response(JobSerializer(job, context={"request": request}).data)
 
     def handle_exception(self, exc):

@@ -6,15 +6,17 @@ headers without a body).
 """
 import hashlib
 import http.client
+import json
 import os
 import socket
-import subprocess
+import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken
+from core.jobs import request_cancel
 from core.models import Job
 from core.testing import daphne_process, eventually
 from core.tests.test_request_limits import peak_rss_kib, read_response
@@ -189,3 +191,81 @@ def test_it_refuses_an_upload_into_a_running_vms_disk(api, lab_pool, lab_guests,
         status, _, body = read_response(sock)
     assert status == 409 and dom.name().encode() in body
     assert hashlib.sha256((tmp_path / disk.name).read_bytes()).hexdigest() == before
+
+
+def test_it_cancels_an_upload_mid_way_and_answers_409(api, lab_pool, server, token, tmp_path):
+    port, _ = server
+    volume = make_volume(api, lab_pool, "cancelled.raw", "raw", "thin", capacity=64 * MIB)
+    with send_head(port, "PUT", upload_url(volume), 64 * MIB, f"Authorization: Token {token}\r\n") as sock:
+        sock.sendall(b"\x01" * (8 * MIB))
+        job = eventually(lambda: Job.objects.filter(kind="upload").first(), timeout=30, message="the upload job")
+        assert request_cancel(job)
+        status, _, body = read_response(sock)  # the rest of the body is never sent
+    assert status == 409, body
+    assert json.loads(body) == {"detail": "The upload was cancelled.", "job": job.pk}
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+
+
+def test_it_writes_only_the_announced_length_of_a_longer_body(api, lab, lab_pool, server, token, tmp_path):
+    port, _ = server
+    volume = make_volume(api, lab_pool, "exact.raw", "raw", "thin", capacity=4 * MIB)
+    with send_head(port, "PUT", upload_url(volume), MIB, f"Authorization: Token {token}\r\n") as sock:
+        sock.sendall(b"\x07" * MIB + b"\x09" * MIB)  # a second MiB the headers did not announce
+        status, _, body = read_response(sock)
+    assert status == 200, body
+    written = (tmp_path / "exact.raw").read_bytes()
+    assert written == b"\x07" * MIB + bytes(3 * MIB)
+
+
+def test_it_refuses_a_chunked_upload_naming_content_length(api, lab_pool, server, token):
+    port, _ = server
+    volume = make_volume(api, lab_pool, "chunked.raw", "raw", "thin", capacity=MIB)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    with sock:
+        sock.sendall(f"PUT {upload_url(volume)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n".encode())
+        status, _, body = read_response(sock)
+    assert status == 400 and b"Content-Length" in body
+    assert not Job.objects.filter(kind="upload").exists()
+
+
+def test_it_keeps_zeros_as_holes_uploading_into_a_new_volume(api, lab, lab_pool, server, token, tmp_path):
+    port, _ = server
+    volume = make_volume(api, lab_pool, "sparse.raw", "raw", "thin", capacity=64 * MIB)
+    source = tmp_path.parent / f"{tmp_path.name}-sparse"
+    with open(source, "wb") as data:
+        data.write(b"\x05" * MIB)
+        data.seek(63 * MIB)
+        data.write(b"\x06" * MIB)  # 62 MiB of zeros between
+    try:
+        status, body = put_file(port, upload_url(volume), source, {"Authorization": f"Token {token}"})
+        assert status == 200, body
+        assert json.loads(body)["result"]["sparse"] is True
+        stored = tmp_path / "sparse.raw"
+        assert stored.read_bytes() == source.read_bytes()
+        assert stored.stat().st_blocks * 512 <= 4 * MIB  # the zeros were not written
+    finally:
+        source.unlink()
+
+
+def test_it_streams_a_download_to_a_slow_reader_without_queueing_it(api, lab_pool, server, token, tmp_path):
+    port, service = server
+    volume = make_volume(api, lab_pool, "slow.raw", "raw", "thin", capacity=128 * MIB)
+    with open(tmp_path / "slow.raw", "r+b") as data, open("/dev/urandom", "rb") as noise:
+        data.write(noise.read(128 * MIB))  # not zeros: holes would travel as a length only
+    before = peak_rss_kib(service.pid)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    with sock:
+        sock.sendall(f"GET {reverse('api-storage:volume-download', args=[volume.pk])} HTTP/1.1\r\n"
+                     f"Host: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n".encode())
+        received = 0
+        while chunk := sock.recv(64 * 1024):
+            received += len(chunk)
+            if received < 32 * MIB:
+                time.sleep(0.005)  # a slow reader for the first quarter: the server must wait, not queue
+    grown_mb = (peak_rss_kib(service.pid) - before) / 1024
+    print(f"daphne's peak RSS grew by {grown_mb:.1f} MB serving 128 MiB to a slow reader")
+    assert received > 128 * MIB  # headers and the whole body
+    assert grown_mb < 50
