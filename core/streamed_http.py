@@ -37,6 +37,11 @@ from .server_limits import LimitedHTTPChannel
 log = logging.getLogger(__name__)
 PIPE_HIGH = 4 * 1024 * 1024
 PIPE_LOW = 1024 * 1024
+# The socket's read size and send-buffer mark on a streamed connection (Twisted's default, 64 KiB, costs four
+# trips through the reactor and HTTPChannel per libvirt stream piece).
+SOCKET_BUFFER = 256 * 1024
+# Response pieces handed to the reactor and not yet written: the thread does not wait for each write's turn.
+WRITES_IN_FLIGHT = 4
 # In request.META of a streamed request: its body is read by the view as it arrives, by nothing before.
 STREAMED_BODY = "virtdeck.streamed_body"
 _handler = None
@@ -202,6 +207,7 @@ class Exchange:
         self.gone = False
         self.writable = threading.Event()
         self.writable.set()
+        self._in_flight = threading.BoundedSemaphore(WRITES_IN_FLIGHT)
         expects = (request.requestHeaders.getRawHeaders(b"expect") or [b""])[0].lower() == b"100-continue"
         self.body = BodyPipe(
             length,
@@ -225,9 +231,14 @@ class Exchange:
             self.channel.transport.resumeProducing()
 
     def _write(self, data):
-        if self.gone:
-            raise ClientGone()
-        self.channel.transport.write(data)  # may call channel.pauseProducing (writable cleared) at once
+        if not self.gone:
+            self.channel.transport.write(data)  # may call channel.pauseProducing (writable cleared) at once
+
+    def _write_piece(self, data):
+        try:
+            self._write(data)
+        finally:
+            self._in_flight.release()
 
     def _done(self):
         if self.gone:
@@ -242,12 +253,14 @@ class Exchange:
     # thread side
 
     def _send(self, data):
-        while not self.writable.wait(0.5):
+        """Hand `data` to the reactor once the socket takes more: at most WRITES_IN_FLIGHT pieces wait there."""
+        while not (self.writable.wait(0.5) and self._in_flight.acquire(timeout=0.5)):
             if self.gone:
                 raise ClientGone()
-        from twisted.internet.threads import blockingCallFromThread
-
-        blockingCallFromThread(self.reactor, self._write, data)
+        if self.gone:
+            self._in_flight.release()
+            raise ClientGone()
+        self.reactor.callFromThread(self._write_piece, data)
 
     def _run(self):
         started = {}
@@ -292,6 +305,7 @@ class StreamingHTTPChannel(LimitedHTTPChannel):
     def allHeadersReceived(self):
         if self.length is not None and streamed_route(self._command, self._path):
             request = self.requests.pop()  # daphne never sees it
+            self.transport.bufferSize = SOCKET_BUFFER
             self._exchange = Exchange(self, request, self._command, self._path, self._version, self.length)
             self._exchange.start()
             return

@@ -34,11 +34,15 @@ def _abort(stream):
 
 
 def _pieces(chunks):
-    """Re-cut the caller's chunks (bytes-like, any size) into pieces of at most CHUNK bytes."""
+    """Re-cut the caller's chunks (bytes-like, any size) into bytes of at most CHUNK bytes (no copy of a chunk
+    that is bytes of that size already)."""
     for chunk in chunks:
+        if type(chunk) is bytes and len(chunk) <= CHUNK:
+            yield chunk
+            continue
         view = memoryview(chunk).cast("B")
         for start in range(0, len(view), CHUNK):
-            yield view[start:start + CHUNK]
+            yield view[start:start + CHUNK].tobytes()
 
 
 def _upload_target(conn, pool_name, name, length, offset):
@@ -100,7 +104,7 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
                                     f"{offset}): stopped at {limit} bytes; resize it first.")
             if length is not None and sent > length:
                 raise InvalidConfig(f"The upload sent more than the {length} bytes it announced.")
-            data = piece.tobytes()
+            data = piece
             # bytes == bytes is a memcmp; comparing memoryviews goes byte by byte, 100x slower.
             if sparse and data == (_ZERO_BYTES if len(data) == CHUNK else bytes(len(data))):
                 stream.sendHole(len(data), 0)

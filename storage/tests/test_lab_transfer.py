@@ -224,7 +224,7 @@ def test_it_refuses_a_chunked_upload_naming_content_length(api, lab_pool, server
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     with sock:
         sock.sendall(f"PUT {upload_url(volume)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n".encode())
+                     "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\nabcd\r\n0\r\n\r\n".encode())
         status, _, body = read_response(sock)
     assert status == 400 and b"Content-Length" in body
     assert not Job.objects.filter(kind="upload").exists()
