@@ -44,7 +44,8 @@ def log(message):
 
 
 def setup_virtdeck(pool_dir):
-    """A fresh bench database with a user, its token, the lab host, a dir pool and nothing else."""
+    """A fresh bench database with a user, its token, the lab host, a dir pool and nothing else; a private Redis
+    if none answers (events are published as objects are made). Returns (token, pool, whether Redis was started)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
     os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
     os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
@@ -56,6 +57,7 @@ def setup_virtdeck(pool_dir):
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -64,11 +66,14 @@ def setup_virtdeck(pool_dir):
     from hosts.services import create_host
     from storage import services
 
+    from virtdeck import daemons
+
     call_command("migrate", verbosity=0, interactive=False)
+    _, redis_started = daemons.start_redis(settings.RUN_DIR)
     user = get_user_model().objects.create_user("bench", password=os.urandom(8).hex())
     host = create_host(Host(name="lab", uri=QEMU))
     pool = services.create_pool(host, "dir", f"vd-bench-{uuid.uuid4().hex[:8]}", {"target_path": str(pool_dir)})
-    return ApiToken.issue(user, "bench")[1], pool
+    return ApiToken.issue(user, "bench")[1], pool, redis_started
 
 
 def start_process(argv, name):
@@ -151,13 +156,12 @@ def main():
     pool_dir = BENCH_DIR / "pool"
     shutil.rmtree(pool_dir, ignore_errors=True)
     pool_dir.mkdir()
-    token, pool = setup_virtdeck(pool_dir)
+    token, pool, redis_started = setup_virtdeck(pool_dir)
     from django.conf import settings
 
     from storage import services
     from virtdeck import daemons
 
-    _, redis_started = daemons.start_redis(settings.RUN_DIR)
     source, copy = BENCH_DIR / "source.bin", BENCH_DIR / "copy.bin"
     daphne = None
     try:

@@ -17,7 +17,8 @@ stays one process, one port, the same cookies and middleware, and Twisted's own 
 control (as console/flow.py uses for websockets). It relies on Twisted's HTTPChannel internals (daphne and
 Twisted are pinned; tests in core/tests/test_streamed_http.py and storage/tests/test_lab_transfer.py).
 
-A body must announce its Content-Length (a chunked one goes the ordinary way, where the 4 MiB limit
+A client that sends nothing (or reads nothing) for settings.STREAMED_IDLE_SECONDS while the server waits for it
+is disconnected; waiting for the host does not count. A body must announce its Content-Length (a chunked one goes the ordinary way, where the 4 MiB limit
 applies). "Expect: 100-continue" is answered when the view starts reading, so a refusal comes before any
 body is sent. A streamed request is answered once, then the connection closes (no keep-alive).
 """
@@ -211,7 +212,7 @@ class Exchange:
         expects = (request.requestHeaders.getRawHeaders(b"expect") or [b""])[0].lower() == b"100-continue"
         self.body = BodyPipe(
             length,
-            pause=channel.transport.pauseProducing,
+            pause=self._pause_reading,
             resume=lambda: reactor.callFromThread(self._resume_reading),
             first_read=self._continue if expects and version == b"HTTP/1.1" else lambda: None,
         )
@@ -226,9 +227,15 @@ class Exchange:
 
     # reactor side
 
+    def _pause_reading(self):
+        self.channel.transport.pauseProducing()
+        self.channel.setTimeout(None)  # waiting for the host, not for the client
+
     def _resume_reading(self):
         if not self.gone and not self.channel._refused:
             self.channel.transport.resumeProducing()
+            if not self.body.complete:
+                self.channel.setTimeout(settings.STREAMED_IDLE_SECONDS)
 
     def _write(self, data):
         if not self.gone:
@@ -274,7 +281,8 @@ class Exchange:
         try:
             response = wsgi_handler()(self.environ, start_response)
             try:
-                for chunk in response:
+                # A HEAD answer has no body: the content (a generator that would start a download) is never run.
+                for chunk in response if self.environ["REQUEST_METHOD"] != "HEAD" else ():
                     if not head_sent:
                         self._send(started["head"])
                         head_sent = True
@@ -308,6 +316,7 @@ class StreamingHTTPChannel(LimitedHTTPChannel):
             self.transport.bufferSize = SOCKET_BUFFER
             self._exchange = Exchange(self, request, self._command, self._path, self._version, self.length)
             self._exchange.start()
+            self.setTimeout(settings.STREAMED_IDLE_SECONDS)  # a client that stops sending is dropped
             return
         super().allHeadersReceived()
 
@@ -333,12 +342,14 @@ class StreamingHTTPChannel(LimitedHTTPChannel):
             super().pauseProducing()
         else:
             self._exchange.writable.clear()
+            self.setTimeout(settings.STREAMED_IDLE_SECONDS)  # a client that stops reading is dropped
 
     def resumeProducing(self):
         if self._exchange is None:
             super().resumeProducing()
         else:
             self._exchange.writable.set()
+            self.setTimeout(None)
 
     def connectionLost(self, reason):
         if self._exchange is not None:

@@ -164,7 +164,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # Django's own check (request.b
 STREAMED_ROUTES = [
     ("PUT", r"/api/storage/volumes/\d+/upload/"),
     ("GET", r"/api/storage/volumes/\d+/download/"),
+    ("HEAD", r"/api/storage/volumes/\d+/download/"),  # else daphne would run a whole download for nothing
 ]
+# A streamed request's client that sends (or reads) nothing for this long while virtdeck waits for it is dropped.
+STREAMED_IDLE_SECONDS = float(os.environ.get("VIRTDECK_STREAMED_IDLE_SECONDS", "120"))
 # Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
 # from anyone else the header is ignored and the TCP peer is the client (core/asgi_middleware.py).
 TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)

@@ -269,3 +269,26 @@ def test_it_streams_a_download_to_a_slow_reader_without_queueing_it(api, lab_poo
     print(f"daphne's peak RSS grew by {grown_mb:.1f} MB serving 128 MiB to a slow reader")
     assert received > 128 * MIB  # headers and the whole body
     assert grown_mb < 50
+
+
+def test_it_answers_head_with_the_length_and_no_body(api, lab_pool, server, token):
+    port, _ = server
+    volume = make_volume(api, lab_pool, "head.raw", "raw", "thin", capacity=3 * MIB)
+    with send_head(port, "HEAD", reverse("api-storage:volume-download", args=[volume.pk]), 0,
+                   f"Authorization: Token {token}\r\n") as sock:
+        status, headers, body = read_response(sock)
+    assert (status, headers["content-length"], body) == (200, str(3 * MIB), b"")
+
+
+def test_it_drops_a_client_that_stops_sending_and_fails_the_job(api, lab_pool, token, tmp_path):
+    volume = make_volume(api, lab_pool, "idle.raw", "raw", "thin", capacity=8 * MIB)
+    logs = tmp_path.parent / f"{tmp_path.name}-daphne"  # outside the pool's directory
+    logs.mkdir()
+    with daphne_process(logs, env={"VIRTDECK_STREAMED_IDLE_SECONDS": "2"}) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        with send_head(port, "PUT", upload_url(volume), 8 * MIB, f"Authorization: Token {token}\r\n") as sock:
+            sock.sendall(b"\x02" * MIB)  # then nothing: the server closes the connection
+            assert sock.recv(1) == b""
+        job = eventually(lambda: Job.objects.filter(kind="upload", status="failed").first(), timeout=30,
+                         message="the upload job failing")
+    assert "stopped sending after 1048576 of 8388608 bytes" in job.error
