@@ -65,7 +65,7 @@ def upload_url(volume):
 
 
 def put_file(port, url, path, headers):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120, blocksize=MIB)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300, blocksize=MIB)
     with open(path, "rb") as body:
         connection.request("PUT", url, body=body,
                            headers={"Content-Length": str(os.path.getsize(path)), **headers})
@@ -97,7 +97,7 @@ def test_it_uploads_and_downloads_320_mib_byte_identical_with_bounded_memory(api
         assert grown_mb < 50  # a buffered body would cost several times its size
 
         before = peak_rss_kib(service.pid)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         connection.request("GET", reverse("api-storage:volume-download", args=[volume.pk]),
                            headers={"Authorization": f"Token {token}"})
         response = connection.getresponse()
@@ -255,7 +255,7 @@ def test_it_streams_a_download_to_a_slow_reader_without_queueing_it(api, lab_poo
     with open(tmp_path / "slow.raw", "r+b") as data, open("/dev/urandom", "rb") as noise:
         data.write(noise.read(128 * MIB))  # not zeros: holes would travel as a length only
     before = peak_rss_kib(service.pid)
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=300)  # the shared lab can stall a while
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
     with sock:
         sock.sendall(f"GET {reverse('api-storage:volume-download', args=[volume.pk])} HTTP/1.1\r\n"
