@@ -18,9 +18,10 @@ control (as console/flow.py uses for websockets). It relies on Twisted's HTTPCha
 Twisted are pinned; tests in core/tests/test_streamed_http.py and storage/tests/test_lab_transfer.py).
 
 A client that sends nothing (or reads nothing) for settings.STREAMED_IDLE_SECONDS while the server waits for it
-is disconnected; waiting for the host does not count. A body must announce its Content-Length (a chunked one goes the ordinary way, where the 4 MiB limit
-applies). "Expect: 100-continue" is answered when the view starts reading, so a refusal comes before any
-body is sent. A streamed request is answered once, then the connection closes (no keep-alive).
+is disconnected; waiting for the host does not count. A body must announce its Content-Length (a chunked one
+goes the ordinary way, where the 4 MiB limit applies). "Expect: 100-continue" is answered when the view starts
+reading, so a refusal comes before any body is sent. A streamed request is answered once, then the connection
+closes (no keep-alive).
 """
 import logging
 import re
