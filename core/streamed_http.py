@@ -32,6 +32,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import UnreadablePostError
+from django.utils.translation import gettext as _
 
 from .asgi_middleware import forwarded_client
 from .server_limits import LimitedHTTPChannel
@@ -111,7 +112,7 @@ class BodyPipe:
 
     def client_gone(self):
         if not self.complete:
-            self.abort("the client closed the connection")
+            self.abort(_("the client closed the connection"))
 
     def read(self, size=-1):
         """Thread side: up to `size` bytes (all that is left if -1), waiting for some; b"" at the end."""
@@ -255,7 +256,7 @@ class Exchange:
             self.channel.transport.loseConnection()  # after what is buffered is sent
         else:
             # Answered before the whole body came (a refusal): the client may still be sending.
-            self.body.abort("answered already")
+            self.body.abort(_("the request was answered before its body arrived"))
             self.channel.answer_and_linger(b"")
 
     # thread side

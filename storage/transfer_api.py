@@ -4,6 +4,7 @@ Served below daphne's request buffering by core/streamed_http.py (settings.STREA
 direction holds a whole volume. The volume page uses these routes too (session and CSRF header).
 """
 from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -80,10 +81,5 @@ class VolumeDownloadView(APIView):
         length = transfer.download_size(volume)
         response = StreamingHttpResponse(transfer.download(volume, length), content_type="application/octet-stream")
         response["Content-Length"] = str(length)
-        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(volume.name)}"'
+        response["Content-Disposition"] = content_disposition_header(True, volume.name)  # quoted, UTF-8 safe
         return response
-
-
-def _safe_filename(name):
-    """The volume name for a Content-Disposition header (virt.names keeps quotes and controls out; be sure)."""
-    return "".join(c if c.isprintable() and c not in '"\\' else "_" for c in name)

@@ -68,3 +68,15 @@ def test_it_documents_both_routes_in_the_schema(api):
     assert "application/octet-stream" in upload_route["requestBody"]["content"]
     download_route = paths["/api/storage/volumes/{id}/download/"]["get"]
     assert "application/octet-stream" in download_route["responses"]["200"]["content"]
+
+
+def test_it_says_when_the_host_cannot_stream_a_download(api, images):
+    response = api.get(reverse("api-storage:volume-download", args=[volume(images, "thin.raw").pk]))
+    assert response.status_code == 400 and "not supported" in response.json()["detail"]
+
+
+def test_it_shows_the_upload_form_and_download_link_on_the_volume_page(admin_client, images):
+    target = volume(images, "thin.raw")
+    page = admin_client.get(target.get_absolute_url()).content.decode()
+    assert reverse("api-storage:volume-upload", args=[target.pk]) in page
+    assert reverse("api-storage:volume-download", args=[target.pk]) in page
