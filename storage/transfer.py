@@ -112,8 +112,11 @@ def upload(volume, body, length, *, user=None, abort_body=None):
         try:
             sent, (pool_record, volumes) = run_long(pool.host, transfer)
         except BaseException:
-            ctx.log(_("%(bytes)d of %(length)d bytes had reached the volume: it holds a partial upload; upload it "
-                      "again.") % {"bytes": received[0], "length": length}, level="error")
+            if received[0]:
+                ctx.log(_("%(bytes)d of %(length)d bytes had been sent to the volume: it holds a partial upload; "
+                          "upload it again.") % {"bytes": received[0], "length": length}, level="error")
+            else:
+                ctx.log(_("No byte had been sent: the volume is unchanged."), level="error")
             ctx.check()  # a cancel that cut the body short ends as cancelled, not failed
             raise
         inventory.apply_pool(pool.host, pool_record, volumes)

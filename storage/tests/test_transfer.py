@@ -59,7 +59,7 @@ def test_it_records_a_failed_job_when_the_host_cannot_stream(api, images):
     assert response.status_code == 400 and "not supported" in response.json()["detail"]
     job = Job.objects.get(pk=response.json()["job"])
     assert (job.kind, job.status, job.target_name) == ("upload", "failed", "thin.raw")
-    assert any("partial upload" in entry["message"] for entry in job.log)
+    assert any("the volume is unchanged" in entry["message"] for entry in job.log)
 
 
 def test_it_documents_both_routes_in_the_schema(api):
