@@ -245,6 +245,10 @@ def test_it_keeps_zeros_as_holes_uploading_into_a_new_volume(api, lab, lab_pool,
         stored = tmp_path / "sparse.raw"
         assert stored.read_bytes() == source.read_bytes()
         assert stored.stat().st_blocks * 512 <= 4 * MIB  # the zeros were not written
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        connection.request("GET", reverse("api-storage:volume-download", args=[volume.pk]),
+                           headers={"Authorization": f"Token {token}"})
+        assert connection.getresponse().read() == source.read_bytes()  # its hole came back as zeros
     finally:
         source.unlink()
 
