@@ -343,6 +343,8 @@ def commands_for(job):
         return task.commands(job) if task is not None else []
     except (ObjectDoesNotExist, KeyError):
         return []
+
+
 def run_inline(kind, execute, *, user=None, target=None, target_kind=None, host=None, **params):
     """Run execute(ctx) as a job in this thread, not through Celery; the finished Job.
 
