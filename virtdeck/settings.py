@@ -159,6 +159,15 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missi
 MAX_REQUEST_BYTES = int(os.environ.get("VIRTDECK_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
 MAX_URL_BYTES = int(os.environ.get("VIRTDECK_MAX_URL_BYTES", "8192"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # Django's own check (request.body, forms) agrees
+# Routes whose bodies stream through daphne a piece at a time, past MAX_REQUEST_BYTES (core/streamed_http.py):
+# (method, regular expression of the path).
+STREAMED_ROUTES = [
+    ("PUT", r"/api/storage/volumes/\d+/upload/"),
+    ("GET", r"/api/storage/volumes/\d+/download/"),
+    ("HEAD", r"/api/storage/volumes/\d+/download/"),  # else daphne would run a whole download for nothing
+]
+# A streamed request's client that sends (or reads) nothing for this long while virtdeck waits for it is dropped.
+STREAMED_IDLE_SECONDS = float(os.environ.get("VIRTDECK_STREAMED_IDLE_SECONDS", "120"))
 # Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
 # from anyone else the header is ignored and the TCP peer is the client (core/asgi_middleware.py).
 TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)

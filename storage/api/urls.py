@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from .. import transfer_api
 from . import views
 
 app_name = "api-storage"
@@ -8,3 +10,7 @@ router.include_root_view = False
 router.register("pools", views.PoolViewSet)
 router.register("volumes", views.VolumeViewSet)
 urlpatterns = router.urls
+urlpatterns += [  # streamed bodies (settings.STREAMED_ROUTES): plain views, not viewset actions
+    path("volumes/<int:pk>/upload/", transfer_api.VolumeUploadView.as_view(), name="volume-upload"),
+    path("volumes/<int:pk>/download/", transfer_api.VolumeDownloadView.as_view(), name="volume-download"),
+]
