@@ -194,6 +194,16 @@ if _env_bool("VIRTDECK_HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind the TLS proxy: a plain-HTTP request is sent to https://, and browsers are told to come back
+    # over HTTPS only (HSTS), for this host and its subdomains (docs/deploy.md).
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("VIRTDECK_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _env_bool("VIRTDECK_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading puts the whole domain in browsers' built-in HTTPS-only list, hard to undo: a decision
+        # for the domain's owner (VIRTDECK_HSTS_PRELOAD=1), not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 REDIS_URL = os.environ.get("REDIS_URL", f"unix://{RUN_DIR / 'redis.sock'}")
 
@@ -261,6 +271,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields that share a name across the API but not their choices get an enum each, named here.
+    "ENUM_NAME_OVERRIDES": {
+        "HostStateEnum": "hosts.models.Host.State",
+        "InstanceStateEnum": "instances.choices.InstanceState",
+        "PoolStateEnum": "storage.choices.PoolState",
+        "PoolTypeEnum": "storage.choices.POOL_TYPE_CHOICES",
+        "VolumeAllocationEnum": "storage.choices.Allocation",
+        "DiskAllocationEnum": "virt.volumes.ALLOCATIONS",
+        "NicTypeEnum": "virt.hardware.NIC_TYPES",
+    },
 }
 
 # libvirt's test driver (test://, test+tcp://, test+unix://): fake hosts for `make run`'s demo, the tests
