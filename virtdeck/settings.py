@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
 # libvirt's test driver (test://, test+tcp://, test+unix://): fake hosts for `make run`'s demo, the tests
 # and the benchmark, off unless enabled (libvirt reads a node file with its own rights: root, for libvirtd).
 VIRTDECK_ALLOW_TEST_DRIVER = _env_bool("VIRTDECK_ALLOW_TEST_DRIVER", False)
+# The socket of `make run`'s private demo libvirtd (virtdeck/demo_libvirtd.py): test+unix:// URIs reach it.
+VIRTDECK_DEMO_LIBVIRT_SOCKET = os.environ.get("VIRTDECK_DEMO_LIBVIRT_SOCKET", "")
 # Node XML files it may load (test:///path.xml): the suite's fixtures, the lab's and the benchmark's.
 # A file must resolve inside one of them and load no other file; libvirt is handed a checked copy kept
 # under STATE_DIR/test-nodes (virt.testnode), which a test+tcp libvirtd on this machine must be able to read.
