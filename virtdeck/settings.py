@@ -335,6 +335,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         # A request with a Host not in ALLOWED_HOSTS gets a 400 and one log line (scanners send many).
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
+        "asyncssh": {"level": "WARNING"},  # a line per connection step when virtdeck fetches a host key
     },
 }
 
