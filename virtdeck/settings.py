@@ -36,8 +36,12 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
-# Credentials of hosts are encrypted with this key (Fernet, derived if unset).
+# Rotation (docs/security.md): earlier secret keys, still accepted for sessions and signatures until they expire.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("VIRTDECK_SECRET_KEY_FALLBACKS", "").split(",") if k]
+# Credentials of hosts are encrypted with this key (Fernet, derived from SECRET_KEY if unset).
 ENCRYPTION_KEY = os.environ.get("VIRTDECK_ENCRYPTION_KEY", "")
+# Earlier credential keys: still read, until `manage.py rotate_credential_key` has re-encrypted everything.
+ENCRYPTION_KEY_FALLBACKS = [k for k in os.environ.get("VIRTDECK_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k]
 DEBUG = _env_bool("VIRTDECK_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("VIRTDECK_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("VIRTDECK_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
