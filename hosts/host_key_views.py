@@ -1,6 +1,7 @@
 """The SSH steps of adding a host: fetch the host's key to confirm, generate a key pair for virtdeck, and accept
 a host key that changed. The first two answer the add-host form's htmx requests with a fragment."""
 from django.contrib import messages
+from django.contrib.auth.mixins import UserPassesTestMixin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -34,7 +35,14 @@ def carried_ssh_steps(request):
     return context
 
 
-class HostKeyFetchView(View):
+class AdminOnly(UserPassesTestMixin):
+    """Admins only: fetching a key makes virtdeck connect to any address and port it can reach."""
+
+    def test_func(self):
+        return self.request.user.is_staff
+
+
+class HostKeyFetchView(AdminOnly, View):
     """POST uri: the key the host offers, its fingerprint, and a signed token for the form to pin it with."""
 
     def post(self, request):
@@ -47,7 +55,7 @@ class HostKeyFetchView(View):
         return render(request, "hosts/_ssh_host_key.html", context)
 
 
-class KeyPairView(View):
+class KeyPairView(AdminOnly, View):
     """POST: a new key pair; the page shows the public line, the private key travels encrypted with the form."""
 
     def post(self, request):
@@ -56,7 +64,7 @@ class KeyPairView(View):
                       {"public_key": public_key, "token": host_keys.private_key_token(private_key)})
 
 
-class HostKeyAcceptView(View):
+class HostKeyAcceptView(AdminOnly, View):
     """A host whose SSH key changed: the pinned and offered fingerprints side by side; POST pins the new key
     (the one shown, carried signed) and connects with it."""
 

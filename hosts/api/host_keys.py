@@ -4,10 +4,11 @@ for virtdeck, and see or accept a host's changed key. The same service functions
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import ReadOnlyTokens
 from core.permissions import restrict
 from virt.errors import InvalidValue
 
@@ -42,9 +43,15 @@ class AcceptHostKeySerializer(serializers.Serializer):
     fingerprint = serializers.CharField(max_length=100, help_text="the fingerprint you checked on the host")
 
 
+# Admins only: fetching a key makes virtdeck connect to any address and port it can reach.
+ADMIN_ONLY = [permissions.IsAdminUser, ReadOnlyTokens]
+
+
 class SshHostKeyView(APIView):
     """POST {uri}: the key the SSH host offers now. Compare its fingerprint with the host's own before you send
     `known_hosts` as the host's ssh_known_hosts."""
+
+    permission_classes = ADMIN_ONLY
 
     @extend_schema(request=UriSerializer, responses=OfferedKeySerializer)
     def post(self, request):
@@ -56,6 +63,8 @@ class SshHostKeyView(APIView):
 class SshKeyPairView(APIView):
     """POST: a new Ed25519 key pair for virtdeck to log in to a host with (nothing is stored)."""
 
+    permission_classes = ADMIN_ONLY
+
     @extend_schema(request=None, responses=KeyPairSerializer)
     def post(self, request):
         private_key, public_key = host_keys.generate_key_pair()
@@ -65,6 +74,8 @@ class SshKeyPairView(APIView):
 class HostKeyView(APIView):
     """GET: the pinned fingerprints and the key the host offers now. POST {fingerprint}: accept the offered key
     (only if it still has that fingerprint) and connect with it."""
+
+    permission_classes = ADMIN_ONLY
 
     def get_host(self, request, pk):
         return get_object_or_404(restrict(Host.objects.all(), request.user), pk=pk)

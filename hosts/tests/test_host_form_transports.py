@@ -76,3 +76,18 @@ def test_it_generates_a_key_pair_whose_private_half_never_reaches_the_page(admin
     assert "ssh-ed25519 " in fragment and "PRIVATE KEY" not in fragment
     pair = api.post("/api/hosts/ssh-key-pair/").json()
     assert pair["public_key"].startswith("ssh-ed25519 ") and "OPENSSH PRIVATE KEY" in pair["private_key"]
+
+
+def test_it_keeps_the_ssh_key_steps_for_admins(client, member, make_host):
+    from rest_framework.test import APIClient
+
+    host = make_host("small")
+    client.force_login(member)
+    assert client.post("/hosts/ssh-host-key/", {"uri": "qemu+ssh://root@127.0.0.1:22/system"}).status_code == 403
+    assert client.post("/hosts/ssh-key-pair/").status_code == 403
+    assert client.get(f"/hosts/{host.pk}/host-key/").status_code == 403
+    api = APIClient()
+    api.force_authenticate(member)
+    assert api.post("/api/hosts/ssh-host-key/", {"uri": "qemu+ssh://root@127.0.0.1/system"}).status_code == 403
+    assert api.post("/api/hosts/ssh-key-pair/").status_code == 403
+    assert api.get(f"/api/hosts/{host.pk}/host-key/").status_code == 403
