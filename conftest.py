@@ -175,6 +175,29 @@ def silent_port():
 
 
 @pytest.fixture
+def lab_host(lab, make_host):
+    """The lab's libvirtd as a virtdeck host row (synced)."""
+    return make_host("lab", uri=lab["uri"])
+
+
+@pytest.fixture
+def pool_names(lab):
+    """Names for pools this test makes; each is removed (volumes, definition) at the end."""
+    import uuid
+
+    import libvirt
+
+    from virt.tests.test_lab_storage import remove_pool
+
+    made = []
+    yield lambda: made.append(f"vd-test-{uuid.uuid4().hex[:8]}") or made[-1]
+    conn = libvirt.open(lab["uri"])
+    for name in made:
+        remove_pool(conn, name)
+    conn.close()
+
+
+@pytest.fixture
 def lab_guests(lab, tmp_path):
     """Define TCG guests on the lab out of band (plain libvirt, not virtdeck); all removed at the end.
 

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from celery import Task
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -143,6 +144,10 @@ class JobTask(Task):
     abstract = True
     kind = "job"
     acks_late = True
+
+    def commands(self, job):
+        """The command lines (virt.commands) an admin would type to do this job by hand; shown on its page."""
+        return []
 
     def run(self, job_id, **kwargs):
         claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
@@ -279,3 +284,17 @@ def reap_lost_jobs():
                   expect={"status": Job.Status.QUEUED, "celery_task_id": "", "created__lt": unsent}):
             reaped.append(job.pk)
     return reaped
+
+
+def commands_for(job):
+    """The command lines behind `job`, from the task of its kind; none when the task cannot say: its objects
+    are gone, or the row lacks a parameter (made by hand, or by an older virtdeck)."""
+    from virtdeck.celery import app  # the registry of every task, filled once the apps have loaded
+
+    for task in app.tasks.values():
+        if isinstance(task, JobTask) and task.kind == job.kind:
+            try:
+                return task.commands(job)
+            except (ObjectDoesNotExist, KeyError):
+                return []
+    return []

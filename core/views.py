@@ -9,6 +9,7 @@ from instances.models import Instance
 from .actions import JOB_ACTIONS
 from .filters import JobFilterSet
 from .generic import ObjectDetailView, ObjectListView
+from .jobs import commands_for
 from .models import Job
 
 
@@ -52,3 +53,6 @@ class JobListView(ObjectListView):
 class JobDetailView(ObjectDetailView):
     model = Job
     object_actions = JOB_ACTIONS
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "commands": commands_for(self.object)}

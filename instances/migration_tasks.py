@@ -11,6 +11,7 @@ from core.jobs import JobCancelled, JobTask, request_cancel
 from hosts.connection import call, connection_spec, pool
 from hosts.models import Host
 from hosts.sync import sync_host
+from virt import commands as virt_commands
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
@@ -40,6 +41,13 @@ def percent(sample):
 class MigrateInstance(JobTask):
     name = "instances.tasks.migrate"
     kind = "migrate"
+
+    def commands(self, job):
+        source, target = Host.objects.get(pk=job.params["source_id"]), Host.objects.get(pk=job.params["target_id"])
+        options = job.params["options"]
+        destination = destination_uri(target) if options.get("peer2peer", True) else target.uri
+        return virt_commands.migrate(source.uri, job.target_name, destination,
+                                     migration_address=target.migration_address, **options)
 
     def execute(self, job, instance_id, source_id, target_id, options):
         instance = Instance.objects.select_related("host").get(pk=instance_id)

@@ -9,6 +9,9 @@ from virtdeck.celery import app
 from . import tracing
 
 
+ATTACH_TIMEOUT = 15  # seconds for tcpdump to open its interface (over SSH, the connection comes first)
+
+
 class TraceNIC(JobTask):
     """tcpdump on every hop of a VM NIC's path at once for N seconds; per hop: packets, flows, a pcap."""
 
@@ -27,6 +30,8 @@ class TraceNIC(JobTask):
                 captures[index] = tracing.Capture(instance.host, hop.interface, seconds, trace_filter,
                                                   directory / f"{index}.pcap")
         job.on_cancel(lambda: [capture.stop() for capture in captures.values()])
+        for capture in captures.values():  # a hop whose tcpdump has not opened its interface yet misses packets
+            capture.listening.wait(ATTACH_TIMEOUT)
         job.log(f"capturing on {', '.join(hops[i].interface for i in captures)} for {seconds} s")
         started = time.monotonic()
         while not all(capture.join(0.5) for capture in captures.values()):

@@ -146,19 +146,32 @@ class Capture:
     def __init__(self, host, interface, seconds, trace_filter, path):
         self.path = path
         self.error = ""
+        self.listening = threading.Event()  # set once tcpdump says it has opened the interface
+        self._stderr = []
         self._process = subprocess.Popen(shell.argv_for(host, capture_argv(interface, seconds, trace_filter)),
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._watcher = threading.Thread(target=self._watch_stderr, daemon=True)
+        self._watcher.start()
         self._thread = threading.Thread(target=self._collect, daemon=True)
         self._thread.start()
 
+    def _watch_stderr(self):
+        for line in iter(self._process.stderr.readline, b""):
+            line = line.decode(errors="replace").strip()
+            if "listening on" in line:
+                self.listening.set()
+            else:
+                self._stderr.append(line)
+        self.listening.set()  # tcpdump ended, listening or not: nobody waits for it any longer
+
     def _collect(self):
         with open(self.path, "wb") as handle:
-            for chunk in iter(lambda: self._process.stdout.read(65536), b""):
+            # read1: whatever the pipe holds, so the file grows as packets come rather than in 64 KiB steps
+            for chunk in iter(lambda: self._process.stdout.read1(65536), b""):
                 handle.write(chunk)
-        stderr = self._process.stderr.read().decode(errors="replace")
+        self._watcher.join()
         if self._process.wait() != 0:
-            lines = [line for line in stderr.splitlines() if "listening on" not in line]
-            self.error = lines[-1] if lines else f"tcpdump exited with {self._process.returncode}"
+            self.error = self._stderr[-1] if self._stderr else f"tcpdump exited with {self._process.returncode}"
 
     def stop(self):
         if self._process.poll() is None:

@@ -3,6 +3,7 @@ from core.jobs import JobCancelled, JobTask
 from core.models import Job
 from hosts.connection import call, run_long
 from instances.models import Instance
+from virt import commands as virt_commands
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
 from virt.volume_users import use_volume_instead
@@ -26,6 +27,17 @@ class CopyVolume(JobTask):
     """
 
     abstract = True
+
+    def commands(self, job):
+        params = job.params
+        source = Volume.objects.select_related("pool__host").get(pk=params["volume_id"])
+        target = StoragePool.objects.get(pk=params["target_pool_id"])
+        volume_format = params.get("volume_format") or source.format
+        allocation = params.get("allocation", "thin")
+        if target.pk == source.pool_id and volume_format == source.format and allocation == "thin":
+            return virt_commands.volume_clone(source.pool.host.uri, target.name, source.name, params["name"])
+        target_path = f"{target.target_path.rstrip('/')}/{params['name']}"
+        return virt_commands.convert(source.path, source.format, target_path, volume_format, allocation)
 
     def execute(self, job, volume_id, name, target_pool_id, volume_format=None, allocation="thin"):
         source = Volume.objects.select_related("pool__host").get(pk=volume_id)

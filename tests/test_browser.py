@@ -54,11 +54,6 @@ def chromium_page():
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def running_guest(lab_host, lab_guests):
     return lab_guests.define(prefix="vd-browser")
 

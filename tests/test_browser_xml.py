@@ -16,11 +16,6 @@ from instances.models import Instance
 pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
 def test_it_edits_a_running_vms_xml_with_a_diff(admin_user, lab_host, lab_guests, daphne):  # noqa: F811
     dom = lab_guests.define(start=True)
     sync_host(lab_host)

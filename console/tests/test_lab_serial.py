@@ -11,7 +11,7 @@ from lxml import etree
 from console.refusals import Refusal
 from lab import guest
 
-from .test_lab_vnc import daphne, instance_of, lab_host, open_console  # noqa: F401 - fixtures
+from .test_lab_vnc import daphne, instance_of, open_console  # noqa: F401 - fixtures
 from .vnc_client import connect
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]

@@ -21,11 +21,6 @@ PASSWORD = "s3cr3tPw"  # VNC uses the first 8 bytes
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def daphne(tmp_path):
     with daphne_process(tmp_path) as (base, _):
         yield base

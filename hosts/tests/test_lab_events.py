@@ -16,11 +16,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def watcher(lab_host):
     w = Watcher(rescan_interval=0.5)
     thread = threading.Thread(target=w.run, daemon=True)

@@ -21,11 +21,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def libvirt_conn(lab):
     conn = libvirt.open(lab["uri"])
     yield conn

@@ -20,11 +20,6 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
 def lab_pool(lab, tmp_path):
     """A transient dir pool over tmp_path (where lab_guests puts the guests' disks too): its name."""
     conn = libvirt.open(lab["uri"])

@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 RUNNING, PAUSED, SHUTOFF = libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_SHUTOFF
 
 
-@pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
 def row(host, dom):
     return refresh_one(host, dom.UUIDString())
 

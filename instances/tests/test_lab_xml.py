@@ -13,11 +13,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.django_db]
 INACTIVE, SECURE = libvirt.VIR_DOMAIN_XML_INACTIVE, libvirt.VIR_DOMAIN_XML_SECURE
 
 
-@pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
 def row(lab_host, dom):
     from hosts.sync import sync_host
 

@@ -6,11 +6,11 @@ Everything lives in what the test makes: a NAT network on 10.214.R.0/24, two net
 pairs (peer: 10.214.R.50 on the bridge; far: 10.217.R.2, reached through 10.217.R.1 on this machine). No
 packet leaves them. Namespaces, the network and the guest are removed at the end.
 """
+import json
 import random
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
@@ -32,6 +32,7 @@ RECEIVE = """
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 9999))
+print("ready", flush=True)
 s.settimeout(5)
 for _ in range(3):
     print(s.recvfrom(64)[1][0], flush=True)
@@ -67,6 +68,8 @@ def setup(lab, make_host, lab_guests, tmp_path):
             sh("ip", "-n", peer_ns, "addr", "add", f"{subnet}.50/24", "dev", "eth0")
             sh("ip", "-n", peer_ns, "link", "set", "eth0", "up")
             sh("ip", "-n", peer_ns, "route", "add", "default", "via", f"{subnet}.1")
+            # libvirt's bridge runs STP: a new port forwards only once it has passed listening and learning.
+            eventually(lambda: _port_state(f"vdp{tag}") == "forwarding", timeout=30, message="the peer's port forwards")
             # The far side: reached through this machine's routing, like a LAN behind the uplink.
             sh("ip", "netns", "add", far_ns)
             sh("ip", "link", "add", f"vdf{tag}", "type", "veth", "peer", "name", "eth0", "netns", far_ns)
@@ -93,6 +96,16 @@ def setup(lab, make_host, lab_guests, tmp_path):
             remove_network(lab_guests.conn, network.name)
 
 
+def _port_state(port):
+    shown = subprocess.run(["bridge", "-j", "link", "show", "dev", port], capture_output=True, text=True)
+    return json.loads(shown.stdout or "[{}]")[0].get("state") if shown.returncode == 0 else None
+
+
+def _capturing(job):
+    """The job logs "capturing on ..." once every hop's tcpdump has opened its interface."""
+    return any(entry["message"].startswith("capturing on") for entry in Job.objects.get(pk=job.pk).log)
+
+
 def _hops(job_id):
     job = Job.objects.get(pk=job_id)
     assert job.status == "succeeded", (job.error, job.log)
@@ -107,12 +120,13 @@ def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     runners = [threading.Thread(target=trace_nic.run, args=[job.pk], kwargs=job.params) for job in (everything, to_far)]
     for runner in runners:
         runner.start()
-    time.sleep(1.5)  # tcpdump attaches to every hop
+    for job in (everything, to_far):
+        eventually(lambda job=job: _capturing(job), timeout=30, message="tcpdump attached to every hop")
     setup["dom"].reset()  # the guest boots again: SeaBIOS hands over to the NIC's iPXE, which asks for DHCP
     # UDP from the peer to the far side; the far side says which source address it saw.
     receiver = subprocess.Popen(["ip", "netns", "exec", setup["far_ns"], sys.executable, "-c", RECEIVE],
                                 stdout=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    assert receiver.stdout.readline().strip() == "ready"  # bound before anything is sent
     subprocess.run(["ip", "netns", "exec", setup["peer_ns"], sys.executable, "-c", SEND % f"{setup['far']}.2"],
                    check=True)
     seen_by_far_side = receiver.communicate(timeout=10)[0].split()
@@ -138,6 +152,7 @@ def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     assert [r["spec"] for r in hops["nat POSTROUTING"]["rules"]][-1] == (
         f"-s {setup['subnet']}.0/24 ! -d {setup['subnet']}.0/24 -j MASQUERADE")
     bridge_flows = {(f["src"], f["dst"]) for f in hops["bridge"]["capture"]["flows"]}
+    print("DEBUG", job.log, hops["bridge"], [(p.name, p.stat().st_size) for p in tracing.trace_dir(job.pk).glob("*")])
     assert (f"{setup['subnet']}.50", f"{setup['far']}.2") in bridge_flows  # the peer's own address here
     uplink_flows = {(f["src"], f["dst"]) for f in hops["uplink"]["capture"]["flows"] if f["proto"] != "arp"}
     assert uplink_flows == {(f"{setup['far']}.1", f"{setup['far']}.2")}  # rewritten to the host's address

@@ -1,10 +1,6 @@
-import uuid
-
-import libvirt
 import pytest
 
 from storage.models import StoragePool, Volume
-from virt.tests.test_lab_storage import remove_pool
 
 
 @pytest.fixture
@@ -20,19 +16,3 @@ def images(storage_host):
 
 def volume(pool, name):
     return Volume.objects.get(pool=pool, name=name)
-
-
-@pytest.fixture
-def lab_host(lab, make_host):
-    return make_host("lab", uri=lab["uri"])
-
-
-@pytest.fixture
-def pool_names(lab):
-    """Names for pools this test makes; each is removed (volumes, definition) at the end."""
-    made = []
-    yield lambda: made.append(f"vd-test-{uuid.uuid4().hex[:8]}") or made[-1]
-    conn = libvirt.open(lab["uri"])
-    for name in made:
-        remove_pool(conn, name)
-    conn.close()
