@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from hosts.sync import sync_host
 from instances.models import Instance
-from tests.test_browser import chromium_page, daphne, lab_host, log_in  # noqa: F401 - fixtures
+from tests.test_browser import chromium_page, daphne, log_in  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
