@@ -8,6 +8,7 @@
 - `generate_key_pair()` makes an Ed25519 key pair for virtdeck to log in with.
 """
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass
 
 import asyncssh
@@ -71,6 +72,16 @@ def _offered(key, hostname, port):
     return OfferedKey(known_hosts_name(hostname, port), algorithm, public_key, key.get_fingerprint("sha256"))
 
 
+def _run(coroutine):
+    """Run a coroutine to its end from sync code, also where this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
 def fetch(hostname, port=None):
     """The key the SSH server at hostname:port offers; HostUnreachable with the reason if it cannot be had."""
     async def ask():
@@ -78,7 +89,7 @@ def fetch(hostname, port=None):
             asyncssh.get_server_host_key(hostname, port or 22, config=None),  # no ~/.ssh/config: no proxy
             FETCH_TIMEOUT)
     try:
-        key = asyncio.run(ask())
+        key = _run(ask())
     except (OSError, asyncssh.Error, asyncio.TimeoutError) as exc:
         reason = str(exc) or exc.__class__.__name__
         raise HostUnreachable(_("Could not fetch the SSH host key of %(host)s: %(reason)s")
@@ -123,7 +134,7 @@ def explain_refusal(host, error):
         if not parse_host_uri(host.uri).is_ssh:
             return error
         changed = changed_key(host)
-    except (HostUnreachable, InvalidValue, ValueError):
+    except Exception:  # noqa: BLE001 - explaining a refusal must never keep it from being recorded
         return error
     if changed is None:
         return error

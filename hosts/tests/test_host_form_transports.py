@@ -91,3 +91,14 @@ def test_it_keeps_the_ssh_key_steps_for_admins(client, member, make_host):
     assert api.post("/api/hosts/ssh-host-key/", {"uri": "qemu+ssh://root@127.0.0.1/system"}).status_code == 403
     assert api.post("/api/hosts/ssh-key-pair/").status_code == 403
     assert api.get(f"/api/hosts/{host.pk}/host-key/").status_code == 403
+
+
+def test_it_keeps_the_original_refusal_when_the_key_cannot_be_fetched():
+    from hosts import host_keys
+    from virt.errors import HostUnreachable
+
+    host = Host(name="h", uri="qemu+ssh://root@127.0.0.1:1/system", ssh_known_hosts="[127.0.0.1]:1 ssh-ed25519 AAAA")
+    error = HostUnreachable("Host key verification failed.")
+    assert host_keys.explain_refusal(host, error) is error  # nothing answers on port 1
+    other = HostUnreachable("Connection refused")
+    assert host_keys.explain_refusal(host, other) is other  # not about the key: not even asked
