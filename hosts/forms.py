@@ -1,10 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.validators import CREDENTIAL_MAX
-
-from django.conf import settings
 
 from virt import uri as virt_uri
 from virt.errors import InvalidValue
@@ -25,7 +24,8 @@ class SecretTextarea(forms.Textarea):
 class HostForm(forms.ModelForm):
     """Secrets are write-only: shown empty; left empty on edit keeps the stored value.
 
-    The transport comes first and decides which credential fields count: the others are cleared. An SSH host
+    The transport comes first and decides which credential fields count: values sent for others are dropped
+    (stored secrets stay, as for any field left empty). An SSH host
     needs its host key pinned: fetched by virtdeck and confirmed by the admin (ssh_host_key_token and
     confirm_host_key, from the fetch step), or pasted known_hosts lines. generated_key_token carries a key pair
     virtdeck generated (hosts.host_keys)."""
@@ -62,7 +62,6 @@ class HostForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.cleared = set()  # credential fields the chosen transport does not take
         self.fields["transport"].choices = [(t.key, t.label) for t in self.transports()]
         self.order_fields(["transport"])
         for name, label in self.LABELS.items():
@@ -113,7 +112,6 @@ class HostForm(forms.ModelForm):
         for name in CREDENTIAL_FIELDS:
             if name not in transport.fields:
                 data[name] = ""
-                self.cleared.add(name)
         if transport.key == "ssh" and uri and "uri" not in self.errors:
             try:
                 self._clean_ssh(data, uri)
