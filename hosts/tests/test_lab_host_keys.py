@@ -91,6 +91,14 @@ def lab_ssh(two_hosts):
             "uri": f"qemu+ssh://root@{ADDRESS}/system"}
 
 
+def assert_reachable(host):
+    """Saved means virtdeck connected with these credentials; its sync can still miss the suite's 2 s SSH
+    connect timeout on a loaded machine, so sync until it answers."""
+    eventually(lambda: sync_host(host) is not None, timeout=60, interval=1, message=f"{host.name} reachable")
+    host.refresh_from_db()
+    assert host.state == Host.State.UP, host.last_error
+
+
 def token_of(fragment):
     return re.search(r'name="ssh_host_key_token" value="([^"]+)"', fragment).group(1)
 
@@ -124,7 +132,7 @@ def test_it_pins_the_fetched_key_only_once_the_admin_confirms_it(admin_client, l
     response = admin_client.post("/hosts/add/", form | {"confirm_host_key": "1"})
     assert response.status_code == 302, response.context["form"].errors
     host = Host.objects.get(name="hostA-ssh")
-    assert host.state == Host.State.UP
+    assert_reachable(host)
     pinned = tmp_path / "pinned"
     pinned.write_text(host.ssh_known_hosts)
     assert openssh_fingerprint(pinned) == fingerprint  # what OpenSSH will check against
@@ -146,7 +154,8 @@ def test_it_logs_in_with_a_key_pair_it_generated(admin_client, sshd):
         "generated_key_token": re.search(r'name="generated_key_token" value="([^"]+)"', fragment).group(1)})
     assert response.status_code == 302, response.context["form"].errors
     host = Host.objects.get(name="generated")
-    assert host.state == Host.State.UP and host_keys.public_line(host.ssh_private_key) == public_line
+    assert host_keys.public_line(host.ssh_private_key) == public_line
+    assert_reachable(host)
 
 
 def test_it_refuses_a_changed_host_key_loudly_until_an_admin_accepts_it(admin_client, api, lab_ssh, sshd):
@@ -192,12 +201,7 @@ def test_it_refuses_a_changed_host_key_loudly_until_an_admin_accepts_it(admin_cl
     assert accepted.status_code == 302
     host.refresh_from_db()
     assert openssh_fingerprint_of_text(host.ssh_known_hosts) == new
-    # The accept synced the host already; on a loaded machine an SSH connect can miss the suite's 2 s connect
-    # timeout, so sync again until it answers: what matters is that the new key is trusted.
-    eventually(lambda: host.state == Host.State.UP or sync_host(host) is not None, timeout=60, interval=1,
-               message="the host reachable with its new key")
-    host.refresh_from_db()
-    assert host.state == Host.State.UP, host.last_error
+    assert_reachable(host)
 
 
 def openssh_fingerprint_of_text(known_hosts):
