@@ -31,7 +31,7 @@ def vnc_auth_response(challenge, password):
     VNC code used DES). Triple DES with three equal keys is single DES.
     """
     key = bytes(_reverse_bits(b) for b in password.encode("latin-1", "replace")[:8].ljust(8, b"\0"))
-    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # nosec B305 - RFB type 2 is DES-ECB by definition
     return encryptor.update(challenge) + encryptor.finalize()
 
 

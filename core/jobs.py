@@ -149,6 +149,11 @@ class JobTask(Task):
         """The command lines (virt.commands) an admin would type to do this job by hand; shown on its page."""
         return []
 
+    def cleanup_lost(self, job):
+        """Remove what this job left half made when its worker died (the reaper calls it). True once nothing is
+        left; False to be asked again at the next reap (e.g. while libvirt still writes a copy it cannot stop)."""
+        return True
+
     def run(self, job_id, **kwargs):
         claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started=timezone.now(), heartbeat=timezone.now(), worker=worker_name()
@@ -262,6 +267,10 @@ def request_cancel(job):
     return False
 
 
+# A reaped job's result["cleanup"]: what its worker left half made is removed (done) or still to be (pending).
+CLEANUP_PENDING, CLEANUP_DONE = "pending", "done"
+
+
 def reap_lost_jobs():
     """Fail running jobs whose heartbeat stopped, and queued jobs that never reached the broker.
 
@@ -276,6 +285,9 @@ def reap_lost_jobs():
         if finish(job, Job.Status.FAILED, error=error,
                   expect={"status": Job.Status.RUNNING, "heartbeat__lt": cutoff}):
             reaped.append(job.pk)
+            _clean_up_lost(job)
+    for job in Job.objects.filter(status=Job.Status.FAILED, result__cleanup=CLEANUP_PENDING):
+        _clean_up_lost(job)
     unsent = now - UNSENT_TIMEOUT
     for job in Job.objects.filter(status=Job.Status.QUEUED, celery_task_id="", created__lt=unsent):
         error = (f"never queued: no task reached the broker within {UNSENT_TIMEOUT.seconds // 60} minutes "
@@ -286,15 +298,38 @@ def reap_lost_jobs():
     return reaped
 
 
-def commands_for(job):
-    """The command lines behind `job`, from the task of its kind; none when the task cannot say: its objects
-    are gone, or the row lacks a parameter (made by hand, or by an older virtdeck)."""
+def _clean_up_lost(job):
+    """Ask the task of a reaped job to remove what it left; note in the row whether it is still to be done."""
+    task = task_for(job)
+    try:
+        done = task is None or task.cleanup_lost(job)
+    except Exception:  # noqa: BLE001 - a host that is down now: try again at the next reap
+        log.exception("job %s: cleaning up after the lost worker failed; retrying later", job.pk)
+        done = False
+    job.refresh_from_db(fields=["result", "log"])
+    state = CLEANUP_DONE if done else CLEANUP_PENDING
+    if job.result.get("cleanup") != state:
+        message = ("removed what the lost worker left" if done else
+                   "what the lost worker left is removed at the next reap")
+        entry = {"time": timezone.now().isoformat(), "level": "warning", "message": message}
+        Job.objects.filter(pk=job.pk).update(result={**job.result, "cleanup": state}, log=[*job.log, entry])
+
+
+def task_for(job):
+    """The JobTask that runs jobs of `job`'s kind, or None."""
     from virtdeck.celery import app  # the registry of every task, filled once the apps have loaded
 
     for task in app.tasks.values():
         if isinstance(task, JobTask) and task.kind == job.kind:
-            try:
-                return task.commands(job)
-            except (ObjectDoesNotExist, KeyError):
-                return []
-    return []
+            return task
+    return None
+
+
+def commands_for(job):
+    """The command lines behind `job`, from the task of its kind; none when the task cannot say: its objects
+    are gone, or the row lacks a parameter (made by hand, or by an older virtdeck)."""
+    task = task_for(job)
+    try:
+        return task.commands(job) if task is not None else []
+    except (ObjectDoesNotExist, KeyError):
+        return []

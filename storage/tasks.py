@@ -6,6 +6,7 @@ from instances.models import Instance
 from virt import commands as virt_commands
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
+from virt.errors import NotFound, OperationInvalid
 from virt.volume_users import use_volume_instead
 from virtdeck.celery import app
 
@@ -38,6 +39,29 @@ class CopyVolume(JobTask):
             return virt_commands.volume_clone(source.pool.host.uri, target.name, source.name, params["name"])
         target_path = f"{target.target_path.rstrip('/')}/{params['name']}"
         return virt_commands.convert(source.path, source.format, target_path, volume_format, allocation)
+
+    def cleanup_lost(self, job):
+        """The copy under way when the worker died: libvirt finishes (or fails) it on the host whatever
+        happened to the worker; then it is deleted. The name was free when the job started (checked), so a
+        volume of that name in the target pool is the job's."""
+        target = StoragePool.objects.select_related("host").filter(pk=job.params["target_pool_id"]).first()
+        if target is None:
+            return True
+        name = job.params["name"]
+
+        def remove_and_read(conn):
+            try:
+                virt_volumes.delete_volume(conn, target.name, name)
+            except NotFound:
+                pass
+            return virt_storage.collect_pool(conn, target.name)
+
+        try:
+            inventory.apply_pool(target.host, call(target.host, remove_and_read))
+        except OperationInvalid:  # still being written: libvirt refuses to delete it until the copy ends
+            return False
+        Volume.objects.filter(pool=target, name=name).delete()  # the row a pool refresh may have made meanwhile
+        return True
 
     def execute(self, job, volume_id, name, target_pool_id, volume_format=None, allocation="thin"):
         source = Volume.objects.select_related("pool__host").get(pk=volume_id)

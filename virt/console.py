@@ -39,7 +39,7 @@ class VncEndpoint:
 
     @property
     def listens_everywhere(self):
-        return self.listen in ("0.0.0.0", "::")
+        return self.listen in ("0.0.0.0", "::")  # nosec B104 - reads a VM's listen address, binds nothing
 
 
 def vnc_endpoint(xml_text):

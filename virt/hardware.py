@@ -13,8 +13,8 @@ with ACPI; graphics cannot be attached live but a VNC password can change live;
 a NIC's link state and source can change live, its model cannot.
 """
 import ipaddress
-import random
 import re
+import secrets
 
 import libvirt
 
@@ -49,7 +49,7 @@ def check_listen(address):
 def random_mac(taken=()):
     """A locally administered address in QEMU's 52:54:00 range, as libvirt picks them, not in `taken`."""
     while True:
-        mac = "52:54:00:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+        mac = "52:54:00:" + ":".join(f"{secrets.randbelow(256):02x}" for _ in range(3))
         if mac not in taken:
             return mac
 

@@ -102,10 +102,12 @@ def test_it_filters_and_exports_for_admins_only(api, admin_client, member, clien
     api.post("/api/tokens/", {"name": "t1"}, format="json")
     body = api.get("/api/audit/", {"action": "token"}).json()
     assert [row["action"] for row in body["results"]] == ["api-accounts:token-list"]
-    exported = api.get("/api/audit/", {"export": "csv"})
+    exported = api.get("/api/audit/export/csv/")
     rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
     assert rows[0][:3] == ["time", "username", "address"] and len(rows) == 3
-    assert len(api.get("/api/audit/", {"export": "json"}).json()) == 2
+    assert len(api.get("/api/audit/export/json/").json()) == 2
+    assert [row["action"] for row in api.get("/api/audit/export/json/", {"action": "token"}).json()] == [
+        "api-accounts:token-list"]  # the list's filters
     page = admin_client.get(reverse("audit:auditentry_list"), {"result": "ok"})
     assert page.status_code == 200 and 'id="audit"' in page.content.decode()
     client.force_login(member)

@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -74,6 +74,13 @@ class BaseViewSet(RestrictedQuerysetMixin, viewsets.GenericViewSet):
         if self.delete_action is None:
             return super().perform_destroy(instance)
         return self.delete_action.perform(instance, self.request.user)
+
+
+class ObjectAPIView(RestrictedQuerysetMixin, generics.GenericAPIView):
+    """A route about one object (`<pk>` in its URL) that is not a list: no filters, ordering or pages apply."""
+
+    filter_backends = ()
+    pagination_class = None
 
 
 class JobViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -63,7 +63,7 @@ class LiveRegionNode(template.Node):
                  "hx-get": context["request"].get_full_path(), "hx-trigger": "live from:body",
                  "hx-select": f"#{region_id}", "hx-swap": "outerHTML"}
         # escape(), not flatatt's conditional escaping: a template's string literals count as safe.
-        rendered = mark_safe("".join(f' {key}="{escape(value)}"' for key, value in attrs.items() if value))
+        rendered = mark_safe("".join(f' {key}="{escape(value)}"' for key, value in attrs.items() if value))  # nosec B308 B703
         return format_html("<{}{}>{}</{}>", tag, rendered, self.nodelist.render(context), tag)
 
 

@@ -7,10 +7,10 @@ instances/devices.py: the page and the API cannot drift. Answers list what chang
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from core.permissions import RestrictedQuerysetMixin
+from core.api.views import ObjectAPIView
 from virt.disk_changes import CACHE_MODES, DISK_BUSES
 from virt.hardware import AFFECT_CHOICES, BOOT_DEVICES, NIC_MODELS, NIC_TYPES
 from virt.names import NAME_PROBLEMS, name_problem
@@ -207,7 +207,7 @@ class NicChangedSerializer(ChangesSerializer, NicsSerializer):
     mac = serializers.CharField(required=False)
 
 
-class InstanceHardwareView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class InstanceHardwareView(ObjectAPIView):
     queryset = Instance.objects.select_related("host")
     filter_backends = []
     pagination_class = None

@@ -9,12 +9,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.api.serializers import JobSerializer
-from core.api.views import accepted
-from core.permissions import RestrictedQuerysetMixin, restrict
+from core.api.views import ObjectAPIView, accepted
+from core.permissions import restrict
 from hosts.models import Host
 from virt import migration as virt_migration
 
@@ -68,7 +67,7 @@ class NoMigrationRunning(APIException):
     default_detail = "no migration of this VM is running"
 
 
-class InstanceMigrationView(RestrictedQuerysetMixin, GenericAPIView):
+class InstanceMigrationView(ObjectAPIView):
     queryset = Instance.objects.select_related("host")
     serializer_class = PrecheckSerializer
 
@@ -120,7 +119,7 @@ class EvacuateRequestSerializer(serializers.Serializer):
             self.fields["target_host"].queryset = _hosts(request)
 
 
-class EvacuateView(RestrictedQuerysetMixin, GenericAPIView):
+class EvacuateView(ObjectAPIView):
     queryset = Host.objects.all()
     serializer_class = EvacuateRequestSerializer
 

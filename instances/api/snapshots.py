@@ -7,10 +7,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.permissions import RestrictedQuerysetMixin
+from core.api.views import ObjectAPIView
 
 from .. import snapshots
 from ..models import Instance
@@ -79,7 +78,7 @@ def state_after(instance):
     return instance.state
 
 
-class InstanceSnapshotView(RestrictedQuerysetMixin, GenericAPIView):
+class InstanceSnapshotView(ObjectAPIView):
     queryset = Instance.objects.select_related("host")
     serializer_class = SnapshotSerializer
 

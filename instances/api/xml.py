@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from core.permissions import RestrictedQuerysetMixin, restrict
+from core.api.views import ObjectAPIView
+from core.permissions import restrict
 from hosts.models import Host
 from virt.errors import InvalidConfig
 
@@ -65,7 +66,7 @@ def xml_field_errors():
         raise serializers.ValidationError({"xml": [exc.message]}) from None
 
 
-class InstanceXMLView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class InstanceXMLView(ObjectAPIView):
     """A VM's definition as the next boot uses it: read it, or replace it after libvirt validated it."""
 
     queryset = Instance.objects.select_related("host")

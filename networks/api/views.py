@@ -1,13 +1,13 @@
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.serializers import JobSerializer
-from core.api.views import BaseViewSet, accepted
+from core.api.views import BaseViewSet, ObjectAPIView, accepted
 from core.models import Job
-from core.permissions import RestrictedQuerysetMixin, restrict
+from core.permissions import restrict
 from hosts.models import Host
 from instances.models import Instance
 
@@ -76,7 +76,7 @@ class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         return Response({"xml": services.read_xml(network), "diff": diff})
 
 
-class HostInterfacesView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class HostInterfacesView(ObjectAPIView):
     """The host's interfaces with addresses, state and bridge membership (`ip -j -d addr show`); 400 for a
     host virtdeck reaches without a shell."""
 
@@ -88,7 +88,7 @@ class HostInterfacesView(RestrictedQuerysetMixin, generics.GenericAPIView):
         return Response(InterfaceSerializer([nic.as_dict() for nic in found], many=True).data)
 
 
-class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class HostFirewallView(ObjectAPIView):
     """The host's iptables tables -> chains -> rules with packet and byte counters (read-only); libvirt's own
     chains and the rules jumping into them have `libvirt: true`."""
 
@@ -101,7 +101,7 @@ class HostFirewallView(RestrictedQuerysetMixin, generics.GenericAPIView):
         return Response(FirewallTableSerializer(data, many=True).data)
 
 
-class NICPathView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class NICPathView(ObjectAPIView):
     """The hops a packet of this NIC crosses (tap, bridge, firewall rules with counters, uplink), read live;
     `?address=` makes the uplink the host's route to that address."""
 
@@ -113,7 +113,7 @@ class NICPathView(RestrictedQuerysetMixin, generics.GenericAPIView):
         return Response({"hops": [hop.as_dict() for hop in hops], "note": note})
 
 
-class NICTraceView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class NICTraceView(ObjectAPIView):
     """Start a trace: tcpdump on every hop at once for `seconds`; 202 + the job, whose result lists per hop the
     packets, the addresses seen and the pcap's URL."""
 
@@ -127,7 +127,7 @@ class NICTraceView(RestrictedQuerysetMixin, generics.GenericAPIView):
         return accepted(request, job)
 
 
-class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class TracePcapView(ObjectAPIView):
     """One hop's capture of a trace job, as a pcap file."""
 
     queryset = Job.objects.filter(kind=TraceNIC.kind)
@@ -143,7 +143,7 @@ class TracePcapView(RestrictedQuerysetMixin, generics.GenericAPIView):
                             content_type="application/vnd.tcpdump.pcap")
 
 
-class _HostShellView(RestrictedQuerysetMixin, generics.GenericAPIView):
+class _HostShellView(ObjectAPIView):
     queryset = Host.objects.all()
     lookup_url_kwarg = "pk"
 
