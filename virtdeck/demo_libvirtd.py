@@ -86,7 +86,8 @@ def _exec_in_namespace(directory):
     for path in PRIVATE_DIRS:
         os.makedirs(path, exist_ok=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", path], check=True)
-    os.execv(daemon_argv(directory)[0], daemon_argv(directory))
+    argv = daemon_argv(directory)
+    os.execv(argv[0], argv)  # nosec B606 - libvirtd by absolute path with its config and pidfile, no shell
 
 
 if __name__ == "__main__":
