@@ -1,5 +1,6 @@
 """Suite-wide fixtures: personas, clients, hosts on libvirt's test driver, Redis, the lab."""
 import fcntl
+import fnmatch
 import os
 import subprocess
 from pathlib import Path
@@ -11,6 +12,24 @@ from core.testing import PASSWORD, node_uri
 from virtdeck import daemons
 
 ROOT = Path(__file__).resolve().parent
+
+# Every list, count and sync query (inventory syncs, list pages and APIs, filter sets, sorting, jobs, the
+# watcher's leases): `make test` runs these modules a second time on PostgreSQL, the production database.
+POSTGRES_SUBSET = (
+    "core/tests/test_generic.py", "core/tests/test_page_size.py", "core/tests/test_sorting.py",
+    "core/tests/test_list_queries.py", "core/tests/test_jobs.py", "core/tests/test_job_*.py",
+    "core/tests/test_standard.py", "core/tests/test_postgres.py",
+    "hosts/tests/test_api.py", "hosts/tests/test_views.py", "hosts/tests/test_host_counts.py",
+    "hosts/tests/test_standard.py", "hosts/tests/test_services.py", "hosts/tests/test_stale.py",
+    "hosts/tests/test_watcher*.py", "hosts/tests/test_leases.py",
+    "instances/tests/test_inventory.py", "instances/tests/test_views.py", "instances/tests/test_api.py",
+    "instances/tests/test_standard.py", "instances/tests/test_sync_race.py",
+    "instances/tests/test_migration_inventory.py", "instances/tests/test_lifecycle_bulk.py",
+    "networks/tests/test_inventory.py", "networks/tests/test_views.py", "networks/tests/test_api.py",
+    "storage/tests/test_inventory.py", "storage/tests/test_views.py", "storage/tests/test_api.py",
+    "storage/tests/test_standard.py", "storage/tests/test_events.py",
+    "audit/tests/test_audit.py",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,6 +52,33 @@ def redis_server(one_session_per_state_dir):
     yield sock
     if started:
         daemons.stop_redis(run_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(one_session_per_state_dir):
+    """The suite's own PostgreSQL when the settings point at it (VIRTDECK_TEST_DATABASE=postgresql): started
+    once if it does not answer, stopped at the end only if this session started it."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql" or database["HOST"] != str(settings.TEST_POSTGRES_DIR):
+        yield None
+        return
+    socket_dir, started = daemons.start_postgres(settings.TEST_POSTGRES_DIR)
+    yield socket_dir
+    if started:
+        daemons.stop_postgres(settings.TEST_POSTGRES_DIR)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, postgres_server):
+    """pytest-django's hook before the test database is created: the server must answer by then."""
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests of POSTGRES_SUBSET `postgres`: `make test` runs them again on PostgreSQL."""
+    for item in items:
+        path = Path(str(item.fspath)).relative_to(ROOT).as_posix()
+        if any(fnmatch.fnmatch(path, pattern) for pattern in POSTGRES_SUBSET):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(autouse=True)

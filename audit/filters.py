@@ -1,6 +1,9 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+
+from core.sorting import SortFilter
 
 from .models import AuditEntry
 
@@ -16,7 +19,11 @@ class AuditFilterSet(django_filters.FilterSet):
     target = django_filters.CharFilter(max_length=120, label=_("Target"))
     since = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="gte", label=_("Since"))
     until = django_filters.IsoDateTimeFilter(field_name="time", lookup_expr="lt", label=_("Until"))
-    ordering = django_filters.OrderingFilter(fields=(("time", "time"), ("username", "user"), ("action", "action")))
+    ordering = SortFilter(
+        fields=(("time", "time"), ("username", "user"), ("address", "address"), ("action", "action"),
+                ("target", "target"), ("result", "result"), ("job_id", "job"), ("params_text", "params")),
+        computed={"params_text": Cast("params", TextField())},
+    )
 
     class Meta:
         model = AuditEntry

@@ -21,6 +21,7 @@ from virt.errors import NotFound, OperationInvalid, VirtError
 from . import rfb, services, upstream
 from .flow import Backpressure
 from .refusals import Refusal, Refused
+from .serial_output import SerialOutput
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +204,11 @@ class SerialConsumer(ConsoleConsumer):
 
     def prepare(self):
         loop = asyncio.get_running_loop()
-        self.received = asyncio.Queue()
+        self.received = SerialOutput()
 
         def deliver(data):  # on libvirt's event loop thread
             try:
-                loop.call_soon_threadsafe(self.received.put_nowait, data)
+                loop.call_soon_threadsafe(self.received.put, data)
             except RuntimeError:
                 self.console.close()  # the websocket's loop is gone
 
@@ -221,11 +222,8 @@ class SerialConsumer(ConsoleConsumer):
                 await backpressure.wait()
                 getting = asyncio.ensure_future(self.received.get())
                 done, _ = await asyncio.wait({getting, running}, return_when=asyncio.FIRST_COMPLETED)
-                if getting in done:
-                    chunks = [getting.result()]
-                    while not self.received.empty():  # what else arrived meanwhile, in the same message
-                        chunks.append(self.received.get_nowait())
-                    await self.send(bytes_data=b"".join(chunks))
+                if getting in done:  # all that arrived meanwhile, in one message
+                    await self.send(bytes_data=getting.result())
                     continue
                 getting.cancel()
                 running.result()  # raises what ended it (VirtError: the host or the VM)

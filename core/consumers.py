@@ -1,6 +1,23 @@
+from urllib.parse import parse_qs
+
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .events import GROUP, session_group
+from .events import GROUP, TOPIC_KINDS, session_group, topic_group
+
+MAX_TOPICS = 10
+
+
+def topic_groups(query_string):
+    """The groups for ?topics=host:3+job (core/events.py); GROUP (every event) when the page names none.
+    Unknown kinds and ids that are not short numbers are ignored."""
+    words = " ".join(parse_qs(query_string.decode("latin-1")).get("topics", [])).split()[:MAX_TOPICS]
+    groups = []
+    for word in words:
+        kind, _, object_id = word.partition(":")
+        valid_id = not object_id or (object_id.isascii() and object_id.isdigit() and len(object_id) <= 12)
+        if kind in TOPIC_KINDS and valid_id:
+            groups.append(topic_group(kind, int(object_id) if object_id else None))
+    return groups or [GROUP]
 
 
 class InventoryConsumer(AsyncJsonWebsocketConsumer):
@@ -15,7 +32,7 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=4401)
             return
-        self.joined = [GROUP, session_group(session.session_key)]
+        self.joined = [*topic_groups(self.scope.get("query_string", b"")), session_group(session.session_key)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -1,4 +1,9 @@
-"""Push inventory and job changes to open pages (Channels group 'inventory'); close a session's pages at logout."""
+"""Push inventory and job changes to the open pages that show them; close a session's pages at logout.
+
+A page names the topics it shows (<meta name="live-topics">, static/js/live.js): a kind ("job": every
+job) or one object ("instance:12"; "host:3" also covers what lives on host 3: its VMs, pools, networks
+and jobs). Its websocket joins one group per topic; a page that names none joins GROUP and gets all.
+"""
 import logging
 
 from asgiref.sync import async_to_sync
@@ -6,6 +11,24 @@ from channels.layers import get_channel_layer
 
 log = logging.getLogger(__name__)
 GROUP = "inventory"
+TOPIC_KINDS = frozenset({"host", "instance", "job", "network", "storage"})
+
+
+def topic_group(kind, object_id=None):
+    return f"live.{kind}" if object_id is None else f"live.{kind}.{object_id}"
+
+
+def groups_for(kind, data):
+    """The groups an event goes to: everyone's, its kind's, its object's, its host's and its job target's."""
+    groups = [GROUP, topic_group(kind)]
+    if data.get("id") is not None:
+        groups.append(topic_group(kind, data["id"]))
+    if kind != "host" and data.get("host") is not None:
+        groups.append(topic_group("host", data["host"]))
+    target_kind, _, target_id = (data.get("target") or "").partition(":")
+    if target_kind in TOPIC_KINDS and target_id:
+        groups.append(topic_group(target_kind, target_id))
+    return groups
 
 
 def publish(kind, **data):
@@ -14,7 +37,7 @@ def publish(kind, **data):
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(GROUP, {"type": "inventory.event", "kind": kind, "data": data})
+        async_to_sync(_send)(layer, kind, data)
     except Exception as exc:  # noqa: BLE001 - any transport error
         log.warning("could not publish %s event: %s", kind, exc)
 
@@ -30,12 +53,18 @@ def publish_many(kind, items):
 
     async def send_all():
         for data in items:
-            await layer.group_send(GROUP, {"type": "inventory.event", "kind": kind, "data": data})
+            await _send(layer, kind, data)
 
     try:
         async_to_sync(send_all)()
     except Exception as exc:  # noqa: BLE001 - any transport error
         log.warning("could not publish %s events: %s", kind, exc)
+
+
+async def _send(layer, kind, data):
+    message = {"type": "inventory.event", "kind": kind, "data": data}
+    for group in groups_for(kind, data):
+        await layer.group_send(group, message)
 
 
 def session_group(session_key):

@@ -3,6 +3,7 @@ import django_filters
 from hosts.models import Host
 
 from .models import Job
+from .sorting import SortFilter
 
 
 class JobFilterSet(django_filters.FilterSet):
@@ -13,7 +14,8 @@ class JobFilterSet(django_filters.FilterSet):
     host = django_filters.ModelChoiceFilter(queryset=Host.objects.all())
     target_kind = django_filters.ChoiceFilter(choices=Job.TargetKind.choices)
     target_id = django_filters.CharFilter()
-    ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("status", "status"), ("kind", "kind")))
+    ordering = SortFilter(fields=(("id", "id"), ("kind", "kind"), ("target_name", "target"), ("status", "status"),
+                                  ("progress", "progress"), ("user__username", "user"), ("created", "created")))
 
     class Meta:
         model = Job

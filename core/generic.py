@@ -32,14 +32,16 @@ from .actions import Action
 from .forms import ConfirmNameForm
 from .models import Job, UserPreference
 from .permissions import RestrictedQuerysetMixin
+from .sorting import declared_ordering
 
 ORDERING_PARAM = "ordering"
 PAGE_SIZES = (25, 50, 100, 250, 500, 1000)  # what the list pages offer; ?per_page= takes any size up to the max
 
 
 def sortable_columns(filterset):
-    """{?ordering= key: model field} declared by the filter set's OrderingFilter (none without one)."""
-    ordering = filterset.filters.get(ORDERING_PARAM)
+    """{?ordering= key: model field} declared by the filter set's (or filter set class's) OrderingFilter (none
+    without one)."""
+    ordering = filterset.base_filters.get(ORDERING_PARAM)
     if isinstance(ordering, django_filters.OrderingFilter):
         return dict(ordering.param_map)
     return {}
@@ -73,8 +75,8 @@ def action_url_name(model, action):
 class ObjectListView(RestrictedQuerysetMixin, FilterView):
     """A filtered, sorted, paged list.
 
-    Ordering is the filter set's OrderingFilter (`?ordering=`, only its declared columns; anything else is a
-    filter error). `?per_page=` changes the page size up to `max_paginate_by`. A page number past the end
+    Ordering is the filter set's OrderingFilter (`?ordering=`, only its declared columns; any other is ignored:
+    the default order). `?per_page=` changes the page size up to `max_paginate_by`. A page number past the end
     shows the last page, a malformed one or one below 1 the first: never a 404. Context adds `sort_keys`
     (the sortable columns, for core/_sort_header.html) and `ordering` (the current one).
     """
@@ -83,6 +85,18 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
     paginate_by = 50
     max_paginate_by = 1000
     page_size_kwarg = "per_page"
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        data = kwargs["data"]
+        if data is not None and ORDERING_PARAM in data:
+            data = kwargs["data"] = data.copy()
+            kept = declared_ordering(data.get(ORDERING_PARAM, ""), sortable_columns(filterset_class))
+            if kept:
+                data[ORDERING_PARAM] = kept
+            else:
+                del data[ORDERING_PARAM]
+        return kwargs
 
     def get_paginate_by(self, queryset):
         """`?per_page=` (1 to max_paginate_by), remembered for the user; else what they chose last; else the
@@ -116,7 +130,7 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sort_keys"] = sortable_columns(self.filterset)
-        context["ordering"] = self.request.GET.get(ORDERING_PARAM, "")
+        context["ordering"] = self.filterset.data.get(ORDERING_PARAM, "")
         context["page_sizes"] = PAGE_SIZES
         return context
 

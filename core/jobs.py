@@ -49,7 +49,8 @@ job_finished = Signal()
 
 
 def _push(job):
-    publish("job", id=job.pk, status=job.status, progress=job.progress)
+    target = f"{job.target_kind}:{job.target_id}" if job.target_id else None
+    publish("job", id=job.pk, status=job.status, progress=job.progress, host=job.host_id, target=target)
 
 
 class JobContext:
@@ -176,6 +177,7 @@ class JobTask(Task):
             ctx.log("cancelled by user", level="warning")
         except VirtError as exc:
             status, error = Job.Status.FAILED, exc.message
+            result = getattr(exc, "job_result", None) or {}  # a parent job's per-item outcome, kept on failure
             ctx.log(exc.message, level="error")
         except Exception as exc:  # noqa: BLE001 - the job row must record any failure
             log.exception("job %s failed", job_id)

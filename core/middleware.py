@@ -4,9 +4,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-# Paths reachable without a session. The API authenticates itself (tokens),
-# and refuses anonymous callers through DRF's IsAuthenticated.
-PUBLIC_PREFIXES = ("/login/", "/static/", "/api/")
+# Paths reachable without a session. The API and /metrics (Prometheus) authenticate themselves (tokens),
+# and refuse anonymous callers through DRF's IsAuthenticated.
+TOKEN_PREFIXES = ("/api/", "/metrics")
+PUBLIC_PREFIXES = ("/login/", "/static/", *TOKEN_PREFIXES)
 
 
 class LoginRequiredMiddleware:
@@ -33,7 +34,7 @@ class NoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if not request.path.startswith("/static/") and (
-                request.path.startswith("/api/") or request.user.is_authenticated):
+                request.path.startswith(TOKEN_PREFIXES) or request.user.is_authenticated):
             add_never_cache_headers(response)
         return response
 

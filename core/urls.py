@@ -7,7 +7,6 @@ from .models import Job
 
 app_name = "core"
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
     path("jobs/", views.JobListView.as_view(), name="job_list"),
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="job_detail"),
     path("jobs/", include(action_urls(Job, JOB_ACTIONS))),

@@ -1,7 +1,10 @@
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast, NullIf
 from django.utils.translation import gettext_lazy as _
+
+from core.sorting import SortFilter
 
 from .models import Host
 
@@ -30,8 +33,12 @@ class HostFilterSet(django_filters.FilterSet):
 
     search = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     state = django_filters.MultipleChoiceFilter(choices=Host.State.choices, label=_("State"))
-    ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("state", "state"), ("latency_ms", "latency_ms")),
+    ordering = SortFilter(
+        fields=(("name", "name"), ("state", "state"), ("latency_ms", "latency_ms"), ("vm_count", "instances"),
+                ("cpu_percent", "cpu"), ("memory_used", "memory")),
+        # vm_count: with_instance_counts (hosts/querysets.py), which the list page and API both use.
+        computed={"memory_used": Cast(F("memory_total_kib") - F("memory_free_kib"), FloatField())
+                  / NullIf(F("memory_total_kib"), 0)},
     )
 
     class Meta:

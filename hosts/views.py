@@ -19,6 +19,7 @@ class HostListView(ObjectListView):
     queryset = with_instance_counts(without_secrets(Host.objects.order_by("name")))  # GROUP BY drops Meta.ordering
     filterset_class = HostFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "host instance"}  # states, and the VM counts per host (core/events.py)
 
 
 class HostDetailView(ObjectDetailView):
@@ -29,6 +30,7 @@ class HostDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         context["instances"] = self.object.instances.all()[:200]
         context["jobs"] = self.object.jobs.all()[:10]
+        context["live_topics"] = f"host:{self.object.pk}"  # its VMs, pools and jobs too (core/events.py)
         return context
 
 

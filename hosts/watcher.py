@@ -6,12 +6,16 @@ callbacks only queue (kind, host, key) so that no RPC runs inside the event loop
 The main loop reads the queue, re-reads that one domain, network or pool (with its
 volumes), writes its rows and pushes them to open pages. Every few seconds it picks up added, edited, removed
 and disconnected hosts.
+
+With `leases` (hosts/leases.py; `watch_hosts` always passes them), N watchers share the hosts: each
+watches only the hosts whose lease it holds, renewed every rescan.
 """
 import logging
 import queue
 import threading
 import time
 
+import redis
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -30,9 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class Watcher:
-    def __init__(self, rescan_interval=2.0):
+    def __init__(self, rescan_interval=2.0, leases=None):
         self.events = queue.Queue()
         self.rescan_interval = rescan_interval
+        self.leases = leases  # a HostLeases: watch only this watcher's share; None: watch every host
         self.subscriptions = {}  # host id -> LifecycleSubscription
         self.stop = threading.Event()
 
@@ -55,6 +60,9 @@ class Watcher:
     def rescan(self):
         """Subscribe to new or reconnected hosts; drop removed and edited ones."""
         hosts = {h.pk: h for h in Host.objects.all()}
+        if self.leases is not None:
+            share = self._share(hosts)
+            hosts = {pk: host for pk, host in hosts.items() if pk in share}
         for host_id, subscription in list(self.subscriptions.items()):
             host = hosts.get(host_id)
             if host is None or not subscription.alive or self._spec(host) != subscription.spec:
@@ -73,6 +81,14 @@ class Watcher:
             # Catch up on whatever changed while we were not subscribed.
             self._guarded(sync_host, host)
 
+    def _share(self, host_ids):
+        """The hosts whose lease this watcher holds; while Redis does not answer, those still surely ours."""
+        try:
+            return self.leases.share(host_ids)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("watcher: leases not renewed (%s); keeping only hosts whose lease is surely ours", exc)
+            return {pk for pk in host_ids if self.leases.still_held(pk)}
+
     @staticmethod
     def _spec(host):
         """The host's connection spec, or None if today's settings refuse its URI (marked below, on subscribe)."""
@@ -85,6 +101,8 @@ class Watcher:
                "pool": storage_inventory.refresh_pool}
 
     def handle(self, kind, host_id, key):
+        if self.leases is not None and not self.leases.still_held(host_id):
+            return  # its lease may have passed to another watcher since the last rescan: that one applies it
         host = Host.objects.filter(pk=host_id).first()
         if host is None:
             return
@@ -118,3 +136,5 @@ class Watcher:
         for subscription in self.subscriptions.values():
             subscription.close()
         self.subscriptions.clear()
+        if self.leases is not None:  # hand the hosts over now rather than when the leases run out
+            self._guarded(self.leases.release_all)

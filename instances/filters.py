@@ -1,6 +1,8 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
+from core.sorting import SortFilter
 from hosts.filters import HostIdsFilter
 from hosts.models import Host
 
@@ -25,9 +27,10 @@ class InstanceFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
     host = HostIdsFilter(queryset=Host.objects.all())
     state = InstanceStatesFilter(choices=InstanceState.choices)
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("name", "name"), ("host__name", "host"), ("state", "state"), ("vcpus", "vcpus"),
-                ("memory_kib", "memory"), ("updated_at", "updated")),
+                ("memory_kib", "memory"), ("autostart", "autostart"), ("cpu_time_ns", "cpu_time"),
+                ("updated_at", "updated")),
     )
 
     class Meta:
@@ -45,7 +48,9 @@ class InstanceTemplateFilterSet(django_filters.FilterSet):
     """The creation wizard's templates: the list page and /api/templates/."""
 
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search", max_length=200)
-    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("updated", "updated")))
+    ordering = SortFilter(fields=(("name", "name"), ("description", "description"), ("answers_text", "answers"),
+                                  ("updated", "updated")),
+                          computed={"answers_text": Cast("answers", TextField())})
 
     class Meta:
         model = InstanceTemplate

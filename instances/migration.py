@@ -8,10 +8,12 @@
   history). The inventory's sync and events are made safe against that move in instances/inventory.py.
 """
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.events import publish
@@ -24,6 +26,9 @@ from virt.errors import VirtError
 from .models import Instance
 
 JOB_KIND = "migrate"
+# Hosts a precheck asks at once. Each thread mostly waits on its host, and each call is bounded by the
+# pool's connect and call timeouts, so a hung host costs its own timeout, not the sum over hosts.
+PRECHECK_THREADS = 8
 
 
 def verdict(vm, target, facts, error=None):
@@ -119,9 +124,28 @@ def vm_facts(instance):
 
 
 def precheck(instance, targets=None):
-    """[{"host": Host, "can", "reasons", "warnings", "storage", "needs_unsafe"}] for every other host."""
+    """[{"host": Host, "can", "reasons", "warnings", "storage", "needs_unsafe"}] for every other host.
+
+    The hosts are asked in parallel (check_targets)."""
     vm = vm_facts(instance)
-    return [{"host": target, **_check_target(vm, target)} for target in (targets or candidates(instance))]
+    targets = list(targets or candidates(instance))
+    return [{"host": target, **result} for target, result in zip(targets, check_targets(vm, targets))]
+
+
+def check_targets(vm, targets):
+    """The verdict of each target host for the VM (`vm_facts`), in the order given: one thread per host, at
+    most PRECHECK_THREADS. The threads only talk to libvirt (no database)."""
+    if len(targets) < 2:
+        return [_check_target(vm, target) for target in targets]
+    language = translation.get_language()  # the request's: a new thread starts with the default
+
+    def check(target):
+        with translation.override(language):
+            return _check_target(vm, target)
+
+    with ThreadPoolExecutor(max_workers=min(PRECHECK_THREADS, len(targets)),
+                            thread_name_prefix="precheck") as threads:
+        return list(threads.map(check, targets))
 
 
 def check_request(instance, target, options):

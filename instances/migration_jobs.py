@@ -9,8 +9,8 @@ from core.jobs import enqueue
 from core.models import Job
 from hosts.models import Host
 
-from . import evacuation, migration
-from .migration_tasks import evacuate_host, migrate_instance
+from . import bulk_migration, evacuation, migration
+from .migration_tasks import evacuate_host, migrate_instance, migrate_many
 
 
 def start_migration(instance, user, target, options):
@@ -34,4 +34,12 @@ def start_evacuation(host, user, target=None, parallel=1, unsafe=False):
                           status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).exists():
         raise ValidationError({"host": _("An evacuation of this host is already running.")})
     return enqueue(evacuate_host, user=user, target=host, host=host, host_id=host.pk,
+                   target_id=None if target is None else target.pk, parallel=parallel, unsafe=unsafe)
+
+
+def start_bulk_migration(ids, user, target=None, parallel=1, unsafe=False):
+    """Check (bulk_migration.check_start: ValidationError, 400 keyed by field) and enqueue the parent job
+    that migrates each VM as a child job; target None: each to the fitting host with most free memory."""
+    vms = bulk_migration.check_start(ids, user, target, parallel)
+    return enqueue(migrate_many, user=user, instance_ids=[vm.pk for vm in vms],
                    target_id=None if target is None else target.pk, parallel=parallel, unsafe=unsafe)

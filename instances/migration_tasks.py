@@ -15,7 +15,7 @@ from virt import commands as virt_commands
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
-from virt.errors import NotFound, OperationFailed
+from virt.errors import NotFound, OperationFailed, VirtError
 from virtdeck.celery import app
 
 from . import evacuation
@@ -126,6 +126,67 @@ def remaining_by_iteration(samples):
 migrate_instance = app.register_task(MigrateInstance())
 
 
+class PartlyDone(OperationFailed):
+    """Some VMs of a parent job did not move: the job fails, and keeps its per-VM result (core.jobs)."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.job_result = result
+
+
+def migrate_each(job, vms, targets, parallel, unsafe):
+    """Migrate each VM (Instance rows) to the best fitting of `targets` (evacuation.plan; a VM's own host is
+    left out), each as a child migration job of `job`, `parallel` at a time; cancelling `job` cancels them.
+
+    Returns {"moved": [{"id", "name", "source", "target", "job"}], "failed": [{"id", "name", "error", "job"}],
+    "children": [job ids]}, the VMs in the order given. Never raises for one VM.
+    """
+    children = []
+
+    def cancel_children():
+        for child in children:
+            request_cancel(child)
+
+    job.on_cancel(cancel_children)
+
+    def move(vm):
+        outcome = {"id": vm.pk, "name": vm.name, "job": None}
+        try:
+            if job.cancelled.is_set():
+                return {**outcome, "error": "cancelled"}
+            others = [t for t in targets if t.pk != vm.host_id]
+            if targets and not others:
+                return {**outcome, "error": f"it already runs on {vm.host.name}"}
+            target, options = evacuation.plan(vm, others, unsafe)
+            if target is None:
+                return {**outcome, "error": "; ".join(options)}
+            child, params = evacuation.child_job(job.job, vm, vm.host, target, options)
+            children.append(child)
+            job.log(f"{vm.name} -> {target.name}: job {child.pk}")
+            status = migrate_instance.run(child.pk, **params)
+            child.refresh_from_db()
+            outcome["job"] = child.pk
+            if status == "succeeded":
+                return {**outcome, "source": vm.host.name, "target": target.name}
+            return {**outcome, "error": child.error or status}
+        except VirtError as exc:  # the VM's own host did not answer the precheck
+            return {**outcome, "error": exc.message}
+        finally:
+            connection.close()  # this thread's own
+
+    moved, failed = [], []
+    with ThreadPoolExecutor(max_workers=parallel) as workers:
+        for done, outcome in enumerate(workers.map(move, vms), start=1):
+            if "error" in outcome:
+                failed.append(outcome)
+                job.log(f"{outcome['name']} stays on {vms[done - 1].host.name}: {outcome['error']}", level="warning")
+            else:
+                moved.append(outcome)
+            job.progress(100 * done / max(1, len(vms)))
+    job.check()
+    return {"moved": moved, "failed": failed, "children": [child.pk for child in children]}
+
+
 class EvacuateHost(JobTask):
     """Every running VM of a host elsewhere: one child migration job per VM, `parallel` at a time."""
 
@@ -138,44 +199,35 @@ class EvacuateHost(JobTask):
         vms = evacuation.running_vms(host)
         targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.exclude(pk=host.pk))
         job.progress(1, f"{len(vms)} running VMs to move from {host.name}")
-        children, moved, failed = [], [], []
-
-        def cancel_children():
-            for child in children:
-                request_cancel(child)
-
-        job.on_cancel(cancel_children)
-
-        def move(vm):
-            try:
-                if job.cancelled.is_set():
-                    return vm.name, None, "cancelled"
-                target, options = evacuation.plan(vm, targets, unsafe)
-                if target is None:
-                    return vm.name, None, "; ".join(options)
-                child, params = evacuation.child_job(job.job, vm, host, target, options)
-                children.append(child)
-                job.log(f"{vm.name} -> {target.name}: job {child.pk}")
-                status = migrate_instance.run(child.pk, **params)
-                child.refresh_from_db()
-                return vm.name, target.name if status == "succeeded" else None, child.error or status
-            finally:
-                connection.close()  # this thread's own
-
-        with ThreadPoolExecutor(max_workers=parallel) as workers:
-            for done, (name, target_name, error) in enumerate(workers.map(move, vms), start=1):
-                if target_name:
-                    moved.append({"name": name, "target": target_name})
-                else:
-                    failed.append({"name": name, "error": error})
-                    job.log(f"{name} stays on {host.name}: {error}", level="warning")
-                job.progress(100 * done / max(1, len(vms)))
-        job.check()
-        result = {"moved": moved, "failed": failed, "children": [child.pk for child in children]}
-        if failed:
+        result = migrate_each(job, vms, targets, parallel, unsafe)
+        if result["failed"]:
             job.log("summary", level="warning", **result)
-            raise OperationFailed(f"{len(failed)} of {len(vms)} VMs stay on {host.name}")
+            raise PartlyDone(f"{len(result['failed'])} of {len(vms)} VMs stay on {host.name}", result)
         return result
 
 
 evacuate_host = app.register_task(EvacuateHost())
+
+
+class MigrateMany(JobTask):
+    """The VMs chosen in the list (instances/bulk_migration.py), each its own child migration job."""
+
+    name = "instances.tasks.migrate_many"
+    kind = "migrate_many"
+
+    def execute(self, job, instance_ids, target_id=None, parallel=1, unsafe=False):
+        rows = Instance.objects.select_related("host").in_bulk(instance_ids)
+        vms = [rows[pk] for pk in instance_ids if pk in rows]
+        targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.order_by("name"))
+        job.progress(1, f"{len(vms)} VMs to migrate")
+        result = migrate_each(job, vms, targets, parallel, unsafe)
+        # Deleted since the job was queued.
+        result["failed"] += [{"id": pk, "name": None, "job": None, "error": "no such instance any more"}
+                             for pk in instance_ids if pk not in rows]
+        if result["failed"]:
+            job.log("summary", level="warning", **result)
+            raise PartlyDone(f"{len(result['failed'])} of {len(instance_ids)} VMs were not moved", result)
+        return result
+
+
+migrate_many = app.register_task(MigrateMany())

@@ -11,8 +11,9 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import evacuation, migration, migration_jobs
-from .migration_forms import EvacuateForm, MigrateForm
+from . import bulk_migration, evacuation, migration, migration_jobs
+from .lifecycle_views import InstanceIdsField
+from .migration_forms import BulkMigrateForm, EvacuateForm, MigrateForm
 from .models import Instance
 
 
@@ -94,3 +95,52 @@ class EvacuateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
 
 # Mounted under /hosts/ (hosts/urls.py): the page belongs to a host.
 host_urlpatterns = [path("<int:pk>/evacuate/", EvacuateView.as_view(), name="host_evacuate")]
+
+
+class BulkMigrateView(View):
+    """Migrate the VMs selected in the list. The list's "Migrate…" button POSTs their ids here: the page then
+    shows which of them can go to which host (each VM's precheck). POST with `start` starts the parent job
+    and shows its page. GET ?ids=1&ids=2 shows the same precheck."""
+
+    http_method_names = ["get", "post"]
+
+    def form(self, data=None, initial=None):
+        hosts = restrict(Host.objects.all(), self.request.user).order_by("name")
+        return BulkMigrateForm(data, initial=initial, hosts=hosts, max_parallel=evacuation.MAX_PARALLEL)
+
+    def render(self, form, ids, status=200):
+        vms, missing = bulk_migration.selected(ids[:bulk_migration.MAX_IDS], self.request.user)
+        targets = list(form.fields["target_host"].queryset)
+        context = {"form": form, "targets": targets, "rows": bulk_migration.prechecks(vms, targets),
+                   "missing": missing, "too_many": len(ids) > bulk_migration.MAX_IDS,
+                   "max_ids": bulk_migration.MAX_IDS}
+        return TemplateResponse(self.request, "instances/instance_bulk_migrate.html", context, status=status)
+
+    def chosen(self, data):
+        try:
+            return InstanceIdsField().clean(data.getlist("ids"))
+        except ValidationError:
+            return []
+
+    def get(self, request):
+        ids = self.chosen(request.GET)
+        return self.render(self.form(initial={"ids": ids}), ids)
+
+    def post(self, request):
+        if "start" not in request.POST:  # from the list: show the precheck first
+            ids = self.chosen(request.POST)
+            return self.render(self.form(initial={"ids": ids}), ids)
+        form = self.form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = migration_jobs.start_bulk_migration(data["ids"], request.user, target=data["target_host"],
+                                                          parallel=data["parallel"], unsafe=data["unsafe"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return HttpResponseRedirect(reverse("core:job_detail", args=[job.pk]))
+        return self.render(form, self.chosen(request.POST), status=400)
+
+
+urlpatterns += [path("bulk/migrate/", BulkMigrateView.as_view(), name="instance_bulk_migrate")]

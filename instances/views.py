@@ -15,6 +15,7 @@ class InstanceListView(ObjectListView):
     queryset = without_secrets(Instance.objects.select_related("host"), prefix="host__")
     filterset_class = InstanceFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "instance"}  # its rows change only with VM events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -38,4 +39,5 @@ class InstanceDetailView(ObjectDetailView):
         # htmx live re-fetches (on every websocket event) only swap the state badge: DB only, no libvirt.
         context["details"] = None if is_htmx(self.request) else services.read_details(self.object)
         context.update(lifecycle_views.detail_context(self.object))
+        context["live_topics"] = f"instance:{self.object.pk}"  # its own events and its jobs' (core/events.py)
         return context

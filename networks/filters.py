@@ -1,7 +1,9 @@
 import django_filters
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
+from core.sorting import SortFilter
 from hosts.models import Host
 from hosts.filters import HostIdsFilter
 
@@ -15,9 +17,10 @@ class NetworkFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     host = HostIdsFilter(queryset=Host.objects.all(), label=_("Host"))
     mode = django_filters.MultipleChoiceFilter(choices=NetworkMode.choices, label=_("Mode"))
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("name", "name"), ("host__name", "host"), ("mode", "mode"), ("active", "active"),
-                ("bridge", "bridge"), ("ipv4", "ipv4")),
+                ("bridge", "bridge"), ("ipv4", "ipv4"), ("dhcp_first", "dhcp"), ("autostart", "autostart")),
+        computed={"dhcp_first": KT("dhcp_ranges__0")},  # by the first range, as text on both databases
     )
 
     class Meta:

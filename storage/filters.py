@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.sorting import SortFilter
 from hosts.models import Host
 from hosts.filters import HostIdsField, HostIdsFilter
 
@@ -30,9 +31,10 @@ class PoolFilterSet(django_filters.FilterSet):
     host = HostIdsFilter(queryset=Host.objects.all(), label=_("Host"))
     type = django_filters.MultipleChoiceFilter(choices=POOL_TYPE_CHOICES, label=_("Type"))
     state = django_filters.MultipleChoiceFilter(choices=PoolState.choices, label=_("State"))
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("name", "name"), ("host__name", "host"), ("type", "type"), ("state", "state"),
-                ("capacity", "capacity"), ("allocation", "allocation"), ("available", "available")),
+                ("autostart", "autostart"), ("capacity", "capacity"), ("allocation", "allocation"),
+                ("available", "available")),
     )
 
     class Meta:
@@ -50,9 +52,9 @@ class VolumeFilterSet(django_filters.FilterSet):
     pool = PoolIdsFilter(queryset=StoragePool.objects.all(), label=_("Pool"))
     host = HostIdsFilter(field_name="pool__host", queryset=Host.objects.all(), label=_("Host"))
     format = django_filters.CharFilter(label=_("Format"), max_length=20)
-    ordering = django_filters.OrderingFilter(
+    ordering = SortFilter(
         fields=(("name", "name"), ("pool__name", "pool"), ("format", "format"), ("capacity", "capacity"),
-                ("allocation", "allocation")),
+                ("allocation", "allocation"), ("backing_path", "backing")),
     )
 
     class Meta:

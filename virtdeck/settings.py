@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "networks",
     "storage",
     "console",
+    "metrics",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +146,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Log who and from where (axes masks them by default); the password is always masked.
 AXES_SENSITIVE_PARAMETERS = []
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -233,6 +235,8 @@ CELERY_TASK_ROUTES = {
     "hosts.tasks.sync_host": {"queue": "inventory"},
     "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
     "core.tasks.reap_lost_jobs": {"queue": "inventory"},
+    "metrics.tasks.sample_host": {"queue": "inventory"},
+    "metrics.tasks.sample_all_hosts": {"queue": "inventory"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sync-inventory": {
@@ -240,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("VIRTDECK_SYNC_INTERVAL", "5")),
     },
     "reap-lost-jobs": {"task": "core.tasks.reap_lost_jobs", "schedule": 15.0},
+    # metrics/: one sample of every host's and VM's CPU, memory, disk and network every N seconds.
+    "sample-metrics": {
+        "task": "metrics.tasks.sample_all_hosts",
+        "schedule": float(os.environ.get("VIRTDECK_METRICS_INTERVAL", "10")),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -322,6 +331,10 @@ JOB_HEARTBEAT_TIMEOUT = float(os.environ.get("VIRTDECK_JOB_HEARTBEAT_TIMEOUT", "
 HEALTH_HEARTBEAT_INTERVAL = float(os.environ.get("VIRTDECK_HEALTH_HEARTBEAT_INTERVAL", "2"))
 HEALTH_DOWN_AFTER = float(os.environ.get("VIRTDECK_HEALTH_DOWN_AFTER", "10"))
 HEALTH_REDIS_TIMEOUT = 0.5  # seconds: a hung Redis must not hold pages
+
+# Host watchers share the hosts through leases in Redis (hosts/leases.py): a watcher that stops without
+# letting go has its hosts taken over by the others after this many seconds. Must exceed a rescan (2 s).
+WATCHER_LEASE_SECONDS = float(os.environ.get("VIRTDECK_WATCHER_LEASE_SECONDS", "10"))
 # A host whose last sync is older than this shows as stale, not up: a few sync intervals, plus the
 # longest a sync may take (connect and call timeouts) before it writes.
 HOST_STALE_AFTER = float(os.environ.get(

@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from console.api import views as console_api
 from core.api.views import TokenView
+from metrics.views import PrometheusView
 from networks.api import views as network_api
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("core.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -36,6 +38,8 @@ urlpatterns = [
     path("api/instances/", include("instances.api.urls")),
     path("api/networks/", include("networks.api.urls")),
     path("api/storage/", include("storage.api.urls")),
+    path("api/metrics/", include("metrics.api.urls")),
+    path("metrics", PrometheusView.as_view(), name="prometheus"),
     path("api/templates/", include("instances.api.template_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -67,6 +67,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def database_url(settings_dict):
+    """A DATABASE_URL for the database of `settings_dict` (the test database, once created): SQLite's file or
+    PostgreSQL's socket directory or host."""
+    from urllib.parse import quote
+
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    host = quote(settings_dict["HOST"], safe="")
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{quote(settings_dict['USER'], safe='')}@{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
 class AppProcess:
     """One virtdeck process (daphne, a worker, the watcher) on the test database, in its own process group.
 
@@ -81,7 +93,7 @@ class AppProcess:
         self.log_path = tmp_path / f"{name}.log"
         self.pidfile = tmp_path / f"{name}.pid"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "virtdeck.test_settings",
-               "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "PYTHONUNBUFFERED": "1",
+               "DATABASE_URL": database_url(connection.settings_dict), "PYTHONUNBUFFERED": "1",
                **(env or {})}
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env, stdout=self.log,

@@ -2,11 +2,13 @@
 import pytest
 from rest_framework.authtoken.models import Token
 
+from core.middleware import TOKEN_PREFIXES
 from core.tests.test_auth import ROUTES
 
 pytestmark = pytest.mark.django_db
-PAGES = [path for _, path in ROUTES if not path.startswith("/api/")]
-API = [path for _, path in ROUTES if path.startswith("/api/")]
+
+PAGES = [path for _, path in ROUTES if not path.startswith(TOKEN_PREFIXES)]
+API = [path for _, path in ROUTES if path.startswith(TOKEN_PREFIXES)]
 
 
 def assert_no_store(response):

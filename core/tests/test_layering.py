@@ -7,7 +7,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "accounts", "audit", "hosts", "instances", "networks", "storage", "console", "virt", "virtdeck")
+PACKAGES = ("core", "accounts", "audit", "hosts", "instances", "networks", "storage", "console", "metrics", "dashboard",
+            "virt", "virtdeck")
 
 
 def module_name(path):
@@ -98,3 +99,10 @@ def test_it_keeps_django_out_of_virt():
         for imported in imported_names(path, name) if imported.split(".")[0] in ("django", "rest_framework")
     )
     assert offenders == []
+
+
+def test_it_keeps_the_dashboard_out_of_core():
+    """core/ sits below the resource apps: its views import no dashboard (it moved to dashboard/)."""
+    graph = import_graph()
+    assert not any(target.startswith("dashboard") for name, targets in graph.items() if name.startswith("core.")
+                   for target in targets)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from core.api.serializers import JobSerializer
@@ -17,8 +18,9 @@ from core.permissions import restrict
 from hosts.models import Host
 from virt import migration as virt_migration
 
-from .. import evacuation, migration, migration_jobs
+from .. import bulk_migration, evacuation, migration, migration_jobs
 from ..models import Instance
+from .lifecycle import UnknownFieldsMixin
 
 
 class PrecheckSerializer(serializers.Serializer):
@@ -133,6 +135,73 @@ class EvacuateView(ObjectAPIView):
             job = migration_jobs.start_evacuation(host, request.user, target=given.validated_data.get("target_host"),
                                               parallel=given.validated_data["parallel"],
                                               unsafe=given.validated_data["unsafe"])
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return accepted(request, job)
+
+
+class BulkMigrateRequestSerializer(UnknownFieldsMixin, serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False,
+                                max_length=bulk_migration.MAX_IDS, help_text="The VMs to migrate, each once")
+    target_host = serializers.PrimaryKeyRelatedField(queryset=Host.objects.all(), required=False, allow_null=True,
+                                                     help_text="omit: each VM to the fitting host with most free memory")
+    parallel = serializers.IntegerField(default=1, min_value=1, max_value=evacuation.MAX_PARALLEL)
+    unsafe = serializers.BooleanField(default=False, help_text="allow hosts that see the disks in a plain directory")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if request is not None:
+            self.fields["target_host"].queryset = _hosts(request)
+
+    def validate_ids(self, ids):
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError(_("Give each id once."))
+        return ids
+
+
+class BulkPrecheckQuerySerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False,
+                                max_length=bulk_migration.MAX_IDS)
+
+
+class BulkPrecheckSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="vm.pk")
+    name = serializers.CharField(source="vm.name")
+    host = serializers.IntegerField(source="vm.host_id")
+    host_name = serializers.CharField(source="vm.host.name")
+    error = serializers.CharField(allow_null=True, help_text="its own host did not answer: nothing checked")
+    hosts = serializers.SerializerMethodField(help_text="the precheck of every other host")
+
+    def get_hosts(self, row) -> list:
+        return PrecheckSerializer([cell["check"] for cell in row["cells"] if cell["check"]], many=True).data
+
+
+class BulkMigrateView(GenericAPIView):
+    serializer_class = BulkMigrateRequestSerializer
+    filter_backends = ()
+    pagination_class = None  # the prechecks of the VMs asked for, all of them: not a page of a list
+
+    @extend_schema(parameters=[BulkPrecheckQuerySerializer], responses=BulkPrecheckSerializer(many=True),
+                   summary="Which hosts can take each of these VMs (?ids=1&ids=2), and why not")
+    def get(self, request):
+        query = BulkPrecheckQuerySerializer(data={"ids": request.query_params.getlist("ids")})
+        query.is_valid(raise_exception=True)
+        vms, missing = bulk_migration.selected(list(dict.fromkeys(query.validated_data["ids"])), request.user)
+        if missing:
+            raise serializers.ValidationError({"ids": _("No such instance: %(ids)s.")
+                                               % {"ids": ", ".join(map(str, missing))}})
+        rows = bulk_migration.prechecks(vms, list(_hosts(request).order_by("name")))
+        return Response(BulkPrecheckSerializer(rows, many=True).data)
+
+    @extend_schema(request=BulkMigrateRequestSerializer, responses={202: JobSerializer},
+                   summary="Migrate these VMs: one parent job, a child migration job per VM")
+    def post(self, request):
+        given = BulkMigrateRequestSerializer(data=request.data, request=request)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            job = migration_jobs.start_bulk_migration(data["ids"], request.user, target=data.get("target_host"),
+                                                      parallel=data["parallel"], unsafe=data["unsafe"])
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return accepted(request, job)

@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import devices, views, xml
-from .migration import MigrateView, PostCopyView
+from .migration import BulkMigrateView, MigrateView, PostCopyView
 from .snapshots import SnapshotDetailView, SnapshotListView, SnapshotRevertView
 
 app_name = "api-instances"
@@ -37,3 +37,6 @@ urlpatterns += [
     path("<int:pk>/migrate/", MigrateView.as_view(), name="instance-migrate"),
     path("<int:pk>/migrate/post-copy/", PostCopyView.as_view(), name="instance-migrate-post-copy"),
 ]
+
+# Several VMs from the list (instances/api/migration.py): precheck each, one parent job.
+urlpatterns += [path("bulk/migrate/", BulkMigrateView.as_view(), name="instance-bulk-migrate")]

@@ -81,4 +81,4 @@ def test_it_never_calls_libvirt_for_the_list(admin_client, fleet, monkeypatch):
     monkeypatch.setattr(Pool, "call", forbidden)  # every libvirt call of every module goes through it
     assert admin_client.get(reverse("instances:instance_list")).status_code == 200
     assert admin_client.get(reverse("hosts:host_list")).status_code == 200
-    assert admin_client.get(reverse("core:dashboard")).status_code == 200
+    assert admin_client.get(reverse("dashboard:dashboard")).status_code == 200

@@ -1,6 +1,7 @@
 // Live updates: one websocket per page; each event makes the page's live
 // regions (hx-trigger="live from:body") re-fetch themselves, at most every 300 ms.
 // After a drop, the reconnect does the same: events sent meanwhile were lost.
+// A page that names its topics (<meta name="live-topics" content="host:3 job">) gets only their events.
 (function () {
   "use strict";
   var status = document.getElementById("live-status");
@@ -24,7 +25,9 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + "/ws/inventory/");
+    var topics = document.querySelector('meta[name="live-topics"]');
+    var query = topics && topics.content ? "?topics=" + encodeURIComponent(topics.content) : "";
+    var socket = new WebSocket(scheme + location.host + "/ws/inventory/" + query);
     socket.onopen = function () {
       retry = 1000;
       show("live");

@@ -1,0 +1,72 @@
+"""The dashboard: hosts with CPU, memory and storage use, VMs by state, running jobs, recent failures."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import Job
+from hosts.models import Host
+from storage.models import StoragePool
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_hosts_with_their_use_and_vms_by_state(admin_client, make_host):
+    host = make_host("small")  # web1 running, cache1 paused, db1 shut off
+    Host.objects.filter(pk=host.pk).update(cpu_percent=37.0, memory_total_kib=1000, memory_free_kib=250)
+    StoragePool.objects.create(host=host, name="images", uuid="44444444-4444-4444-8444-444444444444",
+                               capacity=1000, allocation=900)
+    response = admin_client.get(reverse("dashboard:dashboard"))
+    assert response.status_code == 200
+    row = next(h for h in response.context["hosts"] if h.pk == host.pk)
+    assert row.storage_used_percent == 90.0 and row.memory_used_percent == 75.0
+    assert response.context["states"] == [("running", "running", 1), ("paused", "paused", 1),
+                                          ("shutoff", "shut off", 1)]
+    content = response.content.decode()
+    assert "37 %" in content and 'aria-valuenow="90.0"' in content and 'aria-valuenow="75.0"' in content
+    assert '?state=shutoff' in content
+
+
+def test_it_counts_unreachable_hosts(admin_client, make_host):
+    host = make_host("small")
+    Host.objects.filter(pk=host.pk).update(state=Host.State.UNREACHABLE, last_error="connection refused")
+    response = admin_client.get("/")
+    assert response.context["hosts_down"] == 1 and response.context["hosts_up"] == 0
+    assert "connection refused" in response.content.decode()
+
+
+def test_it_shows_running_jobs_with_progress_and_recent_failures(admin_client, make_host):
+    host = make_host("small")
+    running = Job.objects.create(kind="wait", status=Job.Status.RUNNING, progress=42, host=host)
+    Job.objects.create(kind="wait", status=Job.Status.SUCCEEDED, progress=100)
+    failed = Job.objects.create(kind="wait", status=Job.Status.FAILED, error="disk full")
+    old = Job.objects.create(kind="wait", status=Job.Status.FAILED, error="long ago")
+    Job.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=2))
+    response = admin_client.get("/")
+    assert list(response.context["active_jobs"]) == [running]
+    assert list(response.context["failures"]) == [failed]
+    content = response.content.decode()
+    assert 'aria-valuenow="42"' in content and "disk full" in content and "long ago" not in content
+
+
+def test_it_names_its_live_topics(admin_client, db):
+    content = admin_client.get("/").content.decode()
+    assert '<meta name="live-topics" content="host instance job storage">' in content
+
+
+def test_it_needs_a_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_it_calls_no_libvirt(admin_client, make_host, monkeypatch):
+    """The dashboard is read from the inventory: a hung host cannot hold it."""
+    make_host("small")
+    from virt import connection
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the dashboard called libvirt")
+
+    monkeypatch.setattr(connection.Pool, "call", refuse)
+    assert admin_client.get("/").status_code == 200
