@@ -7,7 +7,7 @@ import time
 
 from core.jobs import JobCancelled, JobTask
 from hosts import shell
-from hosts.connection import call
+from hosts.connection import call, run_long
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
 from virt.errors import OperationFailed, Unsupported, scrub
@@ -19,7 +19,8 @@ from .benchmark import KINDS, BenchmarkSpec, FioOutputError, Measurement, fio_ar
 from .models import StoragePool
 
 _WORKDIR = re.compile(r"^/[A-Za-z0-9._/-]+$")
-FILL_SECONDS_MAX = 120  # a read run's fill pass writes the whole volume first (at most SIZE_MAX)
+FILL_SECONDS_MAX = 120
+VOLUME_CALL_SECONDS = 300  # a read run's fill pass writes the whole volume first (at most SIZE_MAX)
 
 
 def _run(host, argv, timeout=30):
@@ -123,9 +124,12 @@ class StorageBenchmark(JobTask):
         host = pool.host
         volume_format, allocation = KINDS[kind]
         name = f"virtdeck-bench-{job.id}-{kind}-{workload}.{volume_format}"
-        record = call(host, lambda conn: virt_volumes.create_volume(conn, pool.name, name, spec.size,
-                                                                    volume_format=volume_format,
-                                                                    allocation=allocation))
+        # A thick volume is written in full when the filesystem cannot fallocate: a long call, on its own
+        # connection, bounded by VOLUME_CALL_SECONDS (so is the delete, which may free as much).
+        record = run_long(host, lambda conn: virt_volumes.create_volume(conn, pool.name, name, spec.size,
+                                                                        volume_format=volume_format,
+                                                                        allocation=allocation),
+                          timeout=VOLUME_CALL_SECONDS)
         try:
             server = NbdServer(host, workdir, record.path, volume_format)
             try:
@@ -134,7 +138,7 @@ class StorageBenchmark(JobTask):
                 server.stop()
             after = call(host, lambda conn: virt_volumes.collect_volume(conn, pool.name, name))
         finally:
-            call(host, lambda conn: virt_volumes.delete_volume(conn, pool.name, name))
+            run_long(host, lambda conn: virt_volumes.delete_volume(conn, pool.name, name), timeout=VOLUME_CALL_SECONDS)
         job.log(f"{kind} {workload}: {figures['iops']} IOPS, {figures['bandwidth'] // 2**20} MiB/s")
         return Measurement(kind=kind, workload=workload, allocation_after=after.allocation if after else 0, **figures)
 
