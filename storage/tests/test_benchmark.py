@@ -114,6 +114,10 @@ def test_it_explains_on_the_page_why_a_host_cannot_be_benchmarked(admin_client, 
     page = admin_client.get(reverse("storage:benchmark")).content.decode()
     assert 'id="no-shell"' in page and "no shell" in page
     assert "raw or qcow2?" in page and "thin or thick?" in page
+    detail = admin_client.get(images.get_absolute_url()).content.decode()
+    assert f'{reverse("storage:benchmark")}?pool={images.pk}' in detail  # the pool page links here
+    preselected = admin_client.get(f'{reverse("storage:benchmark")}?pool={images.pk}').content.decode()
+    assert f'<option value="{images.pk}" selected>' in preselected
     response = admin_client.post(reverse("storage:benchmark"), {
         "pool": images.pk, "kinds": ["raw-thin"], "workloads": ["randread"], "block_size": "4k", "iodepth": 4,
         "size_mib": 16, "runtime": 2})
