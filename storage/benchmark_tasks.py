@@ -1,5 +1,6 @@
 """The benchmark job (storage/benchmark.py says what it measures): volumes through libvirt, qemu-nbd and fio
 through hosts.shell, everything it made removed at the end whatever happened."""
+import contextlib
 import re
 import subprocess
 import threading
@@ -10,7 +11,7 @@ from hosts import shell
 from hosts.connection import call, run_long
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
-from virt.errors import OperationFailed, Unsupported, scrub
+from virt.errors import OperationFailed, Unsupported, VirtError, scrub
 from virtdeck.celery import app
 
 from . import inventory
@@ -28,6 +29,21 @@ def _run(host, argv, timeout=30):
         return shell.run(host, argv, timeout=timeout)
     except shell.HostShellError as exc:
         raise OperationFailed(f"{argv[0]} on {host.name} failed: {exc}") from None
+
+
+@contextlib.contextmanager
+def cleaned_up(job, what, undo):
+    """Run undo() on the way out. Its failure fails the job only when the work went well; otherwise it is logged
+    and the work's own error is the one the job reports."""
+    try:
+        yield
+    except BaseException:
+        try:
+            undo()
+        except VirtError as exc:
+            job.log(f"{what}: {exc.message}", level="warning")
+        raise
+    undo()
 
 
 class HostWorkdir:
@@ -107,15 +123,17 @@ class StorageBenchmark(JobTask):
         current = {"fio": None}
         job.on_cancel(lambda: current["fio"] and current["fio"].stop())
         measurements = []
-        try:
+
+        def remove_workdir_and_reread_pool():
+            workdir.remove()
+            inventory.apply_pool(host, call(host, lambda conn: virt_storage.collect_pool(conn, pool.name)))
+
+        with cleaned_up(job, "removing the working directory", remove_workdir_and_reread_pool):
             runs = [(kind, workload) for kind in spec.kinds for workload in spec.workloads]
             for index, (kind, workload) in enumerate(runs):
                 job.progress(100 * index // len(runs), f"{kind}: {workload}")
                 measurements.append(self._measure(job, pool, workdir, spec, kind, workload, current,
                                                   (index, len(runs))))
-        finally:
-            workdir.remove()
-            inventory.apply_pool(host, call(host, lambda conn: virt_storage.collect_pool(conn, pool.name)))
         job.progress(100, f"{len(measurements)} runs measured")
         return {"pool": pool.pk, "pool_name": pool.name, "host": host.pk, "host_name": host.name,
                 "spec": spec.as_dict(), "results": [measurement.as_dict() for measurement in measurements]}
@@ -130,15 +148,15 @@ class StorageBenchmark(JobTask):
                                                                         volume_format=volume_format,
                                                                         allocation=allocation),
                           timeout=VOLUME_CALL_SECONDS)
-        try:
-            server = NbdServer(host, workdir, record.path, volume_format)
-            try:
-                figures = self._fio(job, host, spec, workload, server.socket, current, position)
-            finally:
-                server.stop()
-            after = call(host, lambda conn: virt_volumes.collect_volume(conn, pool.name, name))
-        finally:
+
+        def delete():
             run_long(host, lambda conn: virt_volumes.delete_volume(conn, pool.name, name), timeout=VOLUME_CALL_SECONDS)
+
+        with cleaned_up(job, f"deleting {name}", delete):
+            server = NbdServer(host, workdir, record.path, volume_format)
+            with cleaned_up(job, "stopping qemu-nbd", server.stop):
+                figures = self._fio(job, host, spec, workload, server.socket, current, position)
+            after = call(host, lambda conn: virt_volumes.collect_volume(conn, pool.name, name))
         job.log(f"{kind} {workload}: {figures['iops']} IOPS, {figures['bandwidth'] // 2**20} MiB/s")
         return Measurement(kind=kind, workload=workload, allocation_after=after.allocation if after else 0, **figures)
 

@@ -2,12 +2,15 @@
 tmp_path. Checked outside virtdeck: the pool directory, `virsh vol-list`, the host-side working directory and
 the processes that could have outlived the job."""
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
+from core import jobs
 from core.models import Job
+from core.testing import eventually
 from storage import benchmark_tasks, services
 from storage.benchmark import MIB
 
@@ -82,3 +85,27 @@ def test_it_fails_cleanly_when_fio_fails_and_removes_its_volume(lab, api, local_
     assert list(tmp_path.iterdir()) == []
     workdir = next(entry["message"].rsplit(": ", 1)[1] for entry in job.log if "working directory" in entry["message"])
     assert not Path(workdir).exists() and processes_mentioning(workdir) == []
+
+
+@pytest.mark.django_db(transaction=True)  # the job runs in a thread of its own, on its own database connection
+def test_it_cancels_a_run_and_still_removes_what_it_made(lab, api, local_pool, tmp_path):
+    response = api.post(BENCHMARKS, {"pool": local_pool.pk, "kinds": ["raw-thin", "qcow2-thin"],
+                                     "workloads": ["randwrite"], "block_size": "4k", "iodepth": 1,
+                                     "size": 1024 * MIB, "runtime": 60}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    worker = threading.Thread(target=lambda: benchmark_tasks.storage_benchmark.run(job.pk, **job.params))
+    worker.start()
+    try:
+        # fio is writing once the volume exists and the run's first progress tick has landed
+        eventually(lambda: any(path.name.startswith("virtdeck-bench-") for path in tmp_path.iterdir())
+                   and Job.objects.get(pk=job.pk).progress > 0, timeout=60, message="fio running")
+        assert jobs.request_cancel(Job.objects.get(pk=job.pk))
+    finally:
+        worker.join(timeout=120)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and not worker.is_alive(), (job.status, job.log)
+    assert list(tmp_path.iterdir()) == []
+    workdir = next(entry["message"].rsplit(": ", 1)[1] for entry in job.log if "working directory" in entry["message"])
+    assert not Path(workdir).exists() and processes_mentioning(workdir) == []
+    assert not any("qcow2-thin" in entry["message"] for entry in job.log)  # the second kind never started
