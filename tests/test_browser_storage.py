@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import uuid
+from pathlib import Path
 
 import libvirt
 import pytest
@@ -21,6 +22,7 @@ from virt.tests.test_lab_storage import remove_pool
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 MIB = 2**20
+SCREENSHOT_COPY = Path("/tmp/virtdeck-benchmark.png")
 
 
 @pytest.fixture
@@ -107,6 +109,9 @@ def test_it_creates_converts_and_benchmarks_volumes(admin_user, local_pool, work
                     data: chart.data.datasets.map(set => set.data)};
         })""")
         rows = page.locator("#benchmark-results tbody tr").count()
+        # For a person to look at after the run (a full-page capture resizes the page and loses the canvases).
+        page.locator("#benchmark-results").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT_COPY))
         run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     run = Job.objects.get(pk=run_id)
     assert run.status == "succeeded", (run.error, run.log)
