@@ -52,7 +52,8 @@ def main(arguments):
     from hosts.models import Host
     from hosts.services import create_host
     from storage import services
-    from storage.benchmark import KINDS, WORKLOADS, BenchmarkSpec, start_benchmark
+    from storage.benchmark import KINDS, WORKLOADS, BenchmarkSpec
+    from storage.benchmark_services import start_benchmark
     from storage.benchmark_tasks import storage_benchmark
     from virt.tests.test_lab_storage import remove_pool
 

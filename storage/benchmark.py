@@ -6,7 +6,7 @@ a private directory on the host, and read or written by `fio --ioengine=nbd`. Bo
 machine, or SSH with the host's pinned key), from argument lists built from checked values only. The volume, the
 socket and the directory are removed afterwards whatever happened.
 
-Parsing and argument building are pure; `start_benchmark` is the service pages and API share.
+Parsing and argument building are pure; storage/benchmark_services.py starts the job for pages and API.
 """
 import json
 import re
@@ -15,9 +15,8 @@ from dataclasses import asdict, dataclass, field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import jobs
 from hosts.models import parse_host_uri
-from virt.errors import InvalidValue, OperationInvalid, Unsupported
+from virt.errors import InvalidValue, OperationInvalid
 
 MIB = 2**20
 
@@ -213,17 +212,3 @@ def check_pool(pool, spec):
     if pool.available and pool.available < needed:
         raise InvalidValue("size", _("size: %(pool)s has %(free)s MiB free; this benchmark needs %(needed)s MiB.")
                            % {"pool": pool, "free": pool.available // MIB, "needed": needed // MIB})
-
-
-def start_benchmark(pool, spec, user=None):
-    """Check everything, then queue the benchmark job on the pool's host; the Job. A refusal queues nothing."""
-    from .benchmark_tasks import storage_benchmark  # late: the task module imports this one
-
-    if not isinstance(spec, BenchmarkSpec):
-        spec = BenchmarkSpec(**spec)
-    check_pool(pool, spec)
-    refusal = shell_refusal(pool.host)
-    if refusal:
-        raise Unsupported(refusal)
-    return jobs.enqueue(storage_benchmark, user=user, target=pool, host=pool.host, pool_id=pool.pk,
-                        spec=spec.as_dict())

@@ -7,7 +7,7 @@ from core.api.views import BaseViewSet, accepted
 from core.filters import JobFilterSet
 from core.models import Job
 
-from . import benchmark
+from . import benchmark, benchmark_services
 from .api.serializers import IdField
 from .benchmark_tasks import StorageBenchmark
 from .models import StoragePool
@@ -46,5 +46,5 @@ class BenchmarkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         pool = data.pop("pool")
-        job = benchmark.start_benchmark(pool, benchmark.BenchmarkSpec(**data), user=request.user)
+        job = benchmark_services.start_benchmark(pool, benchmark.BenchmarkSpec(**data), user=request.user)
         return accepted(request, job)

@@ -20,8 +20,8 @@ from .benchmark import KINDS, BenchmarkSpec, FioOutputError, Measurement, fio_ar
 from .models import StoragePool
 
 _WORKDIR = re.compile(r"^/[A-Za-z0-9._/-]+$")
-FILL_SECONDS_MAX = 120
-VOLUME_CALL_SECONDS = 300  # a read run's fill pass writes the whole volume first (at most SIZE_MAX)
+FILL_SECONDS_MAX = 120  # a read run's fill pass writes the whole volume first (at most SIZE_MAX)
+VOLUME_CALL_SECONDS = 300
 
 
 def _run(host, argv, timeout=30):

@@ -13,7 +13,7 @@ from core.permissions import restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import benchmark
+from . import benchmark, benchmark_services
 from .benchmark_forms import BenchmarkForm
 from .benchmark_tasks import StorageBenchmark
 from .models import StoragePool
@@ -52,7 +52,7 @@ class BenchmarkView(FormView):
 
     def form_valid(self, form):
         try:
-            job = benchmark.start_benchmark(form.cleaned_data["pool"], form.spec(), user=self.request.user)
+            job = benchmark_services.start_benchmark(form.cleaned_data["pool"], form.spec(), user=self.request.user)
         except VirtError as exc:
             field = getattr(exc, "field", None)
             field = {"size": "size_mib"}.get(field, field)

@@ -109,3 +109,36 @@ def test_it_cancels_a_run_and_still_removes_what_it_made(lab, api, local_pool, t
     workdir = next(entry["message"].rsplit(": ", 1)[1] for entry in job.log if "working directory" in entry["message"])
     assert not Path(workdir).exists() and processes_mentioning(workdir) == []
     assert not any("qcow2-thin" in entry["message"] for entry in job.log)  # the second kind never started
+
+
+def test_it_runs_over_ssh_on_a_host_reached_over_ssh(api, two_hosts, make_host):
+    """hostA of the two-host lab over qemu+ssh (pinned key): qemu-nbd and fio run there through ssh."""
+    import shutil
+    import uuid
+
+    import libvirt
+
+    from virt.tests.test_lab_storage import remove_pool
+
+    a = two_hosts["a"]
+    host = make_host(host_name="hostA-ssh", uri=f"qemu+ssh://root@{a['address']}/system",
+                     ssh_private_key=two_hosts["ssh_key"].read_text(),
+                     ssh_known_hosts=two_hosts["known_hosts"].read_text())
+    name = f"vd-test-{uuid.uuid4().hex[:8]}"
+    directory = two_hosts["shared"] / name  # hostA sees the shared directory at the same path
+    directory.mkdir()
+    try:
+        pool = services.create_pool(host, "dir", name, {"target_path": str(directory)})
+        job = run_benchmark(api, pool, kinds=["raw-thin", "qcow2-thin"], workloads=["seqwrite"], size=16 * MIB,
+                            runtime=1)
+        assert job.status == "succeeded", (job.error, job.log)
+        assert [r["kind"] for r in job.result["results"]] == ["raw-thin", "qcow2-thin"]
+        assert all(r["iops"] > 0 and r["io_bytes"] > 0 for r in job.result["results"])
+        assert list(directory.iterdir()) == []
+        workdir = next(e["message"].rsplit(": ", 1)[1] for e in job.log if "working directory" in e["message"])
+        assert not Path(workdir).exists() and processes_mentioning(workdir) == []  # hostA shares this /tmp
+    finally:
+        conn = libvirt.open(a["uri"])
+        remove_pool(conn, name)
+        conn.close()
+        shutil.rmtree(directory, ignore_errors=True)
