@@ -75,8 +75,22 @@ class NbdServer:
         pid = _run(self.host, ["cat", self.pid_file]).strip()
         if pid.isdigit():
             _run(self.host, ["kill", pid])
+            self._wait_gone(pid)
         # qemu-nbd removes its socket when it exits; removing both here lets the workdir go at once.
         _run(self.host, ["rm", "-f", "--", self.socket, self.pid_file])
+
+    def _wait_gone(self, pid, seconds=10):
+        """Until qemu-nbd has exited (a zombie counts as gone: its parent, not us, reaps it)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                state = shell.run(self.host, ["ps", "-o", "stat=", "-p", pid], timeout=10).strip()
+            except shell.HostShellError:
+                return  # ps finds no such process
+            if not state or state.startswith("Z"):
+                return
+            time.sleep(0.2)
+        raise OperationFailed(f"qemu-nbd (pid {pid}) on {self.host.name} did not exit within {seconds} s")
 
 
 class FioRun:
@@ -93,8 +107,12 @@ class FioRun:
         self.output = self._process.communicate()
 
     def stop(self):
+        """Ask fio to stop, and wait until it has (killed if it takes longer than 10 s)."""
         if self._process.poll() is None:
             self._process.terminate()
+            if not self.wait(10):
+                self._process.kill()
+                self.wait(10)
 
     def wait(self, timeout):
         self._thread.join(timeout)
