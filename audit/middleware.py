@@ -1,3 +1,5 @@
+from core.streamed_http import STREAMED_BODY
+
 from .recorder import MUTATING, record_request
 
 
@@ -11,7 +13,9 @@ class AuditMiddleware:
         if request.method not in MUTATING:
             return self.get_response(request)
         try:
-            body = request.body  # read (and cached) before a view consumes the stream
+            # Read (and cached) before a view consumes the stream; never a streamed upload's (it would wait for
+            # all of it before the view could refuse it).
+            body = b"" if request.META.get(STREAMED_BODY) else request.body
         except Exception:  # noqa: BLE001 - too large or unreadable: the view answers that itself
             body = b""
         # The session's user, before DRF may replace it with AnonymousUser on a refused request (a missing CSRF

@@ -51,5 +51,10 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"kind": event["kind"], "data": event["data"]})
 
+    async def inventory_events(self, event):
+        """A batch from core.events.publish_many: the page gets each event as inventory_event sends it."""
+        for data in event["items"]:
+            await self.send_json({"kind": event["kind"], "data": data})
+
     async def session_ended(self, event):
         await self.close(code=4401)

@@ -3,7 +3,7 @@ import base64
 import functools
 import logging
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -31,6 +31,22 @@ def _fernet():
     return _fernet_from_key(key) if key else _fernet_from_secret(settings.SECRET_KEY)
 
 
+@functools.lru_cache(maxsize=4)
+def _readers(key, secret_key, key_fallbacks, secret_key_fallbacks):
+    """The current key first, then each older one, for reading values written before a rotation: earlier
+    credential keys, and keys derived from the current and earlier secret keys (used while no credential key
+    was set)."""
+    current = _fernet_from_key(key) if key else _fernet_from_secret(secret_key)
+    older = [_fernet_from_key(k) for k in key_fallbacks]
+    older += [_fernet_from_secret(s) for s in ((secret_key,) if key else ()) + secret_key_fallbacks]
+    return MultiFernet([current, *older])
+
+
+def _reader():
+    return _readers(settings.ENCRYPTION_KEY, settings.SECRET_KEY, tuple(settings.ENCRYPTION_KEY_FALLBACKS),
+                    tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())))
+
+
 def encrypt(text):
     return _fernet().encrypt(text.encode()).decode() if text else ""
 
@@ -39,7 +55,7 @@ def decrypt(token):
     if not token:
         return ""
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _reader().decrypt(token.encode()).decode()
     except InvalidToken:
         raise ValueError("stored credential cannot be decrypted: was VIRTDECK_ENCRYPTION_KEY changed?") from None
 
@@ -65,7 +81,7 @@ class EncryptedTextField(models.TextField):
         if not value:
             return ""
         try:
-            return _fernet().decrypt(value.encode()).decode()
+            return _reader().decrypt(value.encode()).decode()
         except InvalidToken:
             log.error("%s.%s: stored credential cannot be decrypted (was VIRTDECK_ENCRYPTION_KEY changed?); "
                       "read as empty", self.model._meta.label, self.name)

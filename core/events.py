@@ -42,8 +42,15 @@ def publish(kind, **data):
         log.warning("could not publish %s event: %s", kind, exc)
 
 
+# Events per channel-layer message of publish_many: one group_send costs a Redis round trip or two (1-1.5 ms
+# measured), so 200 rows sent one by one took 0.3 s of a bulk action; a message stays far below Redis' limits.
+BATCH = 100
+
+
 def publish_many(kind, items):
-    """Several events of one kind (a dict of data each) in one trip to the channel layer: a bulk action's rows.
+    """Several events of one kind (a dict of data each): a bulk action's rows. Each goes to the groups publish()
+    would send it to (groups_for), BATCH events of a group to a message; each page still receives them one by
+    one (InventoryConsumer.inventory_events), as publish() sends them.
 
     Best effort, as publish().
     """
@@ -52,8 +59,14 @@ def publish_many(kind, items):
         return
 
     async def send_all():
+        by_group = {}
         for data in items:
-            await _send(layer, kind, data)
+            for group in groups_for(kind, data):
+                by_group.setdefault(group, []).append(data)
+        for group, batch in by_group.items():
+            for start in range(0, len(batch), BATCH):
+                await layer.group_send(group, {"type": "inventory.events", "kind": kind,
+                                               "items": batch[start:start + BATCH]})
 
     try:
         async_to_sync(send_all)()

@@ -163,35 +163,43 @@ class JobTask(Task):
             log.info("job %s is not queued any more; skipping", job_id)
             return
         job = Job.objects.get(pk=job_id)
-        _push(job)
-        ctx = JobContext(job)
-        beat = _Heartbeat(ctx)
-        beat.start()
-        status, error, result = Job.Status.SUCCEEDED, "", {}
-        try:
-            if job.cancel_requested:
-                raise JobCancelled()
-            result = self.execute(ctx, **kwargs) or {}
-        except JobCancelled:
-            status = Job.Status.CANCELLED
-            ctx.log("cancelled by user", level="warning")
-        except VirtError as exc:
-            status, error = Job.Status.FAILED, exc.message
-            result = getattr(exc, "job_result", None) or {}  # a parent job's per-item outcome, kept on failure
-            ctx.log(exc.message, level="error")
-        except Exception as exc:  # noqa: BLE001 - the job row must record any failure
-            log.exception("job %s failed", job_id)
-            status, error = Job.Status.FAILED, f"{type(exc).__name__}: {exc}"
-            ctx.log(error, level="error")
-        finally:
-            beat.stop.set()
-            beat.join(timeout=5)
-        if not finish(job, status, error=error, result=result, expect={"status": Job.Status.RUNNING}):
-            # Reaped meanwhile (heartbeat looked lost): the reaper's verdict stands.
-            job.refresh_from_db(fields=["status"])
-            log.warning("job %s was %s before it ended (%s); its outcome is dropped", job_id, job.status, status)
-            return job.status
-        return status
+        return _run_claimed(job, lambda ctx: self.execute(ctx, **kwargs))[0]
+
+
+def _run_claimed(job, execute):
+    """Run execute(ctx) for a job this process has marked running: heartbeat, cancel, final status.
+
+    Returns (status, exception): the exception that failed the job, or None.
+    """
+    _push(job)
+    ctx = JobContext(job)
+    beat = _Heartbeat(ctx)
+    beat.start()
+    status, error, result, failure = Job.Status.SUCCEEDED, "", {}, None
+    try:
+        if job.cancel_requested:
+            raise JobCancelled()
+        result = execute(ctx) or {}
+    except JobCancelled as exc:
+        status, failure = Job.Status.CANCELLED, exc
+        ctx.log("cancelled by user", level="warning")
+    except VirtError as exc:
+        status, error, failure = Job.Status.FAILED, exc.message, exc
+        result = getattr(exc, "job_result", None) or {}  # a parent job's per-item outcome, kept on failure
+        ctx.log(exc.message, level="error")
+    except Exception as exc:  # noqa: BLE001 - the job row must record any failure
+        log.exception("job %s failed", job.pk)
+        status, error, failure = Job.Status.FAILED, f"{type(exc).__name__}: {exc}", exc
+        ctx.log(error, level="error")
+    finally:
+        beat.stop.set()
+        beat.join(timeout=5)
+    if not finish(job, status, error=error, result=result, expect={"status": Job.Status.RUNNING}):
+        # Reaped meanwhile (heartbeat looked lost): the reaper's verdict stands.
+        job.refresh_from_db(fields=["status"])
+        log.warning("job %s was %s before it ended (%s); its outcome is dropped", job.pk, job.status, status)
+        return job.status, failure
+    return status, failure
 
 
 def finish(job, status, error="", result=None, expect=None):
@@ -335,3 +343,25 @@ def commands_for(job):
         return task.commands(job) if task is not None else []
     except (ObjectDoesNotExist, KeyError):
         return []
+
+
+def run_inline(kind, execute, *, user=None, target=None, target_kind=None, host=None, **params):
+    """Run execute(ctx) as a job in this thread, not through Celery; the finished Job.
+
+    For work tied to a request that must stay open while it runs (a streamed upload): the row, its
+    progress, heartbeat and cancel behave as for a queued job. An exception that failed the job is
+    raised again once the row records it, so the caller answers as for any failed call.
+    """
+    target_kind = target_kind or (getattr(target, "job_target_kind", Job.TargetKind.NONE))
+    now = timezone.now()
+    job = Job.objects.create(
+        kind=kind, target_kind=target_kind, target_id=str(target.pk) if target is not None else "",
+        target_name=str(target) if target is not None else "", host=host,
+        user=user if user is not None and user.is_authenticated else None, params=params,
+        status=Job.Status.RUNNING, started=now, heartbeat=now, worker=worker_name(),
+    )
+    status, failure = _run_claimed(job, execute)
+    if failure is not None:
+        failure.job = job
+        raise failure
+    return job

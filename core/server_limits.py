@@ -58,10 +58,16 @@ class LimitedHTTPChannel(http.HTTPChannel):
     def refuse(self, status, path=b""):
         if self._refused:
             return
+        self.answer_and_linger(refusal(status, path or getattr(self, "_path", b"")))
+
+    def answer_and_linger(self, response):
+        """Send `response` (a complete HTTP response, Connection: close) to a client that may still be sending
+        its body, then close without a reset (see the module doc)."""
         self._refused = True
-        self.transport.write(refusal(status, path or getattr(self, "_path", b"")))
+        self.transport.write(response)
         # Half-close: the client reads the answer and an end of stream; what it still sends is dropped.
         self.transport.loseWriteConnection()
+        self.transport.resumeProducing()  # read (and drop) what it sends, even if reading was paused
         self._lingering = self.callLater(LINGER_SECONDS, self.transport.abortConnection)
 
     def dataReceived(self, data):
@@ -125,8 +131,9 @@ def limited_request_class(base):
     return LimitedRequest
 
 
-def install():
-    """Make daphne's server build LimitedHTTPChannel connections (daphne is pinned; see requirements.txt)."""
+def install(channel=LimitedHTTPChannel):
+    """Make daphne's server build `channel` connections: LimitedHTTPChannel or a subclass (daphne is pinned;
+    see requirements.txt)."""
     from daphne import http_protocol, server
 
     if getattr(server.HTTPFactory, "limited", False):
@@ -134,7 +141,7 @@ def install():
 
     class LimitedHTTPFactory(http_protocol.HTTPFactory):
         limited = True
-        protocol = LimitedHTTPChannel
+        protocol = channel
         request_class = limited_request_class(http_protocol.WebRequest)
 
         def buildProtocol(self, addr):

@@ -56,6 +56,8 @@ def _ssh_wrapper(directory, known_hosts):
 def managed_params(host, parsed):
     """Query parameters virtdeck adds from the credential fields (files written 0600)."""
     params = {}
+    if parsed.scheme == "test+unix" and settings.VIRTDECK_DEMO_LIBVIRT_SOCKET:
+        params["socket"] = settings.VIRTDECK_DEMO_LIBVIRT_SOCKET  # make run's private demo daemon
     if not any(getattr(host, f) for f in Host.CREDENTIAL_FILE_FIELDS):
         return params
     directory = credentials_dir(host)

@@ -10,7 +10,7 @@ from core.events import publish
 from virt import host as virt_host
 from virt.errors import VirtError
 
-from . import shell
+from . import host_keys, shell
 from .connection import connection_spec, disconnect, pool, reconnect
 from .credentials import forget_credentials
 from .models import Host, parse_host_uri
@@ -100,3 +100,12 @@ def refresh_facts(host):
     _store_facts(host, facts)
     Host.objects.filter(pk=host.pk).update(facts=host.facts, capabilities_xml=host.capabilities_xml)
     return facts
+
+
+def accept_host_key(host, offered):
+    """Pin the SSH host key an admin checked (hosts.host_keys.OfferedKey) in place of the old one, connect with
+    it (nothing changes if that fails) and sync the host."""
+    host.ssh_known_hosts = host_keys.pin(host.ssh_known_hosts, offered)
+    update_host(host, ["ssh_known_hosts"])
+    sync_host(host)
+    return host

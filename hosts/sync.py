@@ -17,6 +17,7 @@ from virt import inventory as virt_inventory
 from virt import networks as virt_networks
 from virt.errors import VirtError
 
+from . import host_keys
 from .connection import call
 from .models import Host
 
@@ -36,6 +37,7 @@ def mark_unreachable(host, error):
     Several processes watch a host: a pool still backing off from an old failure
     must not flip back a host that another process has since reached.
     """
+    error = host_keys.explain_refusal(host, error)  # a changed SSH host key, named with both fingerprints
     observed = datetime.fromtimestamp(error.observed_at, tz=dt_timezone.utc)
     now = timezone.now()
     updated = Host.objects.filter(pk=host.pk).filter(Q(last_seen__isnull=True) | Q(last_seen__lt=observed)).update(

@@ -7,7 +7,7 @@ from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView
 from core.permissions import AdminRequiredMixin, restrict
 from virt.errors import VirtError
 
-from . import services
+from . import host_key_views, services
 from .actions import ACTIONS, DELETE
 from .filters import HostFilterSet
 from .forms import HostForm
@@ -48,6 +48,13 @@ class HostFormView(AdminRequiredMixin, FormView):
         kwargs = super().get_form_kwargs()
         kwargs["instance"] = self.get_object()
         return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["transport_fields"] = {t.key: {"fields": list(t.fields), "example": t.example}
+                                       for t in context["form"].transports()}
+        context.update(host_key_views.carried_ssh_steps(self.request))
+        return context
 
     def form_valid(self, form):
         host = form.instance

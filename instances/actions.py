@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.actions import Action
 from virt import lifecycle as rules
 
-from . import lifecycle
+from . import lifecycle, lifecycle_jobs
 
 
 def allows(rule):
@@ -37,8 +37,12 @@ def _autostart(enabled):
 
 START = Action("start", _("Start"), service=lifecycle.start, allowed=allows("start"), icon="play-fill",
                message=_("%(object)s started."))
-RESTORE = Action("restore", _("Restore"), service=lifecycle.restore, allowed=allows("restore"),
-                 icon="play-circle", message=_("%(object)s resumed from its saved state."))
+# Save and restore read or write the VM's whole memory: jobs (instances/lifecycle_jobs.py), whose page shows
+# the progress; the live state is checked before the job is queued.
+RESTORE = Action("restore", _("Restore"), task=lifecycle_jobs.restore_task,
+                 enqueue_kwargs=lifecycle_jobs.checked_kwargs("restore"), allowed=allows("restore"),
+                 icon="play-circle", show_job=True,
+                 message=_("%(object)s resumes from its saved state: job #%(job)s."))
 SHUTDOWN = Action("shutdown", _("Shut down"), service=lifecycle.shutdown, allowed=allows("shutdown"),
                   icon="power", message=_("Shutdown of %(object)s requested: the guest decides when it stops "
                                           "(a guest that ignores it keeps running; then force it off)."))
@@ -50,8 +54,10 @@ SUSPEND = Action("suspend", _("Pause"), service=lifecycle.suspend, allowed=allow
                  message=_("%(object)s paused (its memory stays in the host's RAM)."))
 RESUME = Action("resume", _("Resume"), service=lifecycle.resume, allowed=allows("resume"), icon="play",
                 message=_("%(object)s resumed."))
-SAVE = Action("save", _("Save and stop"), service=lifecycle.save, allowed=allows("save"), icon="download",
-              message=_("%(object)s saved to the host's disk and stopped; starting it resumes where it was."))
+SAVE = Action("save", _("Save and stop"), task=lifecycle_jobs.save_task,
+              enqueue_kwargs=lifecycle_jobs.checked_kwargs("save"), allowed=allows("save"), icon="download",
+              show_job=True, message=_("%(object)s is being saved to the host's disk and stopped (job #%(job)s); "
+                                       "starting it resumes where it was."))
 DESTROY = Action("destroy", _("Force off"), service=lifecycle.destroy, allowed=allows("destroy"),
                  icon="plug", message=_("%(object)s forced off (like pulling the power cord)."))
 DISCARD_SAVE = Action("discard_save", _("Discard saved state"), service=lifecycle.discard_save,

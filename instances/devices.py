@@ -203,26 +203,64 @@ CONFIG_FIELDS = ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib", "cpu_mode
 _KIB_NAMES = {"memory_kib": "memory_mib", "max_memory_kib": "max_memory_mib"}
 
 
-def update_config(instance, **values):
-    """Change any of CONFIG_FIELDS in one call; returns {"changes"}.
-
-    Every value is checked (against the host too: its CPUs and memory, its CPU models, the VM's VNC display)
-    before the first change, so a refused value changes nothing.
-    """
+def _given(values):
     unknown = set(values) - set(CONFIG_FIELDS)
     if unknown:
         raise ValueError(f"Unknown configuration fields: {sorted(unknown)}")
-    given = {field: value for field, value in values.items() if value is not None and value is not False}
-    kib = {"memory_kib": _kib(given.get("memory_mib")), "max_memory_kib": _kib(given.get("max_memory_mib"))}
+    return {field: value for field, value in values.items() if value is not None and value is not False}
+
+
+def _with_grown_maximums(dom, given):
+    """`given` with max_vcpus / max_memory_mib added where vcpus / memory_mib is over the VM's configured
+    maximum and no maximum was given: asking for N vCPUs means the VM gets N (at its next boot when it runs
+    and N is over its running maximum), as virt-manager does. A maximum given explicitly is kept, and a count
+    over it refused. Maximums never shrink by themselves."""
+    grown = dict(given)
+    if "vcpus" in given and "max_vcpus" not in given:
+        config = dom.vcpus()["config"]
+        if config is not None and given["vcpus"] > config["maximum"]:
+            grown["max_vcpus"] = given["vcpus"]
+    if "memory_mib" in given and "max_memory_mib" not in given:
+        config = dom.memory()["config"]
+        if config is not None and _kib(given["memory_mib"]) > config["maximum_kib"]:
+            grown["max_memory_mib"] = given["memory_mib"]
+    return grown
+
+
+def _check(dom, given):
+    """Refuse any value the VM or its host cannot take (InvalidValue naming the field) before a change."""
+    dom.check_counts(vcpus=given.get("vcpus"), max_vcpus=given.get("max_vcpus"),
+                     memory_kib=_kib(given.get("memory_mib")), max_memory_kib=_kib(given.get("max_memory_mib")))
+    if "cpu_mode" in given or "cpu_model" in given:
+        dom.check_cpu_mode(given.get("cpu_mode"), given.get("cpu_model"))
+    if "boot" in given:
+        check_boot(given["boot"])
+    if {"vnc_listen", "vnc_password", "vnc_password_clear"} & set(given):
+        dom.check_vnc(given.get("vnc_listen"), given.get("vnc_password"))
+
+
+def check_config(dom, **values):
+    """What update_config checks, without changing anything (for callers that make other changes first)."""
+    try:
+        _check(dom, _with_grown_maximums(dom, _given(values)))
+    except InvalidValue as exc:
+        raise _renamed(exc, _KIB_NAMES) from None
+
+
+def update_config(instance, **values):
+    """Change any of CONFIG_FIELDS in one call; returns {"changes"}.
+
+    vcpus or memory_mib over the VM's maximum raises that maximum with it (see _with_grown_maximums); the
+    answer then lists max_vcpus / max_memory_mib too. Every value is checked (against the host too: its CPUs
+    and memory, its CPU models, the VM's VNC display) before the first change, so a refused value changes
+    nothing. PATCH /api/instances/{id}/ and /config/ both come here.
+    """
+    requested = _given(values)
 
     def apply(dom):
-        dom.check_counts(vcpus=given.get("vcpus"), max_vcpus=given.get("max_vcpus"), **kib)
-        if "cpu_mode" in given or "cpu_model" in given:
-            dom.check_cpu_mode(given.get("cpu_mode"), given.get("cpu_model"))
-        if "boot" in given:
-            check_boot(given["boot"])
-        if {"vnc_listen", "vnc_password", "vnc_password_clear"} & set(given):
-            dom.check_vnc(given.get("vnc_listen"), given.get("vnc_password"))
+        given = _with_grown_maximums(dom, requested)
+        kib = {"memory_kib": _kib(given.get("memory_mib")), "max_memory_kib": _kib(given.get("max_memory_mib"))}
+        _check(dom, given)
         changes = []
         if "vcpus" in given or "max_vcpus" in given:
             applied = dom.change_vcpus(vcpus=given.get("vcpus"), max_vcpus=given.get("max_vcpus"))

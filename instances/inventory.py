@@ -120,7 +120,7 @@ def apply_rows(rows):
             _update_many(changed, now)
         if gone:
             Instance.objects.filter(pk__in=gone).delete()
-    fresh = Instance.objects.select_related("host").in_bulk([row["pk"] for row in changed])
+    fresh = Instance.objects.in_bulk([row["pk"] for row in changed])  # no host join: only host_id is needed
     events = [{"id": vm.pk, "host": vm.host_id, "uuid": str(vm.uuid), "state": vm.state} for vm in fresh.values()]
     events += [{"host": instance.host_id, "uuid": str(instance.uuid), "deleted": True}
                for instance, record in rows if record is None]

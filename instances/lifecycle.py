@@ -1,9 +1,11 @@
 """A VM's lifecycle: start, shutdown, force off, reboot, reset, suspend, resume, managed save and restore,
 autostart, delete. The services behind its page, its API routes and the bulk actions.
 
-Each action re-checks the live domain first (Domain.check: the row may be stale) and, once libvirt has
+Each action re-checks the live domain first (Domain.check: the row may be stale; for start and force off,
+only when libvirt refuses it: Domain.explained, two RPCs per VM as a bare loop makes) and, once libvirt has
 done it, re-reads the VM's row (services.refreshed), so the answer and the page show the new state.
-`act()` is the libvirt part alone (no database), which bulk actions run in one thread per host.
+`LIVE` is the libvirt part alone (no database), which bulk actions run for a host's VMs in one pool call.
+Save and restore run as jobs (instances/lifecycle_jobs.py, run_long_action here).
 """
 from datetime import timedelta
 
@@ -15,10 +17,11 @@ from django.utils.translation import gettext
 from virt.errors import OperationInvalid, VirtError
 
 from .choices import InstanceState
+from .lifecycle_long import long_call
 from .services import on_domain, refreshed
 
-# Saving writes the VM's memory to the host's disk, restoring reads it back, and a force off waits for QEMU
-# to exit (libvirt gives a stuck one about 30 s): longer than the pool's default call timeout.
+# Starting a VM with a saved state reads its memory back, and a force off waits for QEMU to exit (libvirt
+# gives a stuck one about 30 s): longer than the pool's default call timeout.
 SLOW_TIMEOUT = 120.0
 # How long a shutdown request is remembered (it is cleared once the VM is seen stopped).
 SHUTDOWN_MEMORY = 24 * 3600
@@ -33,17 +36,20 @@ def _checked(action, do):
 
 
 def _start(dom):
-    # libvirt's create resumes a managed save image: that is a restore, and allowed as one.
-    allowed = dom.allowed_actions()
-    if "start" not in allowed and "restore" not in allowed:
-        dom.check("start")  # raises, saying why
-    dom.start()
+    # libvirt's create resumes a managed save image: that is a restore, and allowed as one. libvirt refuses
+    # it only for an active VM, as the table does (every defined shut-off VM allows start or restore).
+    dom.explained("start", lambda d: d.start())
+
+
+def _check_restore(dom):
+    if not dom.has_managed_save():
+        raise OperationInvalid(gettext("%(name)s has no saved state to restore.") % {"name": dom.name})
+    dom.check("restore")
 
 
 def _restore(dom):
-    if dom.has_managed_save():
-        dom.check("restore")
-    dom.restore()  # without a saved state: "<name> has no saved state to restore."
+    _check_restore(dom)
+    dom.restore()
 
 
 def _discard_save(dom):
@@ -57,17 +63,37 @@ def _discard_save(dom):
 LIVE = {
     "start": (_start, SLOW_TIMEOUT),
     "shutdown": (_checked("shutdown", lambda dom: dom.shutdown()), None),
-    "destroy": (_checked("destroy", lambda dom: dom.destroy()), SLOW_TIMEOUT),
+    # libvirt refuses to force off exactly what the table does (a VM that is not running): no guard first.
+    "destroy": (lambda dom: dom.explained("destroy", lambda d: d.destroy()), SLOW_TIMEOUT),
     "reboot": (_checked("reboot", lambda dom: dom.reboot()), None),
     "reset": (_checked("reset", lambda dom: dom.reset()), None),
     "suspend": (_checked("suspend", lambda dom: dom.suspend()), None),
     "resume": (_checked("resume", lambda dom: dom.resume()), None),
-    "save": (_checked("save", lambda dom: dom.managed_save()), SLOW_TIMEOUT),
-    "restore": (_restore, SLOW_TIMEOUT),
+    "save": (_checked("save", lambda dom: dom.managed_save()), None),  # jobs, on a connection of their own:
+    "restore": (_restore, None),  # no call timeout (lifecycle_long.long_call)
     "discard_save": (_discard_save, None),
     "autostart_on": (_checked("autostart", lambda dom: dom.set_autostart(True)), None),
     "autostart_off": (_checked("autostart", lambda dom: dom.set_autostart(False)), None),
 }
+
+
+# The actions that run as jobs (instances/lifecycle_jobs.py): their live state guard, run in the request first.
+JOB_GUARDS = {"save": lambda dom: dom.check("save"), "restore": _check_restore}
+
+
+def check_live(instance, name):
+    """Action `name`'s guard against the live domain (OperationInvalid says why), without doing it."""
+    on_domain(instance, JOB_GUARDS[name])
+
+
+def run_long_action(instance, job, name):
+    """A job's work: action `name` (save, restore) on its own connection (lifecycle_long.long_call), then the
+    notes and the row re-read as after any action. Returns {"instance", "state"}."""
+    fn, _timeout = LIVE[name]
+    long_call(instance.host, job, str(instance.uuid), fn)
+    after_act(instance, name)
+    row = refreshed(instance)
+    return {"instance": instance.pk, "state": row.state if row else None}
 
 
 def act(instance, name):
@@ -104,8 +130,6 @@ reboot = _service("reboot")
 reset = _service("reset")
 suspend = _service("suspend")
 resume = _service("resume")
-save = _service("save")
-restore = _service("restore")
 discard_save = _service("discard_save")
 autostart_on = _service("autostart_on")
 autostart_off = _service("autostart_off")

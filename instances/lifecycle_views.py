@@ -157,7 +157,11 @@ class InstanceBulkView(View):
         action = BULK[form.cleaned_data["action"]]
         results = bulk.run(action.name, form.cleaned_data["ids"], request.user)
         done = [result["name"] for result in results if result["ok"]]
-        if done:
+        if done and action.answers_job:
+            messages.success(request, gettext("%(action)s: jobs queued for %(names)s (%(jobs)s).") % {
+                "action": action.label, "names": ", ".join(done),
+                "jobs": ", ".join(f"#{result['job']}" for result in results if result["ok"])})
+        elif done:
             messages.success(request, gettext("%(action)s: done for %(names)s.")
                              % {"action": action.label, "names": ", ".join(done)})
         for result in results:

@@ -1,8 +1,9 @@
 """A VM's snapshots on its page: the section (loaded into the detail page), create, revert, delete.
 
 The same services as /api/instances/<id>/snapshots/ (instances/snapshots.py). Every write is a POST
-(CSRF checked by Django) that comes back to the VM's page with a message; a form with bad input is shown
-again, with the error beside its field, and answers 400.
+(CSRF checked by Django) that queues a job (instances/lifecycle_jobs.py) and goes on to the job's page, which
+shows its progress and log; a refusal found before (bad input: the form again, with the error beside its
+field, 400; a missing snapshot or a wrong state: a message on the VM's page) queues nothing.
 """
 from django import forms
 from django.contrib import messages
@@ -14,11 +15,11 @@ from django.utils.translation import gettext
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
-from core.generic import is_htmx
+from core.generic import is_htmx, redirect
 from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
 
-from . import snapshots
+from . import lifecycle_jobs, snapshots
 from .choices import InstanceState
 from .models import Instance
 from .snapshot_forms import SnapshotForm
@@ -58,6 +59,12 @@ class SnapshotSectionView(InstanceSnapshotView):
         return TemplateResponse(self.request, template, context, status=status)
 
 
+def to_job(request, job, message):
+    request.job_id = job.pk  # for the audit log
+    messages.success(request, message)
+    return redirect(request, job.get_absolute_url())
+
+
 class SnapshotCreateView(SnapshotSectionView):
     http_method_names = ["post"]
 
@@ -66,7 +73,7 @@ class SnapshotCreateView(SnapshotSectionView):
         form = SnapshotForm(request.POST)
         if form.is_valid():
             try:
-                created = snapshots.create_snapshot(instance, **form.cleaned_data)
+                job = lifecycle_jobs.create_snapshot(instance, request.user, **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error(None, exc)  # keyed by field: shown beside it
             except VirtError as exc:
@@ -74,9 +81,8 @@ class SnapshotCreateView(SnapshotSectionView):
                                % {"vm": instance.name, "error": exc.message})
                 return HttpResponseRedirect(back_to(instance))
             else:
-                messages.success(request, gettext("Snapshot %(name)s of %(vm)s taken.")
-                                 % {"name": created["name"], "vm": instance.name})
-                return HttpResponseRedirect(back_to(instance))
+                return to_job(request, job, gettext("Taking snapshot %(name)s of %(vm)s: job #%(job)s.")
+                              % {"name": form.cleaned_data["name"], "vm": instance.name, "job": job.pk})
         return self.render(form, status=400)
 
 
@@ -87,20 +93,13 @@ class SnapshotRevertView(InstanceSnapshotView):
         instance = self.get_object()
         discard = bool(request.POST.get("discard_current"))  # the checkbox beside virtdeck's own revert
         try:
-            result = snapshots.revert_snapshot(instance, name, discard_current=discard)
+            job = lifecycle_jobs.revert_snapshot(instance, request.user, name, discard_current=discard)
         except VirtError as exc:
             messages.error(request, gettext("Revert of %(vm)s to %(name)s failed: %(error)s")
                            % {"vm": instance.name, "name": name, "error": exc.message})
-        else:
-            messages.success(request, gettext("%(vm)s reverted to %(name)s. %(how)s")
-                             % {"vm": instance.name, "name": name, "how": result["label"]})
-            if result.get("removed"):
-                messages.info(request, gettext("Deleted the files that held the state left behind: %(files)s")
-                              % {"files": ", ".join(result["removed"])})
-            if result.get("left"):
-                messages.info(request, gettext("The files that held the state left behind stay on the host: %(files)s")
-                              % {"files": ", ".join(result["left"])})
-        return HttpResponseRedirect(back_to(instance))
+            return HttpResponseRedirect(back_to(instance))
+        return to_job(request, job, gettext("Reverting %(vm)s to %(name)s: job #%(job)s.")
+                      % {"vm": instance.name, "name": name, "job": job.pk})
 
 
 class SnapshotDeleteView(InstanceSnapshotView):
@@ -116,20 +115,13 @@ class SnapshotDeleteView(InstanceSnapshotView):
     def post(self, request, *args, name, **kwargs):
         instance = self.get_object()
         try:
-            result = snapshots.delete_snapshot(instance, name)
+            job = lifecycle_jobs.delete_snapshot(instance, request.user, name)
         except VirtError as exc:
             messages.error(request, gettext("Deleting snapshot %(name)s of %(vm)s failed: %(error)s")
                            % {"vm": instance.name, "name": name, "error": exc.message})
             return HttpResponseRedirect(back_to(instance))
-        if result["metadata_only"]:
-            messages.warning(request, gettext(
-                "Snapshot %(name)s of %(vm)s deleted; libvirt could not merge its overlays (they are no longer "
-                "under the VM's disks), so these files stay on the host, unless a revert discarded them: %(files)s")
-                % {"vm": instance.name, "name": name, "files": ", ".join(result["files_left"])})
-        else:
-            messages.success(request, gettext("Snapshot %(name)s of %(vm)s deleted.")
-                             % {"vm": instance.name, "name": name})
-        return HttpResponseRedirect(back_to(instance))
+        return to_job(request, job, gettext("Deleting snapshot %(name)s of %(vm)s: job #%(job)s.")
+                      % {"vm": instance.name, "name": name, "job": job.pk})
 
 
 urlpatterns = [

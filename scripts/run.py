@@ -1,8 +1,9 @@
 """`make run`: the whole of virtdeck on this machine, on embedded defaults.
 
 Migrates SQLite, makes sure an `admin` user exists, starts a private Redis and
-the lab libvirtd (which serves the demo host over libvirt's test driver),
-registers the demo host when there is none, then runs daphne, two Celery
+a private libvirtd (which serves the demo host over libvirt's test driver, on a
+unix socket only virtdeck can reach: virtdeck/demo_libvirtd.py), registers the
+demo host when there is none, then runs daphne, two Celery
 workers (jobs on the default queue, inventory syncs on the "inventory" queue),
 Celery beat and the host watcher until Ctrl+C, which stops everything this
 command started (by PID, never by name). A child that exits (Redis included)
@@ -11,6 +12,7 @@ others, web included, carry on meanwhile.
 """
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "virtdeck.settings")
 os.environ.setdefault("VIRTDECK_ALLOW_TEST_DRIVER", "1")  # the demo host is libvirt's test driver
+
+from virtdeck import demo_libvirtd  # noqa: E402 - plain Python, no Django
+
+# Children inherit it: test+unix:// URIs reach the demo daemon's socket.
+DEMO_DIR = Path(os.environ.get("VIRTDECK_RUN_DIR", ROOT / "var" / "run")) / "demo-libvirt"
+os.environ["VIRTDECK_DEMO_LIBVIRT_SOCKET"] = str(demo_libvirtd.socket_path(DEMO_DIR))
 
 import django  # noqa: E402
 
@@ -33,8 +41,9 @@ from django.core.management import call_command  # noqa: E402
 from virtdeck import daemons  # noqa: E402
 
 PORT = int(os.environ.get("PORT", "8000"))
-LAB_PORT = os.environ.get("LAB_TCP_PORT", "16509")
-DEMO_URI = f"test+tcp://127.0.0.1:{LAB_PORT}/default"
+DEMO_URI = "test+unix:///default"  # hosts.credentials adds socket= (VIRTDECK_DEMO_LIBVIRT_SOCKET)
+# Where older versions served the demo host: the lab libvirtd's TCP port, open to every local user.
+OLD_DEMO_URI = "test+tcp://127.0.0.1:16509/default"
 PY = sys.executable
 
 
@@ -55,14 +64,20 @@ def ensure_admin():
         say(f"created user 'admin' with password: {password}")
 
 
-def start_lab():
-    """The lab libvirtd serves the demo host. Returns True if this command started it."""
-    if subprocess.run([str(ROOT / "lab" / "status")], capture_output=True).returncode == 0:
+def start_demo_libvirtd(supervisor):
+    """The private libvirtd of the demo host, and the connection that keeps its state. False if it failed."""
+    if not shutil.which("libvirtd"):
+        say("libvirtd is not installed, so no demo host (apt-get install libvirt-daemon-system)")
         return False
-    result = subprocess.run([str(ROOT / "lab" / "up")], capture_output=True, text=True)
-    if result.returncode != 0:
-        say(f"lab libvirtd did not start, so no demo host:\n{result.stdout}{result.stderr}")
-        return None
+    supervisor.start("demo-libvirtd", demo_libvirtd.argv(DEMO_DIR))
+    try:
+        daemons.wait_for(lambda: subprocess.run(["virsh", "-q", "-c", demo_libvirtd.uri(DEMO_DIR), "uri"],
+                                                capture_output=True).returncode == 0, 30, interval=0.2,
+                         what="the demo libvirtd to answer")
+    except daemons.ServiceError:
+        say(f"the demo libvirtd did not answer, so no demo host; see {DEMO_DIR / 'libvirtd.log'}")
+        return False
+    supervisor.start("demo-keeper", demo_libvirtd.keeper_argv(DEMO_DIR))
     return True
 
 
@@ -71,10 +86,13 @@ def ensure_demo_host():
     from hosts.services import create_host
     from virt.errors import VirtError
 
+    if Host.objects.filter(name="demo", uri=OLD_DEMO_URI).update(uri=DEMO_URI):
+        say(f"the demo host moved to the private demo libvirtd ({DEMO_URI})")
     if Host.objects.exists():
         return
     try:
-        create_host(Host(name="demo", uri=DEMO_URI, description="libvirt's test driver, served by the lab libvirtd"))
+        create_host(Host(name="demo", uri=DEMO_URI,
+                         description="libvirt's test driver, served by make run's private libvirtd"))
         say(f"registered the demo host ({DEMO_URI})")
     except VirtError as exc:
         say(f"could not register the demo host: {exc.message}")
@@ -120,14 +138,12 @@ def main():
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    lab_started = None
     try:
         redis_socket = run_dir / "redis.sock"
         if not daemons.redis_ping(redis_socket):  # one that answers already is not ours to supervise
             supervisor.start("redis", daemons.redis_argv(run_dir))
             daemons.wait_for(lambda: daemons.redis_ping(redis_socket), 10, what="redis to answer")
-        lab_started = start_lab()
-        if lab_started is not None:
+        if start_demo_libvirtd(supervisor):
             ensure_demo_host()
         for name, argv in commands(run_dir):
             supervisor.start(name, argv)
@@ -137,8 +153,6 @@ def main():
         say("stopping")
         supervisor.stop([name for name in supervisor.children if name != "redis"])
         supervisor.stop()  # Redis last: the others flush to it while they stop
-        if lab_started:
-            subprocess.run([str(ROOT / "lab" / "down")], capture_output=True)
         say("stopped")
 
 

@@ -133,3 +133,6 @@ class ConvertVolume(CopyVolume):
 
 clone_volume = app.register_task(CloneVolume())
 convert_volume = app.register_task(ConvertVolume())
+
+# The benchmark job lives in its own module; importing it here registers it with the worker.
+from .benchmark_tasks import storage_benchmark  # noqa: E402,F401

@@ -3,6 +3,7 @@ from django.urls import include, path
 from core.generic import action_urls
 
 from . import views
+from . import benchmark_views
 from .actions import POOL_ACTIONS
 from .models import StoragePool
 
@@ -20,4 +21,6 @@ urlpatterns = [
     path("volumes/<int:pk>/clone/", views.VolumeCloneView.as_view(), name="volume_clone"),
     path("volumes/<int:pk>/convert/", views.VolumeConvertView.as_view(), name="volume_convert"),
     path("volumes/<int:pk>/delete/", views.VolumeDeleteView.as_view(), name="volume_delete"),
+    path("benchmarks/", benchmark_views.BenchmarkView.as_view(), name="benchmark"),
+    path("benchmarks/<int:pk>/", benchmark_views.BenchmarkDetailView.as_view(), name="benchmark_detail"),
 ]

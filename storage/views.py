@@ -16,7 +16,7 @@ from instances.choices import InstanceState
 from instances.models import Instance
 from virt.errors import VirtError
 
-from . import services
+from . import services, transfer
 from .actions import DELETE_POOL, DELETE_VOLUME, POOL_ACTIONS
 from .choices import POOL_TYPE_CHOICES, PoolState
 from .filters import PoolFilterSet, VolumeFilterSet
@@ -144,6 +144,7 @@ class VolumeDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["dependents"] = services.volume_dependents(self.object)
+        context["last_upload"] = transfer.last_upload(self.object)
         context["users"], context["users_error"] = None, ""
         if not is_htmx(self.request):  # live re-fetches read the database only
             try:

@@ -173,9 +173,29 @@ def shut_off_guest(lab_host, lab_guests):
     return dom
 
 
-def test_it_snapshots_a_vm_from_its_page(admin_user, shut_off_guest, daphne):
-    """Take, revert to and delete an internal snapshot with the VM page's Snapshots section; libvirt
-    (through virsh, not virtdeck) confirms each step."""
+def job_finished(page):
+    """On a job's page, until its status is final. Reloaded meanwhile: a job that ends before the page's
+    websocket is connected sends its last event to nobody, and the page would wait for it forever."""
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    for _ in range(120):
+        if page.locator("dd", has_text=re.compile(r"^\s*(succeeded|failed|cancelled)\s*$")).count():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    raise AssertionError("the job did not finish within a minute")
+
+
+def job_done(page, vm, text):
+    """A snapshot write goes on to its job's page (the worker runs it); once it succeeded, back to the VM."""
+    job_finished(page)
+    expect(page.locator("body")).to_contain_text("succeeded")
+    expect(page.locator("body")).to_contain_text(text)  # the job's log
+    page.goto(page.url.split("/jobs/")[0] + vm.get_absolute_url())
+
+
+def test_it_snapshots_a_vm_from_its_page(admin_user, shut_off_guest, daphne, worker):  # noqa: F811
+    """Take, revert to and delete an internal snapshot with the VM page's Snapshots section (each a job the
+    worker runs, followed on its page); libvirt (through virsh, not virtdeck) confirms each step."""
     import subprocess
 
     vm = Instance.objects.get(uuid=shut_off_guest.UUIDString())
@@ -198,7 +218,8 @@ def test_it_snapshots_a_vm_from_its_page(admin_user, shut_off_guest, daphne):
         section.get_by_label("Description").fill("clean state")
         section.get_by_role("button", name="Take snapshot").click()
 
-        expect(page.locator(".alert-success")).to_contain_text("Snapshot from the browser of")
+        expect(page.locator(".alert-success")).to_contain_text("Taking snapshot from the browser of")
+        job_done(page, vm, "Snapshot from the browser of")
         row = page.locator('#snapshots tr[data-snapshot="from the browser"]')
         expect(row).to_contain_text("current")
         expect(row).to_contain_text("clean state")
@@ -206,18 +227,19 @@ def test_it_snapshots_a_vm_from_its_page(admin_user, shut_off_guest, daphne):
 
         shut_off_guest.create()  # out of band; the revert brings the VM back to shut off
         row.get_by_role("button", name="Revert").click()
-        expect(page.locator(".alert-success")).to_contain_text("Reverted by libvirt.")
+        job_done(page, vm, "Reverted by libvirt.")
         assert not shut_off_guest.isActive()
 
         page.locator('#snapshots tr[data-snapshot="from the browser"]').get_by_role("link", name="Delete").click()
         expect(page.get_by_role("heading")).to_contain_text("Delete snapshot from the browser of")
         page.get_by_role("button", name="Delete snapshot").click()
-        expect(page.locator(".alert-success")).to_contain_text("deleted")
+        job_done(page, vm, "deleted")
         expect(page.locator("#snapshots")).to_contain_text("No snapshots.")
         assert snapshots() == []
 
 
-def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_off_guest, daphne):
+def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_off_guest, daphne,
+                                                                 worker):  # noqa: F811
     """Disk-only snapshot, then the revert libvirt 9.0 cannot do, by virtdeck, from the page; virsh and
     qemu-img (not virtdeck) confirm that the disk is back on the snapshot's image."""
     import json
@@ -246,7 +268,7 @@ def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_
         section.get_by_label("Name").fill("disk only")
         section.get_by_label("External (disk only)").check()
         section.get_by_role("button", name="Take snapshot").click()
-        expect(page.locator(".alert-success")).to_contain_text("Snapshot disk only of")
+        job_done(page, vm, "Snapshot disk only of")
         overlay = disk_source()
         assert overlay != image and backing_of(overlay) == image
 
@@ -254,8 +276,10 @@ def test_it_reverts_a_vm_to_an_external_snapshot_from_its_page(admin_user, shut_
         expect(row).to_contain_text("external")
         row.get_by_role("button", name="Revert (by virtdeck)").click()
 
-        expect(page.locator(".alert-success")).to_contain_text("Reverted by virtdeck, not libvirt")
-        expect(page.locator(".alert-info")).to_contain_text(overlay)  # the state left behind, kept
+        job_finished(page)
+        expect(page.locator("body")).to_contain_text("succeeded")
+        expect(page.locator("body")).to_contain_text("Reverted by virtdeck, not libvirt")
+        expect(page.locator("body")).to_contain_text(overlay)  # the state left behind, kept (the job's log)
         fresh = disk_source()
         assert fresh not in (image, overlay) and backing_of(fresh) == image
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import chromium_page, daphne, lab_host, log_in, running_guest  # noqa: F401 (fixtures)
+from test_browser import chromium_page, daphne, log_in, running_guest  # noqa: F401 (fixtures)
 
 from core.events import publish
 from core.models import Job

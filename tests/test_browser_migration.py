@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from test_browser import chromium_page, daphne, log_in  # noqa: F401 (daphne is a fixture)
 
 from core.models import Job
+from core.testing import eventually
 from core.tests.test_worker import worker  # noqa: F401 (a fixture)
 from hosts.sync import sync_host
 from instances.models import Instance
@@ -48,8 +49,10 @@ def test_it_migrates_a_running_vm_from_its_page_and_watches_it_move(admin_user, 
         expect(page.locator("#job-detail")).to_contain_text("succeeded")
         expect(page.locator("[data-migration-figures]")).to_contain_text("the VM was paused for")
         # Chart.js drew the memory remaining per iteration from the job's samples.
-        bars = page.evaluate("() => Chart.getChart(document.querySelector('[data-migration-chart] canvas'))"
-                             ".data.datasets[0].data.length")
+        # htmx draws it once the last swap has settled, which may be just after the text above appears.
+        bars = eventually(lambda: page.evaluate(
+            "() => { const chart = Chart.getChart(document.querySelector('[data-migration-chart] canvas'));"
+            " return chart ? chart.data.datasets[0].data.length : 0; }"), timeout=30, message="the chart drawn")
         page.goto(f"{daphne}{row.get_absolute_url()}")
         expect(page.get_by_role("link", name="hostB", exact=True).first).to_be_visible()
     job = Job.objects.get(pk=job_id)

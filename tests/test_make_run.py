@@ -25,7 +25,7 @@ from virtdeck import daemons
 pytestmark = [pytest.mark.worker, pytest.mark.lab]
 
 ROOT = Path(settings.BASE_DIR)
-CHILDREN = ("redis", "web", "worker", "inventory", "beat", "watcher")
+CHILDREN = ("redis", "demo-libvirtd", "demo-keeper", "web", "worker", "inventory", "beat", "watcher")
 BANNER = "virtdeck is degraded."
 
 
@@ -154,6 +154,32 @@ def test_it_restarts_crashed_children_while_web_serves_and_stops_them_all(make_r
     eventually(lambda: not pids_in_groups(run.started), message="every process make run started gone")
     assert not list(run.run_dir.glob("*.pid"))
     assert "virtdeck: stopped" in run.output()
+
+
+def test_it_serves_the_demo_host_from_a_libvirtd_only_virtdeck_can_reach(make_run):
+    run = make_run
+    run.wait(lambda: run.pid("demo-keeper") and run.answers(), "the demo libvirtd and web up")
+    run.log_in()
+    run.wait(lambda: ">test</a>" in run.get("/instances/")[1], "the demo host's VM listed")
+    socket_dir = run.run_dir / "demo-libvirt"
+    socket = socket_dir / "libvirt-sock"
+    assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(socket.stat().st_mode) == 0o700 and socket.stat().st_uid == os.geteuid()
+    uri = f"test+unix:///default?socket={socket}"
+    # Another local user is refused by the socket itself; virtdeck's user gets the demo's one VM, and
+    # nothing of the lab libvirtd's VMs (its own mount namespace, its own state).
+    other = subprocess.run(["runuser", "-u", "nobody", "--", "virsh", "-c", uri, "list", "--all", "--name"],
+                           capture_output=True, text=True)
+    assert other.returncode != 0 and "Permission denied" in other.stderr
+    own = subprocess.run(["virsh", "-c", uri, "list", "--all", "--name"], capture_output=True, text=True, check=True)
+    assert own.stdout.split() == ["test"]
+    qemu = subprocess.run(["virsh", "-c", uri.replace("test+unix:///default", "qemu+unix:///system"), "list",
+                           "--all", "--name"], capture_output=True, text=True)
+    assert qemu.returncode != 0 or not qemu.stdout.split()
+    # No TCP listener: the daemon's sockets are unix ones only.
+    daemon = run.pid("demo-libvirtd")
+    listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    assert f"pid={daemon}," not in listening
 
 
 def test_it_makes_the_database_of_an_older_run_private(tmp_path):

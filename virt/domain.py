@@ -133,6 +133,22 @@ class Domain(HardwareChanges):
         state, facts = self._lifecycle_facts()
         lifecycle.check(action, state, **facts)
 
+    def explained(self, action, do):
+        """do(self) without asking the state first, for actions libvirt itself refuses in exactly the states
+        lifecycle's table refuses (start: already running; destroy: not running), saving the guard's three or
+        four RPCs. When libvirt refuses it, the guard runs then and raises its own message, as `check` first
+        would have; libvirt's own error stands if the guard passes or cannot run. (Not only
+        VIR_ERR_OPERATION_INVALID, QEMU's code: the test driver says "already running" as an internal error.)
+        """
+        try:
+            return do(self)
+        except libvirt.libvirtError as refused:
+            try:
+                self.check(action)
+            except libvirt.libvirtError:
+                raise refused from None
+            raise
+
     # Lifecycle
 
     def start(self, paused=False):

@@ -34,14 +34,49 @@ def _abort(stream):
 
 
 def _pieces(chunks):
-    """Re-cut the caller's chunks (bytes-like, any size) into pieces of at most CHUNK bytes."""
+    """Re-cut the caller's chunks (bytes-like, any size) into bytes of at most CHUNK bytes (no copy of a chunk
+    that is bytes of that size already)."""
     for chunk in chunks:
+        if type(chunk) is bytes and len(chunk) <= CHUNK:
+            yield chunk
+            continue
         view = memoryview(chunk).cast("B")
         for start in range(0, len(view), CHUNK):
-            yield view[start:start + CHUNK]
+            yield view[start:start + CHUNK].tobytes()
 
 
-def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, sparse=False):
+def _upload_target(conn, pool_name, name, length, offset):
+    """(volume, its VolumeXML, the most bytes it takes from offset or None) after checking that `length`
+    bytes from `offset` fit (raw volumes: their capacity; other formats grow with their content)."""
+    check_size(offset, "offset", minimum=0)
+    if length is not None:
+        check_size(length, "upload length", minimum=0)
+    volume = _volume(conn, pool_name, name)
+    current = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
+    limit = None
+    if current.format in ("raw", None) and current.type in ("file", "block", None):
+        limit = current.capacity - offset
+        if limit < 0 or (length is not None and length > limit):
+            raise InvalidConfig(f"{name} holds {current.capacity} bytes: {length or 0} bytes from offset {offset} "
+                                "do not fit; resize it first.")
+    return volume, current, limit
+
+
+def check_upload(conn, pool_name, name, length, offset=0):
+    """Raise InvalidConfig unless `length` bytes from `offset` fit the volume: checked before a client
+    sends them. Returns the volume's allocation on the host (0: nothing written yet, it reads as zeros)."""
+    volume, _, _ = _upload_target(conn, pool_name, name, length, offset)
+    return volume.info()[2]
+
+
+def download_length(conn, pool_name, name):
+    """How many bytes a whole download of the volume carries: the size of its file (for qcow2, the image file,
+    metadata included), which libvirt reports as the volume's physical size."""
+    volume = _volume(conn, pool_name, name)
+    return volume.infoFlags(libvirt.VIR_STORAGE_VOL_GET_PHYSICAL)[2]
+
+
+def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, sparse=False, progress=None):
     """Write the bytes of `chunks` (an iterable of bytes-like objects) into the volume from `offset`.
 
     Returns the number of bytes written. `length`: how many bytes the caller will send,
@@ -54,18 +89,10 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
     sparse: all-zero pieces go as holes (libvirt skips over them), so a thin volume stays
     thin. Only right where the volume reads as zeros already, i.e. a new volume: a hole
     leaves older data in place rather than zeroing it.
+
+    progress: called with the bytes sent so far after each piece (holes included).
     """
-    check_size(offset, "offset", minimum=0)
-    if length is not None:
-        check_size(length, "upload length", minimum=0)
-    volume = _volume(conn, pool_name, name)
-    current = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
-    limit = None
-    if current.format in ("raw", None) and current.type in ("file", "block", None):
-        limit = current.capacity - offset
-        if limit < 0 or (length is not None and length > limit):
-            raise InvalidConfig(f"{name} holds {current.capacity} bytes: {length or 0} bytes from offset {offset} "
-                                "do not fit; resize it first.")
+    volume, current, limit = _upload_target(conn, pool_name, name, length, offset)
     stream = conn.newStream(0)
     volume.upload(stream, offset, length or 0, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM if sparse else 0)
     sent = 0
@@ -77,13 +104,15 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
                                     f"{offset}): stopped at {limit} bytes; resize it first.")
             if length is not None and sent > length:
                 raise InvalidConfig(f"The upload sent more than the {length} bytes it announced.")
-            data = piece.tobytes()
+            data = piece
             # bytes == bytes is a memcmp; comparing memoryviews goes byte by byte, 100x slower.
             if sparse and data == (_ZERO_BYTES if len(data) == CHUNK else bytes(len(data))):
                 stream.sendHole(len(data), 0)
-                continue
-            while data:
-                data = data[stream.send(data):]
+            else:
+                while data:
+                    data = data[stream.send(data):]
+            if progress is not None:
+                progress(sent)
         if length is not None and sent != length:
             raise InvalidConfig(f"The upload ended after {sent} of the {length} bytes it announced.")
         stream.finish()

@@ -12,8 +12,10 @@ from console.routing import websocket_urlpatterns as console_websockets  # noqa:
 from core import server_limits  # noqa: E402
 from core.asgi_middleware import RealClientMiddleware, SameOriginMiddleware  # noqa: E402
 from core.routing import websocket_urlpatterns  # noqa: E402
+from core.streamed_http import StreamingHTTPChannel  # noqa: E402
 
-server_limits.install()  # daphne refuses oversized requests before reading them
+# daphne refuses oversized requests before reading them, and streams the bodies of settings.STREAMED_ROUTES
+server_limits.install(StreamingHTTPChannel)
 
 application = RealClientMiddleware(
     ProtocolTypeRouter(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("VIRTDECK_STATE_DIR", BASE_DIR / "var"))
@@ -35,8 +36,12 @@ def _secret_key():
 
 
 SECRET_KEY = _secret_key()
-# Credentials of hosts are encrypted with this key (Fernet, derived if unset).
+# Rotation (docs/security.md): earlier secret keys, still accepted for sessions and signatures until they expire.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("VIRTDECK_SECRET_KEY_FALLBACKS", "").split(",") if k]
+# Credentials of hosts are encrypted with this key (Fernet, derived from SECRET_KEY if unset).
 ENCRYPTION_KEY = os.environ.get("VIRTDECK_ENCRYPTION_KEY", "")
+# Earlier credential keys: still read, until `manage.py rotate_credential_key` has re-encrypted everything.
+ENCRYPTION_KEY_FALLBACKS = [k for k in os.environ.get("VIRTDECK_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k]
 DEBUG = _env_bool("VIRTDECK_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("VIRTDECK_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("VIRTDECK_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -56,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "csp",
     "core",
     "accounts",
     "access",
@@ -71,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # before whitenoise: static files too
     "core.middleware.RequestCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,7 +88,6 @@ MIDDLEWARE = [
     "audit.middleware.AuditMiddleware",
     "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into its answer
 ]
@@ -161,6 +168,15 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missi
 MAX_REQUEST_BYTES = int(os.environ.get("VIRTDECK_MAX_REQUEST_BYTES", str(4 * 1024 * 1024)))
 MAX_URL_BYTES = int(os.environ.get("VIRTDECK_MAX_URL_BYTES", "8192"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # Django's own check (request.body, forms) agrees
+# Routes whose bodies stream through daphne a piece at a time, past MAX_REQUEST_BYTES (core/streamed_http.py):
+# (method, regular expression of the path).
+STREAMED_ROUTES = [
+    ("PUT", r"/api/storage/volumes/\d+/upload/"),
+    ("GET", r"/api/storage/volumes/\d+/download/"),
+    ("HEAD", r"/api/storage/volumes/\d+/download/"),  # else daphne would run a whole download for nothing
+]
+# A streamed request's client that sends (or reads) nothing for this long while virtdeck waits for it is dropped.
+STREAMED_IDLE_SECONDS = float(os.environ.get("VIRTDECK_STREAMED_IDLE_SECONDS", "120"))
 # Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
 # from anyone else the header is ignored and the TCP peer is the client (core/asgi_middleware.py).
 TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)
@@ -170,10 +186,41 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (django-csp): scripts only from our own static files, never inline, never eval;
+# no plugins, no framing, forms post only to virtdeck. 'self' also covers the console's and live updates'
+# websockets on the same host and port (CSP level 3). Styles allow inline: the templates size progress
+# bars with style attributes, and xterm.js, Swagger UI and htmx add <style> elements at run time; styles
+# cannot run code. Images: data: and blob: for noVNC's cursor and screenshots, Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if _env_bool("VIRTDECK_HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind the TLS proxy: a plain-HTTP request is sent to https://, and browsers are told to come back
+    # over HTTPS only (HSTS), for this host and its subdomains (docs/deploy.md).
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("VIRTDECK_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _env_bool("VIRTDECK_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading puts the whole domain in browsers' built-in HTTPS-only list, hard to undo: a decision
+        # for the domain's owner (VIRTDECK_HSTS_PRELOAD=1), not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 REDIS_URL = os.environ.get("REDIS_URL", f"unix://{RUN_DIR / 'redis.sock'}")
 
@@ -194,7 +241,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Two queues: "celery" (the default) carries jobs, which can run for minutes; "inventory" carries the
 # periodic syncs and the reaper, on a worker of its own, so long jobs never starve them.
 # Task modules beyond each app's tasks.py (autodiscovered): the worker must import them to run their jobs.
-CELERY_IMPORTS = ("instances.creation_tasks",)
+CELERY_IMPORTS = ("instances.creation_tasks", "instances.lifecycle_jobs")
 CELERY_TASK_ROUTES = {
     "hosts.tasks.sync_host": {"queue": "inventory"},
     "hosts.tasks.sync_all_hosts": {"queue": "inventory"},
@@ -249,11 +296,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields that share a name across the API but not their choices get an enum each, named here.
+    "ENUM_NAME_OVERRIDES": {
+        "HostStateEnum": "hosts.models.Host.State",
+        "InstanceStateEnum": "instances.choices.InstanceState",
+        "PoolStateEnum": "storage.choices.PoolState",
+        "PoolTypeEnum": "storage.choices.POOL_TYPE_CHOICES",
+        "VolumeAllocationEnum": "storage.choices.Allocation",
+        "DiskAllocationEnum": "virt.volumes.ALLOCATIONS",
+        "NicTypeEnum": "virt.hardware.NIC_TYPES",
+    },
 }
 
 # libvirt's test driver (test://, test+tcp://, test+unix://): fake hosts for `make run`'s demo, the tests
 # and the benchmark, off unless enabled (libvirt reads a node file with its own rights: root, for libvirtd).
 VIRTDECK_ALLOW_TEST_DRIVER = _env_bool("VIRTDECK_ALLOW_TEST_DRIVER", False)
+# The socket of `make run`'s private demo libvirtd (virtdeck/demo_libvirtd.py): test+unix:// URIs reach it.
+VIRTDECK_DEMO_LIBVIRT_SOCKET = os.environ.get("VIRTDECK_DEMO_LIBVIRT_SOCKET", "")
 # Node XML files it may load (test:///path.xml): the suite's fixtures, the lab's and the benchmark's.
 # A file must resolve inside one of them and load no other file; libvirt is handed a checked copy kept
 # under STATE_DIR/test-nodes (virt.testnode), which a test+tcp libvirtd on this machine must be able to read.
@@ -305,6 +364,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         # A request with a Host not in ALLOWED_HOSTS gets a 400 and one log line (scanners send many).
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
+        "asyncssh": {"level": "WARNING"},  # a line per connection step when virtdeck fetches a host key
     },
 }
 

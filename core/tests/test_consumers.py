@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from access.models import Grant, Role
-from core.events import publish
+from core.events import publish, publish_many
 from virtdeck.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +38,17 @@ async def test_it_pushes_inventory_events_to_a_logged_in_page(admin_user, client
     await sync_to_async(publish)("instance", id=7, state="running")
     message = await communicator.receive_json_from(timeout=5)
     assert message == {"kind": "instance", "data": {"id": 7, "state": "running"}}
+    await communicator.disconnect()
+
+
+async def test_it_pushes_a_batch_of_events_one_by_one(admin_user, client):
+    communicator = await logged_in_socket(client, admin_user)
+    connected, _ = await communicator.connect()
+    assert connected
+    items = [{"id": n, "state": "shutoff"} for n in range(150)]  # two messages on the channel layer
+    await sync_to_async(publish_many)("instance", items)
+    received = [await communicator.receive_json_from(timeout=5) for _ in items]
+    assert received == [{"kind": "instance", "data": item} for item in items]
     await communicator.disconnect()
 
 

@@ -158,7 +158,8 @@ def test_it_keeps_everything_as_it_was_when_an_edit_does_not_connect(make_host, 
     old_dir = credentials_path(host)
     connection_spec(host)  # writes the stored key files, as any call does
     assert old_dir.exists()
-    form = HostForm({"name": host.name, "uri": "qemu+tcp://127.0.0.1:1/system", "ssh_private_key": "NEW-KEY"},
+    form = HostForm({"transport": "ssh", "name": host.name, "uri": "qemu+ssh://root@127.0.0.1:1/system",
+                     "ssh_private_key": "NEW-KEY", "ssh_known_hosts": "[127.0.0.1]:1 ssh-ed25519 AAAA"},
                     instance=Host.objects.get(pk=host.pk))
     assert form.is_valid(), form.errors
     with pytest.raises(HostUnreachable):

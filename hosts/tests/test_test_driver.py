@@ -132,3 +132,16 @@ def test_it_serves_a_node_file_over_test_tcp_from_the_checked_copy(api, lab, nod
     refused = post(api, f"test+tcp://127.0.0.1:{lab['port']}{node_dir}/evil.xml", name="tcp-evil")
     assert refused.status_code == 400 and "must not load other files" in refused.json()["uri"][0]
     assert SECRET not in refused.content.decode() and "SECRET-LINE" not in logs.text
+
+
+@pytest.mark.django_db
+def test_it_points_test_unix_hosts_at_the_demo_daemons_socket(settings, api):
+    settings.VIRTDECK_DEMO_LIBVIRT_SOCKET = "/run/virtdeck/demo-libvirt/libvirt-sock"
+    host = Host.objects.create(name="demo", uri="test+unix:///default")
+    assert connection_spec(host).uri == "test+unix:///default?socket=/run/virtdeck/demo-libvirt/libvirt-sock"
+    settings.VIRTDECK_DEMO_LIBVIRT_SOCKET = ""
+    assert connection_spec(host).uri == "test+unix:///default"
+    # A user cannot choose the socket: it is no parameter a URI may carry.
+    response = api.post("/api/hosts/", {"name": "sneaky", "uri": "test+unix:///default?socket=/tmp/other"},
+                        format="json")
+    assert response.status_code == 400 and "socket" in str(response.json())

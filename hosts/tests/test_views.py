@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_adds_a_host_through_the_form(admin_client):
-    response = admin_client.post("/hosts/add/", {"name": "lab-a", "uri": node_uri("small")})
+    response = admin_client.post("/hosts/add/", {"transport": "test", "name": "lab-a", "uri": node_uri("small")})
     host = Host.objects.get(name="lab-a")
     assert response.status_code == 302 and response["Location"] == f"/hosts/{host.pk}/"
     page = admin_client.get(response["Location"]).content.decode()
@@ -18,7 +18,8 @@ def test_it_adds_a_host_through_the_form(admin_client):
 
 
 def test_it_shows_libvirts_error_in_the_form_and_saves_nothing(admin_client):
-    response = admin_client.post("/hosts/add/", {"name": "down", "uri": "qemu+tcp://127.0.0.1:1/system"})
+    response = admin_client.post("/hosts/add/", {"transport": "tcp", "name": "down",
+                                                  "uri": "qemu+tcp://127.0.0.1:1/system"})
     assert response.status_code == 200
     assert "Could not connect to qemu+tcp://127.0.0.1:1/system" in response.content.decode()
     assert "Connection refused" in response.content.decode()
@@ -26,7 +27,8 @@ def test_it_shows_libvirts_error_in_the_form_and_saves_nothing(admin_client):
 
 
 def test_it_explains_a_refused_uri_next_to_the_field(admin_client):
-    response = admin_client.post("/hosts/add/", {"name": "x", "uri": "qemu+ssh://h/system?command=/bin/sh"})
+    response = admin_client.post("/hosts/add/", {"transport": "ssh", "name": "x",
+                                                  "uri": "qemu+ssh://h/system?command=/bin/sh"})
     assert response.status_code == 200
     assert response.context["form"].errors["uri"] == [
         "Query parameter 'command' is not allowed (it could run programs or open arbitrary sockets). "
@@ -38,7 +40,8 @@ def test_it_never_renders_stored_secrets_and_keeps_them_on_edit(admin_client, ma
     host = make_host("small", password="sasl-secret", ssh_private_key="PRIVATE-KEY")
     page = admin_client.get(f"/hosts/{host.pk}/edit/").content.decode()
     assert "sasl-secret" not in page and "PRIVATE-KEY" not in page and "Stored. Leave empty" in page
-    response = admin_client.post(f"/hosts/{host.pk}/edit/", {"name": "renamed", "uri": host.uri, "password": ""})
+    response = admin_client.post(f"/hosts/{host.pk}/edit/", {"transport": "test", "name": "renamed", "uri": host.uri,
+                                                            "password": ""})
     assert response.status_code == 302
     host.refresh_from_db()
     assert (host.name, host.password, host.ssh_private_key) == ("renamed", "sasl-secret", "PRIVATE-KEY")
@@ -51,7 +54,8 @@ SECRETS = {"password": "pw-Zq9-never-shown", "ssh_private_key": "-----BEGIN OPEN
 @pytest.mark.parametrize("uri", ["qemu+tcp://127.0.0.1:1/system", "qemu+ssh://h/system?command=/bin/sh"],
                          ids=["connect-fails", "form-invalid"])
 def test_it_never_renders_submitted_secrets_back(admin_client, uri):
-    response = admin_client.post("/hosts/add/", {"name": "down", "uri": uri, **SECRETS})
+    transport = "ssh" if uri.startswith("qemu+ssh") else "tcp"
+    response = admin_client.post("/hosts/add/", {"transport": transport, "name": "down", "uri": uri, **SECRETS})
     assert response.status_code == 200 and response.context["form"].errors
     page = response.content.decode()
     for marker in ("pw-Zq9", "KEY-Zq9", "TLS-Zq9"):

@@ -133,11 +133,14 @@ class NicUpdateSerializer(serializers.Serializer):
 class ConfigSerializer(serializers.Serializer):
     """PATCH: any subset. GET adds what is read-only (live values, the host's limits, pending changes)."""
 
-    vcpus = _optional(serializers.IntegerField, min_value=1, max_value=MAX_VCPUS, help_text=_("Online vCPUs"))
+    vcpus = _optional(serializers.IntegerField, min_value=1, max_value=MAX_VCPUS, help_text=_(
+        "Online vCPUs; over the maximum (and no max_vcpus given) the maximum is raised with it"))
     max_vcpus = _optional(serializers.IntegerField, min_value=1, max_value=MAX_VCPUS,
                           help_text=_("Maximum vCPUs (next boot)"))
     memory_mib = _optional(serializers.IntegerField, min_value=1, max_value=MAX_MEMORY_MIB,
-                           help_text=_("Current memory (the balloon)"))
+                           help_text=_(
+                               "Current memory (the balloon); over the maximum (and no max_memory_mib given) the "
+                               "maximum is raised with it"))
     max_memory_mib = _optional(serializers.IntegerField, min_value=1, max_value=MAX_MEMORY_MIB,
                                help_text=_("Maximum memory (next boot)"))
     cpu_mode = _optional(serializers.ChoiceField, choices=CPU_MODES)

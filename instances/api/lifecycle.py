@@ -3,7 +3,7 @@
 Mixed into InstanceViewSet (listed before BaseViewSet, so that its object_actions are the ones routed).
 """
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from .. import bulk, edit
 from ..actions import ACTIONS, BULK, DELETE, deleting
+from .devices import MAX_MEMORY_MIB, MAX_VCPUS
 from .serializers import InstanceSerializer
 
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
@@ -32,10 +33,12 @@ class InstanceChangeSerializer(UnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(required=False, trim_whitespace=False, max_length=500,
                                  help_text="New name (shut-off VMs only).")
     autostart = serializers.BooleanField(required=False, help_text="Start when the host boots.")
-    vcpus = serializers.IntegerField(required=False, min_value=1, max_value=edit.MAX_VCPUS,
-                                     help_text="Online vCPUs (at most the host's CPUs).")
-    memory_mib = serializers.IntegerField(required=False, min_value=1, max_value=edit.MAX_MEMORY_MIB,
-                                          help_text="Memory in MiB (at most the host's).")
+    vcpus = serializers.IntegerField(required=False, min_value=1, max_value=MAX_VCPUS, help_text=gettext_lazy(
+        "Online vCPUs (at most the host's CPUs). Over the VM's maximum, the maximum is raised with it "
+        "(max_vcpus in `applied`); a running VM then takes it at its next boot. As /config/ does."))
+    memory_mib = serializers.IntegerField(required=False, min_value=1, max_value=MAX_MEMORY_MIB, help_text=gettext_lazy(
+        "Current memory in MiB (at most the host's). Over the VM's maximum, the maximum is raised with it "
+        "(max_memory_mib in `applied`); a running VM then takes it at its next boot. As /config/ does."))
 
 
 class InstanceChangedSerializer(InstanceSerializer):
@@ -67,6 +70,7 @@ class BulkResultSerializer(serializers.Serializer):
     state = serializers.CharField(required=False)
     status = serializers.IntegerField(required=False, help_text="The HTTP status this VM alone would get.")
     detail = serializers.CharField(required=False)
+    job = serializers.IntegerField(required=False, help_text="The job that saves or restores this VM.")
 
 
 class BulkAnswerSerializer(serializers.Serializer):

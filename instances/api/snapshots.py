@@ -1,17 +1,19 @@
 """/api/instances/<id>/snapshots/: list (a tree) and create; <name>/ read and DELETE; <name>/revert/ POST.
 
-The same services as the VM's page (instances/snapshots.py). Errors from libvirt go through
-core/api/exceptions.py (404 no such snapshot, 409 wrong state, 503 host down).
+The same services as the VM's page (instances/snapshots.py). Create, revert and delete are jobs
+(instances/lifecycle_jobs.py): 202 with the job and its Location once the request's checks pass; the job's
+result holds what the answer used to (the snapshot's name, the revert's method and label, the files left).
+Errors from libvirt go through core/api/exceptions.py (404 no such snapshot, 409 wrong state, 503 host down).
 """
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.api.views import ObjectAPIView
+from core.api.serializers import JobSerializer
+from core.api.views import ObjectAPIView, accepted
 
-from .. import snapshots
+from .. import lifecycle_jobs, snapshots
 from ..models import Instance
 
 
@@ -60,22 +62,9 @@ class RevertRequestSerializer(serializers.Serializer):
                                  "behind, where no snapshot needs them and a storage pool covers them")
 
 
-class DeleteSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    metadata_only = serializers.BooleanField(help_text="true when libvirt could only forget the snapshot")
-    files_left = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="overlays left on the host (unless a revert with discard_current deleted them)")
-
-
 def field_errors(exc):
     """The service's ValidationError as DRF's (400, keyed by field)."""
     return serializers.ValidationError(exc.message_dict)
-
-
-def state_after(instance):
-    instance.refresh_from_db(fields=["state"])
-    return instance.state
 
 
 class InstanceSnapshotView(ObjectAPIView):
@@ -89,20 +78,17 @@ class SnapshotListView(InstanceSnapshotView):
     def get(self, request, pk):
         return Response(SnapshotSerializer(snapshots.list_snapshots(self.get_object()), many=True).data)
 
-    @extend_schema(request=SnapshotCreateSerializer, responses={201: SnapshotSerializer},
-                   summary="Take a snapshot")
+    @extend_schema(request=SnapshotCreateSerializer, responses={202: JobSerializer},
+                   summary="Take a snapshot (a job; its result names the snapshot)")
     def post(self, request, pk):
         instance = self.get_object()
         given = SnapshotCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            created = snapshots.create_snapshot(instance, **given.validated_data)
+            job = lifecycle_jobs.create_snapshot(instance, request.user, **given.validated_data)
         except ValidationError as exc:
             raise field_errors(exc) from None
-        location = request.build_absolute_uri(
-            reverse("api-instances:instance-snapshot-detail", args=[instance.pk, created["name"]]))
-        return Response(SnapshotSerializer(created).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": location})
+        return accepted(request, job)
 
 
 class SnapshotDetailView(InstanceSnapshotView):
@@ -110,18 +96,21 @@ class SnapshotDetailView(InstanceSnapshotView):
     def get(self, request, pk, name):
         return Response(SnapshotSerializer(snapshots.get_snapshot(self.get_object(), name)).data)
 
-    @extend_schema(responses=DeleteSerializer, summary="Delete a snapshot (an external one is merged back)")
+    @extend_schema(responses={202: JobSerializer}, summary=(
+        "Delete a snapshot (an external one is merged back); a job whose result is name, metadata_only, "
+        "files_left"))
     def delete(self, request, pk, name):
-        return Response(DeleteSerializer(snapshots.delete_snapshot(self.get_object(), name)).data)
+        return accepted(request, lifecycle_jobs.delete_snapshot(self.get_object(), request.user, name))
 
 
 class SnapshotRevertView(InstanceSnapshotView):
     serializer_class = RevertSerializer
 
-    @extend_schema(request=RevertRequestSerializer, responses=RevertSerializer, summary="Revert the VM to the snapshot")
+    @extend_schema(request=RevertRequestSerializer, responses={202: JobSerializer}, summary=(
+        "Revert the VM to the snapshot; a job whose result is as RevertSerializer"))
     def post(self, request, pk, name):
         instance = self.get_object()
         given = RevertRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        result = snapshots.revert_snapshot(instance, name, **given.validated_data)
-        return Response(RevertSerializer({**result, "state": state_after(instance)}).data)
+        return accepted(request, lifecycle_jobs.revert_snapshot(instance, request.user, name,
+                                                                **given.validated_data))

@@ -97,10 +97,12 @@ def test_it_changes_a_running_vms_vcpus_live_within_its_maximum(api, web1):
     ({"vcpus": -1}, "vcpus"),
     ({"vcpus": "two"}, "vcpus"),
     ({"vcpus": 10**30}, "vcpus"),
-    ({"vcpus": 2}, "vcpus"),  # over db1's maximum of 1
+    ({"vcpus": 5}, "vcpus"),  # the maximum would grow with it, but the host has 4 CPUs
+    ({"vcpus": 2, "max_vcpus": 1}, "vcpus"),  # over the maximum given with it
     ({"memory_mib": 9000, "max_memory_mib": 9000}, "memory_mib"),  # the host has 8192 MiB
     ({"max_memory_mib": -5}, "max_memory_mib"),
-    ({"memory_mib": 4096}, "memory_mib"),  # over db1's maximum of 1024 MiB
+    ({"memory_mib": 9000}, "memory_mib"),  # the maximum would grow with it, but the host has 8192 MiB
+    ({"memory_mib": 2048, "max_memory_mib": 1024}, "memory_mib"),  # over the maximum given with it
     ({"cpu_mode": "host-magic"}, "cpu_mode"),
     ({"cpu_mode": "custom"}, "cpu_model"),
     ({"cpu_mode": "custom", "cpu_model": "no-such-cpu"}, "cpu_model"),

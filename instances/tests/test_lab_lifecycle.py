@@ -14,6 +14,7 @@ from lxml import etree
 
 from instances.inventory import refresh_one
 from instances.models import Instance
+from instances.tests.jobs import run_queued
 from lab import guest
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db]
@@ -26,6 +27,10 @@ def row(host, dom):
 
 def post(api, vm, action):
     response = api.post(f"/api/instances/{vm.pk}/{action}/")
+    if action in ("save", "restore"):  # jobs: run here as the worker would, on a connection of their own
+        job = run_queued(response)
+        assert job.status == "succeeded", (action, job.error)
+        return job.result
     assert response.status_code == 200, (action, response.content)
     return response.json()
 
@@ -41,6 +46,7 @@ def test_it_drives_a_real_vm_through_every_action(api, lab_host, lab_guests):
     assert post(api, vm, "reboot")["state"] == "running" and dom.state()[0] == RUNNING
     assert post(api, vm, "save")["state"] == "shutoff"
     assert dom.state()[0] == SHUTOFF and dom.hasManagedSaveImage(0) == 1
+    assert virsh_domstate(dom) == "shut off (saved)"
     assert post(api, vm, "restore")["state"] == "running"
     assert dom.state()[0] == RUNNING and dom.hasManagedSaveImage(0) == 0
     assert post(api, vm, "destroy")["state"] == "shutoff" and dom.state()[0] == SHUTOFF
@@ -87,7 +93,7 @@ def test_it_changes_memory_and_vcpus_seen_after_a_restart(api, lab_host, lab_gue
     vm = row(lab_host, dom)
     response = api.patch(f"/api/instances/{vm.pk}/", {"memory_mib": 384, "vcpus": 2}, format="json")
     assert response.status_code == 200, response.content
-    assert response.json()["next_boot"] == ["memory_mib", "vcpus"]
+    assert response.json()["next_boot"] == ["max_memory_mib", "max_vcpus", "memory_mib", "vcpus"]
     assert dom.info()[1] == 256 * 1024 and dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 1  # not yet
     post(api, vm, "destroy")
     post(api, vm, "start")
@@ -143,3 +149,36 @@ def test_it_deletes_a_vm_with_its_volume_and_its_external_snapshot_overlay(api, 
     with pytest.raises(libvirt.libvirtError):
         lab_guests.conn.lookupByName(name)
     assert not Instance.objects.filter(pk=vm.pk).exists()
+
+
+def virsh_domstate(dom):
+    import subprocess
+
+    uri = dom.connect().getURI()
+    return subprocess.run(["virsh", "-c", uri, "domstate", "--reason", dom.name()], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_it_saves_in_a_job_with_progress_on_a_connection_of_its_own(api, lab_host, lab_guests):
+    """The job's libvirt work runs on its own connection (Pool.run_long): the shared one stays free for other
+    calls; the job log and result come from libvirt's answer."""
+    from core.models import Job
+    from hosts.connection import pool
+
+    dom = lab_guests.define(start=True)
+    vm = row(lab_host, dom)
+    opened = []
+    real_run_long = type(pool()).run_long
+
+    def spy(self, spec, fn, **kwargs):
+        opened.append(spec.key)
+        return real_run_long(self, spec, fn, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(pool()), "run_long", spy)
+        response = api.post(f"/api/instances/{vm.pk}/save/")
+        assert response.status_code == 202 and dom.state()[0] == RUNNING  # nothing done in the request
+        job = run_queued(response)
+    assert job.status == "succeeded" and job.progress == 100 and opened == [f"host-{lab_host.pk}"]
+    assert Job.objects.get(pk=job.pk).result == {"instance": vm.pk, "state": "shutoff"}
+    assert virsh_domstate(dom) == "shut off (saved)" and dom.hasManagedSaveImage(0) == 1

@@ -6,11 +6,13 @@ small.xml: web1 runs, db1 is shut off, cache1 is paused. libvirt's test driver c
 import pytest
 from django.urls import reverse
 
+from core.models import Job
 from core.testing.api import APIActionTests
 from core.testing.views import ActionViewTests
 from hosts.connection import call
 from instances import lifecycle
 from instances.models import Instance
+from instances.tests.jobs import run_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -83,21 +85,33 @@ def prepared(name, prepare):
     return Instance.objects.select_related("host").get(pk=(prepare(vm) if prepare else vm).pk)
 
 
+# Save and restore run as jobs (instances/lifecycle_jobs.py): 202 + Location, the page goes on to the job.
+JOB_ACTIONS = {"save": "save_instance", "restore": "restore_instance"}
+
+
 def api_tests(action):
     name, prepare, check = CASES[action]
 
     class Tests(APIActionTests):
         url_name = f"api-instances:instance-{action.replace('_', '-')}"
-        status = 200
+        status = 202 if action in JOB_ACTIONS else 200
 
         @pytest.fixture
         def obj(self, small):
             return prepared(name, prepare)
 
         def assert_done(self, obj, response):
+            if action in JOB_ACTIONS:
+                assert response.json()["kind"] == JOB_ACTIONS[action]
+                assert not check(obj), "done in the request: it must wait for its job"
+                job = run_queued(response)
+                assert job.status == "succeeded", job.error
+                response_state = job.result["state"]
+            else:
+                response_state = response.json()["state"]
             assert check(obj), f"libvirt does not show {action} done"
             row = Instance.objects.get(pk=obj.pk)
-            assert response.json()["state"] == row.state  # the answer shows the row as re-read
+            assert response_state == row.state  # the answer (the job's result) shows the row as re-read
             if action not in ("autostart_on", "autostart_off"):
                 assert row.state != obj.state or action in ("reboot", "reset", "discard_save")
 
@@ -116,8 +130,19 @@ def page_tests(action):
             return prepared(name, prepare)
 
         def assert_done(self, obj, response):
+            if action in JOB_ACTIONS:
+                job = Job.objects.get(kind=JOB_ACTIONS[action])
+                assert response["Location"] == job.get_absolute_url()  # the job's page shows its progress
+                assert run_queued(job).status == "succeeded"
+            else:
+                assert response["Location"] == obj.get_absolute_url()
             assert check(obj), f"libvirt does not show {action} done"
-            assert response["Location"] == obj.get_absolute_url()
+
+        if action in JOB_ACTIONS:
+            def test_it_goes_back_to_a_same_site_next_only(self, admin_client, obj):
+                """A job action goes on to its job's page instead, whatever `next` says."""
+                away = admin_client.post(self.url(obj), {"next": "https://evil.example/"})
+                assert away["Location"] == Job.objects.get().get_absolute_url()
 
     Tests.__name__ = f"TestPage_{action}"
     return Tests
@@ -223,3 +248,28 @@ def test_it_shows_per_row_buttons_from_the_rows_state_only(admin_client, small, 
         row = content[content.index(f'data-state="{Instance.objects.get(name=vm).state}"'):]
         row = row[:row.index("</tr>")]
         assert {a for a in ("start", "shutdown", "destroy") if f'data-action="{a}"' in row} == actions, vm
+
+
+def test_it_explains_a_force_off_libvirt_refuses_as_the_guard_would(api, small):
+    db1 = Instance.objects.get(name="db1")
+    Instance.objects.filter(pk=db1.pk).update(state="running")  # the row lags: the VM is shut off
+    response = api.post(f"/api/instances/{db1.pk}/destroy/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Cannot destroy a VM that is shut off."
+    assert libvirt_state(db1) == SHUTOFF
+
+
+@pytest.mark.parametrize("name,action,after", [("db1", "start", RUNNING), ("web1", "destroy", SHUTOFF)])
+def test_it_asks_the_state_guard_only_when_libvirt_refuses_start_or_force_off(api, small, monkeypatch, name,
+                                                                             action, after):
+    from virt.domain import Domain
+
+    guarded = []
+    check = Domain.check
+    monkeypatch.setattr(Domain, "check", lambda self, what: guarded.append(what) or check(self, what))
+    vm = Instance.objects.get(name=name)
+    assert api.post(f"/api/instances/{vm.pk}/{action}/").status_code == 200
+    assert libvirt_state(vm) == after and guarded == []  # lookup + the action: as a bare libvirt loop does
+    Instance.objects.filter(pk=vm.pk).update(state="shutoff" if action == "start" else "running")  # stale row
+    assert api.post(f"/api/instances/{vm.pk}/{action}/").status_code == 409
+    assert guarded == [action]

@@ -6,6 +6,7 @@ from django.urls import reverse
 from core.testing.views import DeleteViewTests
 from hosts.connection import call
 from instances.models import Instance
+from instances.tests.jobs import run_queued
 from virt.domain_delete import owned_disks
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +129,6 @@ def test_it_counts_external_overlays_and_frozen_images_as_the_vms_but_not_media_
 
 def test_it_deletes_a_saved_vm_with_its_saved_state(api, host):
     busy = Instance.objects.get(name="busy")
-    assert api.post(f"/api/instances/{busy.pk}/save/").json()["state"] == "shutoff"
+    assert run_queued(api.post(f"/api/instances/{busy.pk}/save/")).result["state"] == "shutoff"  # a job
     assert api.delete(f"/api/instances/{busy.pk}/").status_code == 200
     assert "busy" not in domain_names(host)

@@ -59,16 +59,19 @@ def test_it_changes_a_shut_off_vm_in_its_configuration(api, db1):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["applied"] == {"name": ["config"], "autostart": ["config"], "vcpus": ["config"],
-                               "memory_mib": ["config"]}
+                               "max_vcpus": ["config"], "memory_mib": ["config"], "max_memory_mib": ["config"]}
     assert body["next_boot"] == [] and body["name"] == "db2" and body["autostart"] is True
     assert config(db1) == (4, 4, 2048 * 1024, 2048 * 1024, "db2", 1)
     row = Instance.objects.get(pk=db1.pk)
     assert (row.name, row.vcpus, row.memory_kib, row.autostart) == ("db2", 4, 2048 * 1024, True)
 
 
-def test_it_lowers_a_shut_off_vm_too(api, db1):
-    assert api.patch(url(db1), {"memory_mib": 256, "vcpus": 1}, format="json").status_code == 200
-    assert config(db1)[:4] == (1, 1, 256 * 1024, 256 * 1024)
+def test_it_lowers_a_shut_off_vm_but_not_its_maximums(api, db1):
+    api.patch(url(db1), {"vcpus": 4, "memory_mib": 2048}, format="json")
+    response = api.patch(url(db1), {"memory_mib": 256, "vcpus": 1}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["applied"] == {"vcpus": ["config"], "memory_mib": ["config"]}
+    assert config(db1)[:4] == (1, 4, 256 * 1024, 2048 * 1024)
 
 
 def test_it_changes_a_running_vm_live_within_its_maximum(api, web1):
@@ -85,8 +88,9 @@ def test_it_says_a_change_past_the_running_maximum_waits_for_the_next_boot(api, 
     response = api.patch(url(web1), {"vcpus": 4, "memory_mib": 1024}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["applied"] == {"vcpus": ["config"], "memory_mib": ["config"]}
-    assert body["next_boot"] == ["memory_mib", "vcpus"]
+    assert body["applied"] == {"vcpus": ["config"], "max_vcpus": ["config"], "memory_mib": ["config"],
+                               "max_memory_mib": ["config"]}
+    assert body["next_boot"] == ["max_memory_mib", "max_vcpus", "memory_mib", "vcpus"]
     assert live(web1) == (2, 512 * 1024, 512 * 1024)  # the running VM is as it was
     assert config(web1)[:4] == (4, 4, 1024 * 1024, 1024 * 1024)
 
@@ -94,14 +98,15 @@ def test_it_says_a_change_past_the_running_maximum_waits_for_the_next_boot(api, 
 @pytest.mark.parametrize("body,field,words", [
     ({"vcpus": 0}, "vcpus", "greater than or equal to 1"),
     ({"vcpus": -2}, "vcpus", "greater than or equal to 1"),
-    ({"vcpus": 9}, "vcpus", "The host has only 8 CPUs"),
+    ({"vcpus": 9}, "vcpus", "more than the host has (8 CPUs)"),
     ({"vcpus": 10**6}, "vcpus", "less than or equal to 4096"),
     ({"vcpus": "9" * 5000}, "vcpus", "String value too large"),
     ({"vcpus": "two"}, "vcpus", "valid integer"),
     ({"vcpus": 1.5}, "vcpus", "valid integer"),
     ({"vcpus": None}, "vcpus", "may not be null"),
     ({"memory_mib": -1}, "memory_mib", "greater than or equal to 1"),
-    ({"memory_mib": 16385}, "memory_mib", "The host has only 16384 MiB of memory"),
+    ({"memory_mib": 16385}, "memory_mib", "more than the host has (16384 MiB)"),
+    ({"vcpus": 9, "name": "db2"}, "vcpus", "more than the host has"),  # checked before the rename
     ({"memory_mib": 2**70}, "memory_mib", "less than or equal to"),
     ({"name": "a/b"}, "name", "cannot contain '/'"),
     ({"name": ".."}, "name", "'..'"),
@@ -182,3 +187,41 @@ def test_it_gives_the_rename_field_an_id_no_other_form_of_the_page_uses(admin_cl
     content = admin_client.get(db1.get_absolute_url()).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', content)
     assert "id_rename_name" in ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# PATCH /api/instances/{id}/ and PATCH /api/instances/{id}/config/ share devices.update_config: one semantics.
+
+
+def patch_either(api, vm, route, body):
+    return api.patch(url(vm) + ("config/" if route == "config" else ""), body, format="json")
+
+
+@pytest.mark.parametrize("route", ["instance", "config"])
+@pytest.mark.parametrize("body,expected", [
+    ({"vcpus": 6}, (6, 6, 1024 * 1024, 1024 * 1024)),  # over db1's maximum of 1: the maximum grows with it
+    ({"memory_mib": 3072}, (1, 1, 3072 * 1024, 3072 * 1024)),
+    ({"memory_mib": 512}, (1, 1, 512 * 1024, 1024 * 1024)),  # lower: the maximum stays
+])
+def test_it_gives_both_routes_the_same_result_on_a_shut_off_vm(api, db1, route, body, expected):
+    response = patch_either(api, db1, route, body)
+    assert response.status_code == 200, response.content
+    assert config(db1)[:4] == expected
+
+
+@pytest.mark.parametrize("route", ["instance", "config"])
+def test_it_gives_both_routes_the_same_result_on_a_running_vm(api, web1, route):
+    response = patch_either(api, web1, route, {"vcpus": 3, "memory_mib": 256})
+    assert response.status_code == 200, response.content
+    # 3 vCPUs is over the running maximum of 2: next boot (with the maximum); 256 MiB fits the balloon: live.
+    assert live(web1) == (2, 256 * 1024, 512 * 1024)
+    assert config(web1)[:4] == (3, 3, 256 * 1024, 512 * 1024)
+
+
+@pytest.mark.parametrize("route", ["instance", "config"])
+@pytest.mark.parametrize("body,field", [({"vcpus": 9}, "vcpus"), ({"memory_mib": 20000}, "memory_mib"),
+                                        ({"vcpus": 0}, "vcpus")])
+def test_it_gives_both_routes_the_same_refusal(api, db1, route, body, field):
+    before = config(db1)
+    response = patch_either(api, db1, route, body)
+    assert response.status_code == 400 and field in response.json(), response.content
+    assert config(db1) == before

@@ -1,15 +1,19 @@
 """/api/instances/<id>/snapshots/ on libvirt's test driver: the tree, create, revert, delete, bad input.
 
-Every result is read back through libvirt itself (the same test-driver connection the app uses: each
-connection to a node file has its own copy of it). Real QEMU images: test_lab_snapshots.py.
+Create, revert and delete answer 202 with a job (instances/lifecycle_jobs.py), run here in-process
+(tests/jobs.py); refusals found before it is queued answer 400/404/409 and queue nothing. Every result is
+read back through libvirt itself (the same test-driver connection the app uses: each connection to a node
+file has its own copy of it). Real QEMU images: test_lab_snapshots.py.
 """
 import libvirt
 import pytest
 from rest_framework.test import APIClient
 
+from core.models import Job
 from hosts.connection import call
 from instances.choices import InstanceState
 from instances.models import Instance
+from instances.tests.jobs import run_queued
 
 pytestmark = pytest.mark.django_db
 WEB1 = "11111111-1111-4111-8111-111111111111"
@@ -49,15 +53,22 @@ def current_snapshot(vm):
 
 
 def take(api, vm, name, **fields):
-    response = api.post(url(vm), {"name": name, **fields}, format="json")
-    assert response.status_code == 201, response.content
-    return response
+    """Take a snapshot through the API and run its job: the job, succeeded."""
+    job = run_queued(api.post(url(vm), {"name": name, **fields}, format="json"))
+    assert job.status == "succeeded", job.error
+    return job
+
+
+def run(response):
+    """The job a 202 answer queued, run to its end."""
+    assert response["Location"].endswith(f"/api/jobs/{response.json()['id']}/")
+    return run_queued(response)
 
 
 def test_it_lists_snapshots_as_a_tree_with_the_current_one_marked(api, web1):
     take(api, web1, "base", description="clean install")
     take(api, web1, "branch-a")
-    assert api.post(url(web1, "base", "revert")).status_code == 200
+    assert run(api.post(url(web1, "base", "revert"))).status == "succeeded"
     take(api, web1, "branch-b", kind="internal")
 
     tree = api.get(url(web1)).json()
@@ -77,13 +88,18 @@ def test_it_lists_no_snapshots_as_an_empty_list(api, web1):
     assert api.get(url(web1)).json() == []
 
 
-def test_it_creates_a_snapshot_and_says_where_it_is(api, web1):
-    response = take(api, web1, "before upgrade ü", kind="internal", description="line one\nline two")
+def test_it_creates_a_snapshot_as_a_job_and_says_where_it_is(api, web1):
+    response = api.post(url(web1), {"name": "before upgrade ü", "kind": "internal",
+                                    "description": "line one\nline two"}, format="json")
+    assert response.status_code == 202 and response.json()["kind"] == "snapshot_create"
+    assert libvirt_snapshots(web1) == []  # not in the request: the job takes it
 
-    body = response.json()
+    job = run(response)
+
+    assert job.status == "succeeded", job.error
+    assert job.result == {"instance": web1.pk, "state": "running", "snapshot": "before upgrade ü"}
+    body = api.get(url(web1, "before upgrade ü")).json()
     assert body["name"] == "before upgrade ü" and body["current"] and body["description"] == "line one\nline two"
-    assert response["Location"].endswith(url(web1, "before%20upgrade%20%C3%BC"))
-    assert api.get(response["Location"]).json() == body
     description = on_libvirt(web1, lambda dom: dom.snapshotLookupByName("before upgrade ü", 0).getXMLDesc(0))
     assert "<description>line one\nline two</description>" in description
 
@@ -103,7 +119,7 @@ def test_it_refuses_a_bad_name_naming_the_field(api, web1, name):
 
     assert response.status_code == 400, response.content
     assert set(response.json()) == {"name"}
-    assert libvirt_snapshots(web1) == []
+    assert libvirt_snapshots(web1) == [] and not Job.objects.exists()
 
 
 def test_it_refuses_a_duplicate_name_and_changes_nothing(api, web1):
@@ -114,6 +130,7 @@ def test_it_refuses_a_duplicate_name_and_changes_nothing(api, web1):
 
     assert response.status_code == 400 and "already has a snapshot named base" in response.json()["name"][0]
     assert libvirt_snapshots(web1) == ["base", "later"] and current_snapshot(web1) == "later"
+    assert Job.objects.count() == 2  # the two taken; none for the refused one
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -126,16 +143,16 @@ def test_it_refuses_a_bad_kind_or_description_naming_the_field(api, web1, body, 
     response = api.post(url(web1), {"name": "ok", **body}, format="json")
 
     assert response.status_code == 400 and field in response.json(), response.content
-    assert libvirt_snapshots(web1) == []
+    assert libvirt_snapshots(web1) == [] and not Job.objects.exists()
 
 
-def test_it_answers_libvirts_refusal_of_a_kind_as_400_on_that_field(api, web1):
-    """The test driver takes no disk-only snapshots: libvirt's own message comes back (raw disks: the lab)."""
-    response = api.post(url(web1), {"name": "e1", "kind": "external"}, format="json")
+def test_it_fails_the_job_with_libvirts_refusal_of_a_kind(api, web1):
+    """The test driver takes no disk-only snapshots, which only libvirt can say: the job fails with its
+    message and nothing is made (a raw disk's refusal of an internal one is found before: the lab)."""
+    job = run(api.post(url(web1), {"name": "e1", "kind": "external"}, format="json"))
 
-    assert response.status_code == 400
-    [message] = response.json()["kind"]
-    assert message.startswith("unsupported flags") and "testDomainSnapshotCreateXML" in message
+    assert job.status == "failed"
+    assert job.error.startswith("unsupported flags") and "testDomainSnapshotCreateXML" in job.error
     assert libvirt_snapshots(web1) == []
 
 
@@ -150,10 +167,12 @@ def test_it_reverts_natively_and_refreshes_the_row(api, web1):
     on_libvirt(web1, lambda dom: dom.destroy())
     Instance.objects.filter(pk=web1.pk).update(state=InstanceState.SHUTOFF)  # as the watcher would have recorded it
 
-    response = api.post(url(web1, "up", "revert"))
+    job = run(api.post(url(web1, "up", "revert")))
 
-    assert response.status_code == 200
-    assert response.json() == {"name": "up", "method": "native", "label": "Reverted by libvirt.", "state": "running"}
+    assert job.kind == "snapshot_revert" and job.status == "succeeded", job.error
+    assert job.result == {"name": "up", "method": "native", "label": "Reverted by libvirt.", "state": "running",
+                          "instance": web1.pk}
+    assert "web1 reverted to up. Reverted by libvirt." in [entry["message"] for entry in job.log]
     assert on_libvirt(web1, lambda dom: dom.state()[0]) == libvirt.VIR_DOMAIN_RUNNING
     assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
@@ -164,6 +183,7 @@ def test_it_refuses_to_revert_a_running_vm_to_an_external_snapshot_on_this_libvi
     response = api.post(url(snappy, "e1", "revert"))
 
     assert response.status_code == 409 and "shut the VM down first" in response.json()["detail"]
+    assert not Job.objects.exists()
     sources = on_libvirt(snappy, lambda dom: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     assert "/srv/vm/snappy.e1" in sources  # the disk still on its overlay
 
@@ -173,10 +193,16 @@ def test_it_reverts_a_shut_off_vm_to_an_external_snapshot_by_hand_or_says_why_no
     The revert itself on real images: test_lab_snapshots.py."""
     before = on_libvirt(snappy, lambda dom: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
 
-    response = api.post(url(snappy, "e1", "revert"))
+    job = run(api.post(url(snappy, "e1", "revert")))
 
-    assert response.status_code == 400 and "unsupported flags" in response.json()["detail"]
+    assert job.status == "failed" and "unsupported flags" in job.error
     assert on_libvirt(snappy, lambda dom: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)) == before
+
+
+def test_it_refuses_to_revert_to_or_delete_a_missing_snapshot_without_a_job(api, web1):
+    assert api.post(url(web1, "nope", "revert")).status_code == 404
+    assert api.delete(url(web1, "nope")).status_code == 404
+    assert not Job.objects.exists()
 
 
 def test_it_lists_an_external_snapshot_as_such(api, snappy):
@@ -190,10 +216,11 @@ def test_it_deletes_a_snapshot_and_its_children_move_up(api, web1):
     take(api, web1, "base")
     take(api, web1, "child")
 
-    response = api.delete(url(web1, "base"))
+    job = run(api.delete(url(web1, "base")))
 
-    assert response.status_code == 200
-    assert response.json() == {"name": "base", "metadata_only": False, "files_left": []}
+    assert job.kind == "snapshot_delete" and job.status == "succeeded", job.error
+    assert job.result == {"name": "base", "metadata_only": False, "files_left": [], "instance": web1.pk,
+                          "state": "running"}
     assert libvirt_snapshots(web1) == ["child"]
     assert [s["parent"] for s in api.get(url(web1)).json()] == [None]
     assert api.delete(url(web1, "base")).status_code == 404
@@ -203,7 +230,7 @@ def test_it_refreshes_the_row_after_a_delete(api, web1):
     take(api, web1, "base")
     Instance.objects.filter(pk=web1.pk).update(state=InstanceState.PAUSED)  # stale
 
-    api.delete(url(web1, "base"))
+    run(api.delete(url(web1, "base")))
 
     assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
@@ -215,7 +242,7 @@ def test_it_allows_only_its_methods(api, web1):
     assert api.post(url(web1, "one"), {}, format="json").status_code == 405
     assert api.get(url(web1, "one", "revert")).status_code == 405
     assert api.delete(url(web1, "one", "revert")).status_code == 405
-    assert libvirt_snapshots(web1) == ["one"]
+    assert libvirt_snapshots(web1) == ["one"] and Job.objects.count() == 1
 
 
 def test_it_needs_a_login_and_a_csrf_token_with_a_session(admin_user, web1):
@@ -226,7 +253,7 @@ def test_it_needs_a_login_and_a_csrf_token_with_a_session(admin_user, web1):
     session.force_login(admin_user)
     assert session.get(url(web1)).status_code == 200
     assert session.post(url(web1), {"name": "x"}, format="json").status_code == 403
-    assert libvirt_snapshots(web1) == []
+    assert libvirt_snapshots(web1) == [] and not Job.objects.exists()
 
 
 def test_it_answers_503_when_the_host_is_down(api, web1):

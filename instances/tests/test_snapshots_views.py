@@ -10,6 +10,8 @@ from django.urls import reverse
 from instances.choices import InstanceState
 from instances.models import Instance
 from instances.snapshots import native_external_revert
+from core.models import Job
+from instances.tests.jobs import last_job, run_queued
 from instances.tests.test_snapshots_api import current_snapshot, libvirt_snapshots, on_libvirt
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +45,10 @@ def message_levels(response):
 
 
 def take(client, vm, name, kind="internal", description=""):
+    """Take a snapshot from the page and run its job."""
     response = client.post(create_url(vm), {"name": name, "kind": kind, "description": description})
     assert response.status_code == 302, response.content
+    assert last_job().status == "succeeded"
     return response
 
 
@@ -57,6 +61,7 @@ def test_it_shows_the_tree_indented_with_the_current_one_marked(admin_client, we
     take(admin_client, web1, "base", description="clean install")
     take(admin_client, web1, "branch-a")
     admin_client.post(revert_url(web1, "base"))
+    assert last_job().status == "succeeded"
     take(admin_client, web1, "branch-b")
 
     response = admin_client.get(section_url(web1), headers=HTMX)
@@ -79,12 +84,17 @@ def test_it_shows_a_whole_page_to_a_browser_without_htmx(admin_client, web1):
         response.content.decode()
 
 
-def test_it_takes_a_snapshot_and_goes_back_to_the_vm(admin_client, web1):
-    response = take(admin_client, web1, "before upgrade", description="pre")
+def test_it_takes_a_snapshot_as_a_job_and_shows_its_page(admin_client, web1):
+    response = admin_client.post(create_url(web1), {"name": "before upgrade", "kind": "internal",
+                                                    "description": "pre"})
 
-    assert response["Location"] == f"{web1.get_absolute_url()}#snapshots"
-    assert message_levels(response) == [("success", "Snapshot before upgrade of web1 taken.")]
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert message_levels(response) == [("success", f"Taking snapshot before upgrade of web1: job #{job.pk}.")]
+    assert run_queued(job).status == "succeeded"
     assert libvirt_snapshots(web1) == ["before upgrade"] and current_snapshot(web1) == "before upgrade"
+    page = admin_client.get(job.get_absolute_url()).content.decode()
+    assert "Snapshot create" in page and "Snapshot before upgrade of web1 taken." in page
 
 
 @pytest.mark.parametrize(("data", "field"), [
@@ -92,14 +102,13 @@ def test_it_takes_a_snapshot_and_goes_back_to_the_vm(admin_client, web1):
     ({"name": "nul\x00"}, "name"), ({"name": "\u202eevil"}, "name"), ({"name": "ok", "kind": "bogus"}, "kind"),
     ({"name": "ok", "description": "x" * 1001}, "description"),
     ({"name": "ok", "description": "\x1b[2J"}, "description"),
-    ({"name": "ok", "kind": "external"}, "kind"),  # libvirt's refusal (the test driver takes no disk-only)
 ])
 def test_it_shows_the_form_again_with_the_error_beside_the_field(admin_client, web1, data, field):
     response = admin_client.post(create_url(web1), {"kind": "internal", **data})
 
     assert response.status_code == 400 and list(response.context["form"].errors) == [field]
     assert "invalid-feedback" in response.content.decode()
-    assert libvirt_snapshots(web1) == []
+    assert libvirt_snapshots(web1) == [] and not Job.objects.exists()
 
 
 def test_it_refuses_a_duplicate_name_beside_the_field(admin_client, web1):
@@ -112,15 +121,18 @@ def test_it_refuses_a_duplicate_name_beside_the_field(admin_client, web1):
     assert libvirt_snapshots(web1) == ["base"]
 
 
-def test_it_reverts_says_how_and_refreshes_the_row(admin_client, web1):
+def test_it_reverts_in_a_job_that_says_how_and_refreshes_the_row(admin_client, web1):
     take(admin_client, web1, "up")
     on_libvirt(web1, lambda dom: dom.destroy())
     Instance.objects.filter(pk=web1.pk).update(state=InstanceState.SHUTOFF)
 
     response = admin_client.post(revert_url(web1, "up"))
 
-    assert response.status_code == 302 and response["Location"].endswith("#snapshots")
-    assert message_levels(response)[-1] == ("success", "web1 reverted to up. Reverted by libvirt.")
+    job = Job.objects.get(kind="snapshot_revert")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert message_levels(response)[-1] == ("success", f"Reverting web1 to up: job #{job.pk}.")
+    assert run_queued(job).status == "succeeded"
+    assert "web1 reverted to up. Reverted by libvirt." in admin_client.get(job.get_absolute_url()).content.decode()
     assert Instance.objects.get(pk=web1.pk).state == InstanceState.RUNNING
 
 
@@ -129,6 +141,7 @@ def test_it_says_why_a_revert_failed(admin_client, web1):
 
     [(level, text)] = message_levels(response)
     assert response.status_code == 302 and level == "error" and "missing" in text
+    assert response["Location"].endswith("#snapshots") and not Job.objects.exists()
 
 
 def test_it_asks_before_deleting_then_deletes(admin_client, web1):
@@ -140,8 +153,10 @@ def test_it_asks_before_deleting_then_deletes(admin_client, web1):
     assert confirm.status_code == 200 and "Delete snapshot old one of web1?" in content and 'method="post"' in content
     assert libvirt_snapshots(web1) == ["old one"]
     response = admin_client.post(delete_url(web1, "old one"))
-    assert response.status_code == 302
-    assert message_levels(response) == [("success", "Snapshot old one of web1 deleted.")]
+    job = Job.objects.get(kind="snapshot_delete")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert message_levels(response) == [("success", f"Deleting snapshot old one of web1: job #{job.pk}.")]
+    assert run_queued(job).status == "succeeded"
     assert libvirt_snapshots(web1) == []
 
 
@@ -209,7 +224,8 @@ def test_it_reverts_and_deletes_snapshots_whatever_their_name(admin_client, web1
     take(admin_client, web1, name)
 
     assert admin_client.post(revert_url(web1, name)).status_code == 302
-    assert current_snapshot(web1) == name
+    assert last_job().status == "succeeded" and current_snapshot(web1) == name
     assert admin_client.get(delete_url(web1, name)).status_code == 200
     response = admin_client.post(delete_url(web1, name))
-    assert message_levels(response)[-1][0] == "success" and libvirt_snapshots(web1) == []
+    assert message_levels(response)[-1][0] == "success"
+    assert last_job().status == "succeeded" and libvirt_snapshots(web1) == []

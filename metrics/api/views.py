@@ -1,5 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +36,7 @@ def _answer(range_name, fields, points):
 class HostSeriesView(APIView):
     """A host's CPU % and memory (used, total KiB) over the last hour, day, week or quarter."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # a series frame (metrics.store), not a model
     def get(self, request, pk):
         host = get_object_or_404(restrict(Host.objects.only("id"), request.user), pk=pk)
         range_name, since = _query(request)
@@ -43,6 +46,7 @@ class HostSeriesView(APIView):
 class InstanceSeriesView(APIView):
     """A VM's CPU % (of its vCPUs), memory (its QEMU process's RSS, KiB) and disk and network bytes/s."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)  # a series frame (metrics.store), not a model
     def get(self, request, pk):
         instance = get_object_or_404(restrict(Instance.objects.only("id", "host_id"), request.user), pk=pk)
         range_name, since = _query(request)

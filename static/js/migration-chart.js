@@ -7,12 +7,11 @@
 
   function draw(root) {
     var box = root.querySelector ? root.querySelector("[data-migration-chart]") : null;
-    var source = document.getElementById("migration-chart-points");
-    if (!box || !source) return;
+    if (!box) return;
     var canvas = box.querySelector("canvas");
     var old = Chart.getChart(canvas);
     if (old) old.destroy();
-    var points = JSON.parse(source.textContent);
+    var points = JSON.parse(box.dataset.points || "[]");
     new Chart(canvas, {
       type: "bar",
       data: {

@@ -1,5 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from .. import transfer_api
+from ..benchmark_api import BenchmarkViewSet
 from . import views
 
 app_name = "api-storage"
@@ -7,4 +10,9 @@ router = DefaultRouter()
 router.include_root_view = False
 router.register("pools", views.PoolViewSet)
 router.register("volumes", views.VolumeViewSet)
+router.register("benchmarks", BenchmarkViewSet, basename="benchmark")
 urlpatterns = router.urls
+urlpatterns += [  # streamed bodies (settings.STREAMED_ROUTES): plain views, not viewset actions
+    path("volumes/<int:pk>/upload/", transfer_api.VolumeUploadView.as_view(), name="volume-upload"),
+    path("volumes/<int:pk>/download/", transfer_api.VolumeDownloadView.as_view(), name="volume-download"),
+]

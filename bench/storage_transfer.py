@@ -1,0 +1,227 @@
+"""Volume upload and download through virtdeck vs `virsh vol-upload` / `vol-download`, on the lab libvirtd.
+
+Run: `.venv/bin/python bench/storage_transfer.py [--mib 256] [--rounds 3]` (the lab must be up: lab/up).
+Figures: bench/README.md.
+
+One raw volume of --mib MiB in a dir pool of its own (var/bench/transfer/pool, removed at the end with the
+pool), one file of random bytes. Each round, interleaved so both see the same background load:
+
+- upload: `virsh -c qemu+tcp://127.0.0.1:16509/system vol-upload` of the file, then virtdeck's
+  `PUT /api/storage/volumes/{id}/upload/` of the same file through daphne (a named API token), http.client
+  sending 1 MiB blocks;
+- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file.
+
+MiB/s per path (median of --rounds), virtdeck's ratio to virsh (goal: at least 0.9), and daphne's peak RSS
+growth and CPU seconds. The last upload is checked byte for byte (sha256 of virsh's download). Everything lives
+under var/bench/transfer/ (own SQLite database, Redis socket); a private Redis is started and stopped if none
+answers there.
+"""
+import argparse
+import hashlib
+import http.client
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench" / "transfer"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from console import free_port, stop, wait_port  # noqa: E402 - bench/console.py's helpers
+
+QEMU = "qemu+tcp://127.0.0.1:16509/system"
+MIB = 2**20
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def setup_virtdeck(pool_dir):
+    """A fresh bench database with a user, its token, the lab host, a dir pool and nothing else; a private Redis
+    if none answers (events are published as objects are made). Returns (token, pool, whether Redis was started)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
+    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
+    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
+        os.environ.pop(name, None)  # never the dev or a production database
+    for suffix in ("", "-wal", "-shm"):
+        (BENCH_DIR / f"virtdeck.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(BENCH_DIR / "credentials", ignore_errors=True)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from accounts.models import ApiToken
+    from hosts.models import Host
+    from hosts.services import create_host
+    from storage import services
+
+    from virtdeck import daemons
+
+    call_command("migrate", verbosity=0, interactive=False)
+    _, redis_started = daemons.start_redis(settings.RUN_DIR)
+    user = get_user_model().objects.create_user("bench", password=os.urandom(8).hex())
+    host = create_host(Host(name="lab", uri=QEMU))
+    pool = services.create_pool(host, "dir", f"vd-bench-{uuid.uuid4().hex[:8]}", {"target_path": str(pool_dir)})
+    return ApiToken.issue(user, "bench")[1], pool, redis_started
+
+
+def start_process(argv, name):
+    log_file = open(BENCH_DIR / f"{name}.log", "w")
+    return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ),
+                            start_new_session=True)
+
+
+def random_file(path, size):
+    digest = hashlib.sha256()
+    with open(path, "wb") as out, open("/dev/urandom", "rb") as noise:
+        for _ in range(size // (16 * MIB)):
+            block = noise.read(16 * MIB)
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        while block := data.read(16 * MIB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def timed(fn):
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def virsh(*args):
+    subprocess.run(["virsh", "-q", "-c", QEMU, *args], check=True, capture_output=True)
+
+
+def http_upload(port, token, volume, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=MIB)
+    with open(path, "rb") as body:
+        connection.request("PUT", f"/api/storage/volumes/{volume.pk}/upload/", body=body,
+                           headers={"Content-Length": str(path.stat().st_size), "Authorization": f"Token {token}"})
+        response = connection.getresponse()
+        answer = response.read()
+    if response.status != 200:
+        raise SystemExit(f"virtdeck upload answered {response.status}: {answer[:500]!r}")
+
+
+def http_download(port, token, volume, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.request("GET", f"/api/storage/volumes/{volume.pk}/download/",
+                       headers={"Authorization": f"Token {token}"})
+    response = connection.getresponse()
+    if response.status != 200:
+        raise SystemExit(f"virtdeck download answered {response.status}: {response.read()[:500]!r}")
+    with open(path, "wb") as out:
+        while block := response.read(MIB):
+            out.write(block)
+
+
+def process_cpu(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit("no VmHWM")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=256, help="MiB per transfer (default 256)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    args = parser.parse_args()
+    size = args.mib * MIB
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    pool_dir = BENCH_DIR / "pool"
+    shutil.rmtree(pool_dir, ignore_errors=True)
+    pool_dir.mkdir()
+    token, pool, redis_started = setup_virtdeck(pool_dir)
+    from django.conf import settings
+
+    from storage import services
+    from virtdeck import daemons
+
+    source, copy = BENCH_DIR / "source.bin", BENCH_DIR / "copy.bin"
+    daphne = None
+    try:
+        volume = services.create_volume(pool, "bench.raw", size)
+        expected = random_file(source, size)
+        port = free_port()
+        daphne = start_process([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                "virtdeck.asgi:application"], "daphne")
+        wait_port(port, daphne)
+        http_download(port, token, volume, copy)  # warm-up: daphne imports the views and connects to the host
+        rss_before, cpu_before = peak_rss_mib(daphne.pid), process_cpu(daphne.pid)
+        times = {"virsh upload": [], "virtdeck upload": [], "virsh download": [], "virtdeck download": []}
+        for round_number in range(args.rounds):
+            times["virsh upload"].append(timed(lambda: virsh("vol-upload", "--pool", pool.name, volume.name,
+                                                             str(source))))
+            times["virtdeck upload"].append(timed(lambda: http_upload(port, token, volume, source)))
+            times["virsh download"].append(timed(lambda: virsh("vol-download", "--pool", pool.name, volume.name,
+                                                               str(copy))))
+            times["virtdeck download"].append(timed(lambda: http_download(port, token, volume, copy)))
+            log(f"round {round_number + 1}: " + ", ".join(f"{name} {values[-1]:.2f} s"
+                                                          for name, values in times.items()))
+        if sha256(copy) != expected:
+            raise SystemExit("virtdeck's download differs from the uploaded file")
+        virsh("vol-download", "--pool", pool.name, volume.name, str(copy))
+        if sha256(copy) != expected:
+            raise SystemExit("the volume differs from the uploaded file")
+        rss_grown, cpu = peak_rss_mib(daphne.pid) - rss_before, process_cpu(daphne.pid) - cpu_before
+        rates = {name: args.mib / statistics.median(values) for name, values in times.items()}
+        log(f"\n{args.mib} MiB, median of {args.rounds}; load average {os.getloadavg()[0]:.1f}\n")
+        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh |")
+        log("|---|---|---|---|")
+        for direction in ("upload", "download"):
+            virsh_rate, virtdeck_rate = rates[f"virsh {direction}"], rates[f"virtdeck {direction}"]
+            log(f"| {direction} | {virsh_rate:.0f} | {virtdeck_rate:.0f} | {virtdeck_rate / virsh_rate:.2f}x |")
+        log(f"\ndaphne: peak RSS +{rss_grown:.1f} MiB, {cpu:.1f} CPU s for {2 * args.rounds} transfers of "
+            f"{args.mib} MiB; bytes checked identical (sha256)")
+    finally:
+        if daphne is not None:
+            stop(daphne)
+        source.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
+        _remove_pool(pool.name)  # with its volume, straight through libvirt: whatever state the run left
+        shutil.rmtree(pool_dir, ignore_errors=True)
+        if redis_started:
+            daemons.stop_redis(settings.RUN_DIR)
+
+
+def _remove_pool(name):
+    import libvirt
+
+    conn = libvirt.open(QEMU)
+    try:
+        pool = conn.storagePoolLookupByName(name)
+        for volume in pool.listAllVolumes(0):
+            volume.delete(0)
+        pool.destroy()
+        pool.undefine()
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()

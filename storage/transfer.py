@@ -1,0 +1,198 @@
+"""Volume upload and download through libvirt streams, shared by the API and the volume page.
+
+The bytes go straight between the HTTP connection and the libvirt stream, a piece at a time: nothing
+holds a whole volume, in memory or on the web server's disk. A big upload reaches the view as it
+arrives only on a route that core/streamed_http.py serves below daphne's buffering; on other routes
+(tests, small bodies) Django has the body already and it is read the same way.
+
+An upload runs as an inline job (core.jobs.run_inline) in the request's thread: the job row shows its
+progress while the request is open. A client that stops half-way leaves the volume *clearly failed*,
+not unchanged: libvirt has written what arrived (a volume cannot be swapped in atomically), so the job
+fails saying how many bytes reached the volume, and the volume must be uploaded again.
+"""
+import queue
+import threading
+import time
+
+from django.http import UnreadablePostError
+from django.utils.translation import gettext as _
+
+from core import jobs
+from core.models import Job
+from core.permissions import restrict
+from hosts.connection import call, run_long
+from virt import streams
+from virt.errors import InvalidConfig, OperationInvalid
+from virt.volume_users import domains_using
+
+from . import inventory
+from .models import Volume
+
+# The job row's progress is written at most this often (seconds).
+PROGRESS_EVERY = 1.0
+# Pieces between the download's libvirt thread and the response: with streams.WINDOW queued inside libvirt's
+# client, the most a download holds.
+DOWNLOAD_QUEUE_PIECES = 8
+
+
+class ClientGone(Exception):
+    """The HTTP client went away during a download."""
+
+
+def _check_not_in_use(conn, volume):
+    """Refuse while a running (or paused) VM's disk is the volume: its guest would see the bytes change under
+    it. A shut-off VM's disk may be replaced: that is how an image is put in place for it."""
+    users = domains_using(conn, {volume.path, volume.key}, volume.pool.name, volume.name)
+    active = [user.name for user in users if user.active]
+    if active:
+        raise OperationInvalid(_("%(volume)s is in use by the running VM %(vms)s: shut it down first.")
+                               % {"volume": volume, "vms": ", ".join(active)})
+
+
+def check_upload(volume, length):
+    """Refuse an upload of `length` bytes before any is read: size, pool state, VMs using the volume.
+
+    Returns whether the upload may send zeros as holes (the volume has nothing written yet).
+    """
+    if length is None:
+        raise InvalidConfig(_("Content-Length: an upload must announce its size."))
+    if not volume.pool.is_active:
+        raise OperationInvalid(_("Pool %(pool)s is not running: start it first.") % {"pool": volume.pool})
+
+    def check(conn):
+        allocation = streams.check_upload(conn, volume.pool.name, volume.name, length)
+        _check_not_in_use(conn, volume)
+        return allocation == 0
+
+    return call(volume.pool.host, check)
+
+
+def _body_pieces(body, length, received):
+    """Read the request body in streams.CHUNK pieces; a client that stops early is an InvalidConfig."""
+    while received[0] < length:
+        try:
+            piece = body.read(min(streams.CHUNK, length - received[0]))
+        except (UnreadablePostError, OSError) as exc:
+            raise InvalidConfig(_("body: the client stopped sending after %(sent)d of %(length)d bytes (%(why)s).")
+                                % {"sent": received[0], "length": length, "why": exc}) from None
+        if not piece:
+            raise InvalidConfig(_("body: the client stopped sending after %(sent)d of %(length)d bytes.")
+                                % {"sent": received[0], "length": length})
+        received[0] += len(piece)
+        yield piece
+
+
+def upload(volume, body, length, *, user=None, abort_body=None):
+    """Write the `length` bytes read from `body` (a file-like request body) into the volume: a finished Job.
+
+    Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
+    a failure (the client went away, the host broke) fails the job, names how far it got, and is raised.
+    abort_body(reason): makes a read of `body` that waits for the client fail (core.streamed_http.body_abort),
+    so that a cancel takes effect even while the client sends nothing.
+    """
+    sparse = check_upload(volume, length)
+    pool = volume.pool
+    received = [0]
+
+    def execute(ctx):
+        last = [time.monotonic()]
+        if abort_body is not None:
+            ctx.on_cancel(lambda: abort_body(_("the upload was cancelled")))
+
+        def progress(sent):
+            if time.monotonic() - last[0] >= PROGRESS_EVERY:
+                last[0] = time.monotonic()
+                ctx.progress(100 * sent // max(length, 1))  # also raises JobCancelled once cancel is asked
+
+        def transfer(conn):
+            sent = streams.upload_volume(conn, pool.name, volume.name, _body_pieces(body, length, received),
+                                         length=length, sparse=sparse, progress=progress)
+            return sent, inventory.read_pool(conn, pool.name)
+
+        try:
+            sent, (pool_record, volumes) = run_long(pool.host, transfer)
+        except BaseException:
+            if received[0]:
+                ctx.log(_("%(bytes)d of %(length)d bytes had been sent to the volume: it holds a partial upload; "
+                          "upload it again.") % {"bytes": received[0], "length": length}, level="error")
+            else:
+                ctx.log(_("No byte had been sent: the volume is unchanged."), level="error")
+            ctx.check()  # a cancel that cut the body short ends as cancelled, not failed
+            raise
+        inventory.apply_pool(pool.host, pool_record, volumes)
+        return {"volume": volume.pk, "bytes": sent, "sparse": sparse}
+
+    return jobs.run_inline("upload", execute, user=user, target=volume, host=pool.host, volume_id=volume.pk,
+                           length=length)
+
+
+def download_size(volume):
+    """The bytes a download of the volume carries (its file's size on the host)."""
+    return call(volume.pool.host, lambda conn: streams.download_length(conn, volume.pool.name, volume.name))
+
+
+class _QueueSink:
+    """download_volume's sink: hands pieces to the response through a bounded queue (it blocks while full)."""
+
+    def __init__(self, pieces, stop):
+        self.pieces, self.stop = pieces, stop
+
+    def write(self, data):
+        piece = bytes(data)
+        while True:
+            if self.stop.is_set():
+                raise ClientGone()  # aborts the libvirt stream
+            try:
+                self.pieces.put(piece, timeout=0.5)
+                return len(piece)
+            except queue.Full:
+                continue
+
+
+def download(volume, length):
+    """The volume's first `length` bytes (download_size), as an iterator of pieces for a streaming response.
+
+    A libvirt thread of its own feeds a bounded queue; when the response stops being read (the client went
+    away, the iterator is closed) the stream is aborted. Holes travel as holes from the host (sparse stream)
+    and become zeros here: HTTP has no holes.
+    """
+    pieces = queue.Queue(maxsize=DOWNLOAD_QUEUE_PIECES)
+    stop = threading.Event()
+    outcome = {}
+    pool = volume.pool
+
+    def produce():
+        try:
+            outcome["bytes"] = run_long(pool.host, lambda conn: streams.download_volume(
+                conn, pool.name, volume.name, _QueueSink(pieces, stop), length=length, sparse=True))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer below
+            outcome["error"] = exc
+        finally:
+            while not stop.is_set():
+                try:
+                    pieces.put(None, timeout=0.5)  # the end
+                    break
+                except queue.Full:
+                    continue
+
+    threading.Thread(target=produce, name=f"download-{volume.pk}", daemon=True).start()
+    try:
+        while (piece := pieces.get()) is not None:
+            yield piece
+        if "error" in outcome:
+            raise outcome["error"]
+        if outcome["bytes"] != length:
+            # The file changed size since the length was read: the response's Content-Length would lie.
+            raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
+    finally:
+        stop.set()
+
+
+def last_upload(volume):
+    """The volume's latest upload job, or None."""
+    return Job.objects.filter(kind="upload", target_kind=Job.TargetKind.VOLUME, target_id=str(volume.pk)).first()
+
+
+def volume_for(user, pk, action):
+    """The volume `pk` if `user` may `action` it (core.permissions.restrict), else Volume.DoesNotExist."""
+    return restrict(Volume.objects.select_related("pool__host"), user, action).get(pk=pk)
