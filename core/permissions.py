@@ -139,4 +139,6 @@ class IsAdmin(BasePermission):
     """DRF: admins only (a route with no object to scope, such as the Prometheus exposition of every host)."""
 
     def has_permission(self, request, view):
+        if not is_admin(request.user) and request.user.is_authenticated and getattr(view, "kwargs", None):
+            raise Http404  # a route about an object: as for objects the user may not see
         return is_admin(request.user)

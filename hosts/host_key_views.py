@@ -1,12 +1,11 @@
 """The SSH steps of adding a host: fetch the host's key to confirm, generate a key pair for virtdeck, and accept
 a host key that changed. The first two answer the add-host form's htmx requests with a fragment."""
 from django.contrib import messages
-from django.contrib.auth.mixins import UserPassesTestMixin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from core.permissions import restrict
+from core.permissions import AdminRequiredMixin, restrict
 from virt.errors import VirtError
 
 from . import host_keys, services
@@ -35,11 +34,8 @@ def carried_ssh_steps(request):
     return context
 
 
-class AdminOnly(UserPassesTestMixin):
+class AdminOnly(AdminRequiredMixin):
     """Admins only: fetching a key makes virtdeck connect to any address and port it can reach."""
-
-    def test_func(self):
-        return self.request.user.is_staff
 
 
 class HostKeyFetchView(AdminOnly, View):

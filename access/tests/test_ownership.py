@@ -27,7 +27,8 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Routes whose view does not name its model (function views, plain APIViews): by URL name.
 MODEL_OF_NAME = {"token_revoke": ApiToken, "token-detail": ApiToken, "host_edit": Host, "network_xml": Network,
                  "trace_pcap": Job, "api-instance-console": Instance, "host_series": Host,
-                 "instance_series": Instance}
+                 "instance_series": Instance, "host_key_accept": Host, "host-host-key": Host,
+                 "volume-upload": Volume, "volume-download": Volume}
 # Readable by every logged-in user on purpose (access/rules.py): the wizard's saved answers.
 READABLE_BY_ALL = {InstanceTemplate}
 # The values of URL arguments that are not the object's id.

@@ -4,12 +4,12 @@ for virtdeck, and see or accept a host's changed key. The same service functions
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadOnlyTokens
-from core.permissions import restrict
+from core.permissions import IsAdmin, restrict
 from virt.errors import InvalidValue
 
 from .. import host_keys, services
@@ -44,7 +44,7 @@ class AcceptHostKeySerializer(serializers.Serializer):
 
 
 # Admins only: fetching a key makes virtdeck connect to any address and port it can reach.
-ADMIN_ONLY = [permissions.IsAdminUser, ReadOnlyTokens]
+ADMIN_ONLY = [IsAdmin, ReadOnlyTokens]
 
 
 class SshHostKeyView(APIView):

@@ -85,12 +85,12 @@ def test_it_keeps_the_ssh_key_steps_for_admins(client, member, make_host):
     client.force_login(member)
     assert client.post("/hosts/ssh-host-key/", {"uri": "qemu+ssh://root@127.0.0.1:22/system"}).status_code == 403
     assert client.post("/hosts/ssh-key-pair/").status_code == 403
-    assert client.get(f"/hosts/{host.pk}/host-key/").status_code == 403
+    assert client.get(f"/hosts/{host.pk}/host-key/").status_code == 404  # about a host they may not see
     api = APIClient()
     api.force_authenticate(member)
     assert api.post("/api/hosts/ssh-host-key/", {"uri": "qemu+ssh://root@127.0.0.1/system"}).status_code == 403
     assert api.post("/api/hosts/ssh-key-pair/").status_code == 403
-    assert api.get(f"/api/hosts/{host.pk}/host-key/").status_code == 403
+    assert api.get(f"/api/hosts/{host.pk}/host-key/").status_code == 404
 
 
 def test_it_keeps_the_original_refusal_when_the_key_cannot_be_fetched():
