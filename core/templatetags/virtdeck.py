@@ -1,9 +1,20 @@
+import json
+
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
 from django.template.base import token_kwargs
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+
+@register.filter
+def json_data(value):
+    """`value` as JSON for a data- attribute (escaped there like any attribute). Page scripts read their
+    figures this way inside live regions: htmx drops <script> elements it swaps in (script tags are off under
+    the CSP), json_script's included."""
+    return json.dumps(value, cls=DjangoJSONEncoder)
 
 
 @register.filter

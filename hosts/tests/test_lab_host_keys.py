@@ -78,7 +78,8 @@ class NamespaceSshd:
 
 
 @pytest.fixture
-def sshd(two_hosts, tmp_path):
+def sshd(lab, two_hosts, tmp_path):
+    """Its virt-ssh-helper reaches this machine's libvirtd: the lab's, which must be up."""
     server = NamespaceSshd(tmp_path, f"{two_hosts['ssh_key']}.pub")
     yield server
     server.stop()

@@ -1,6 +1,4 @@
 """The migration job's figures for its page: the latest monitor sample and the convergence chart's points."""
-import json
-
 from django import template
 
 from ..migration_tasks import remaining_by_iteration
@@ -11,10 +9,8 @@ register = template.Library()
 @register.simple_tag
 def migration_figures(job):
     """{"latest": the last progress sample or None, "points": [{"iteration", "remaining"}] (bytes of memory
-    remaining at the end of each iteration), and "points_json", the same for static/js/migration-chart.js in a
-    data attribute (a <script type="application/json"> would not survive htmx's live swaps: script tags are
-    off under the CSP)}."""
+    remaining at the end of each iteration), drawn by static/js/migration-chart.js}."""
     samples = [entry["data"] for entry in job.log if entry.get("message") == "progress" and entry.get("data")]
     points = job.result.get("remaining_by_iteration") or remaining_by_iteration(samples)
-    chart = [{"iteration": iteration, "remaining": remaining} for iteration, remaining in points]
-    return {"latest": samples[-1] if samples else None, "points": chart, "points_json": json.dumps(chart)}
+    return {"latest": samples[-1] if samples else None,
+            "points": [{"iteration": iteration, "remaining": remaining} for iteration, remaining in points]}

@@ -1,6 +1,6 @@
 // Storage benchmark charts (templates/storage/benchmark_detail.html): one bar chart per metric, the volume kinds
 // side by side, one series per workload (and per run when two are compared). The figures come from the page's
-// json_script; htmx.onLoad draws them again when the live region is swapped in (a run that just finished).
+// data-chart attribute (htmx drops swapped-in script elements); htmx.onLoad draws them again when the live region is swapped in (a run that just finished).
 (function () {
   "use strict";
   const COLORS = ["#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#dc3545", "#20c997", "#6c757d", "#ffc107"];
@@ -10,7 +10,7 @@
     if (!source || typeof Chart === "undefined") {
       return;
     }
-    const data = JSON.parse(source.textContent);
+    const data = JSON.parse(source.dataset.chart);
     root.querySelectorAll("canvas[data-benchmark-chart]").forEach(function (canvas) {
       const metric = canvas.dataset.benchmarkChart;
       const existing = Chart.getChart(canvas);

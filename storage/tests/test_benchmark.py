@@ -1,6 +1,7 @@
 """The storage benchmark without running fio: its refusals through the API and the page (test driver:
 core/testing/nodes/storage.xml, a host virtdeck has no shell on), the argument lists, and fio's JSON as fio 3.33
 printed it here over NBD (data/fio_randread_nbd.txt)."""
+import html
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,7 @@ def test_it_shows_a_finished_run_as_a_table_and_chart_data(admin_client, images)
                              params={"pool_id": images.pk, "spec": spec}, result={"spec": spec, "results": results})
     page = admin_client.get(reverse("storage:benchmark_detail", args=[run.pk])).content.decode()
     assert 'data-kind="qcow2-thin"' in page and "benchmark-chart-data" in page and "chart.umd.min.js" in page
-    assert '"iops": [900.0, 700.0]' in page
+    assert html.escape('"iops": [900.0, 700.0]') in page  # in the chart's data attribute
 
 
 # --------------------------------------------------------------------------- pure parts
