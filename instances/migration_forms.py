@@ -54,34 +54,20 @@ class EvacuateForm(forms.Form):
     parallel = forms.IntegerField(min_value=1, initial=1, label=_("Migrations at a time"))
     unsafe = forms.BooleanField(required=False,
                                 label=_("Unsafe: I know disks in plain directories both hosts see are shared"))
+    styled = ("target_host", "parallel", "unsafe")
 
     def __init__(self, *args, hosts=None, max_parallel=8, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_host"].queryset = hosts if hosts is not None else Host.objects.none()
         self.fields["parallel"].max_value = max_parallel
         self.fields["parallel"].validators.append(MaxValueValidator(max_parallel))
-        for field in self.fields.values():
-            widget = field.widget
-            widget.attrs["class"] = ("form-check-input" if isinstance(widget, forms.CheckboxInput)
-                                     else "form-select" if isinstance(widget, forms.Select) else "form-control")
-
-
-class BulkMigrateForm(forms.Form):
-    """The list's selected VMs, where to and how many at a time (the same as POST /api/instances/bulk/migrate/)."""
-
-    ids = InstanceIdsField()
-    target_host = forms.ModelChoiceField(queryset=Host.objects.none(), required=False, label=_("Target host"),
-                                         empty_label=_("Any host that fits (most free memory first)"))
-    parallel = forms.IntegerField(min_value=1, initial=1, label=_("Migrations at a time"))
-    unsafe = forms.BooleanField(required=False,
-                                label=_("Unsafe: I know disks in plain directories both hosts see are shared"))
-
-    def __init__(self, *args, hosts=None, max_parallel=8, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["target_host"].queryset = hosts if hosts is not None else Host.objects.none()
-        self.fields["parallel"].max_value = max_parallel
-        self.fields["parallel"].validators.append(MaxValueValidator(max_parallel))
-        for name in ("target_host", "parallel", "unsafe"):
+        for name in self.styled:
             widget = self.fields[name].widget
             widget.attrs["class"] = ("form-check-input" if isinstance(widget, forms.CheckboxInput)
                                      else "form-select" if isinstance(widget, forms.Select) else "form-control")
+
+
+class BulkMigrateForm(EvacuateForm):
+    """The list's selected VMs, where to and how many at a time (the same as POST /api/instances/bulk/migrate/)."""
+
+    ids = InstanceIdsField()
