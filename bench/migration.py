@@ -16,7 +16,6 @@ Its own database under var/bench-migration/ (the dev database is never touched);
 broker (they run here).
 """
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,19 +45,9 @@ def downtime_ms(uri, name):
 
 
 def setup_django():
-    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
-    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
-    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
-        os.environ.pop(name, None)  # never the dev or a production database
-    shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    BENCH_DIR.mkdir(parents=True)
-    import django
+    from bench.django_setup import fresh_database
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    fresh_database(BENCH_DIR)
 
 
 def main(rounds):
