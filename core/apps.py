@@ -8,5 +8,11 @@ class CoreConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
 
         from .events import close_session_sockets
+        from django.utils.translation import gettext
+
+        from virt import i18n
+
+        # virt/ never imports Django: its messages follow the request's (or job's) language through this.
+        i18n.install(gettext)
 
         user_logged_out.connect(close_session_sockets, dispatch_uid="core.close_session_sockets")

@@ -13,6 +13,7 @@ from .errors import InvalidConfig
 from .xml.devices import DiskXML
 from .xml.domain import DomainXML
 from .xml.storage import VolumeXML
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,15 @@ def source_disks(conn, xml):
                 volume = conn.storageVolLookupByPath(disk.source_file or disk.source_dev)
                 pool_name = volume.storagePoolLookupByVolume().name()
             else:
-                raise InvalidConfig(f"Disk {disk.target_dev} ({disk.source}) is not a volume of a storage pool: "
-                                    "it cannot be copied through libvirt.")
+                raise InvalidConfig(_("Disk {target_dev} ({source}) is not a volume of a storage pool: it cannot "
+                                      "be copied through libvirt.")
+                                    .format(target_dev=disk.target_dev, source=disk.source))
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
                 raise
-            raise InvalidConfig(f"Disk {disk.target_dev} ({disk.source}) is in no storage pool of this host: "
-                                "define a pool over its directory to clone it.") from None
+            raise InvalidConfig(_("Disk {target_dev} ({source}) is in no storage pool of this host: define a "
+                                  "pool over its directory to clone it.")
+                                .format(target_dev=disk.target_dev, source=disk.source)) from None
         parsed = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
         disks.append(SourceDisk(disk.target_dev, pool_name, volume.name(), parsed.format or "raw",
                                 parsed.allocation or 0, parsed.capacity or 0))

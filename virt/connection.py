@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import libvirt
 
 from .errors import HostUnreachable, VirtError, translate
+from .i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ class Pool:
     @staticmethod
     def _known_failure(entry):
         """The last failure, raised again without a new try (observed when it happened, not now)."""
-        return HostUnreachable(entry.last_error or "host unreachable", observed_at=entry.failed_at)
+        return HostUnreachable(entry.last_error or _("host unreachable"), observed_at=entry.failed_at)
 
     def _start_open(self, entry, spec):
         """Called with entry.lock held: the future of an open of `spec` (existing or new)."""
@@ -279,7 +280,8 @@ class Pool:
         try:
             conn = opening.result(timeout=self.connect_timeout)
         except FutureTimeout:
-            reason = f"no answer from {spec.name} within {self.connect_timeout:g} s"
+            reason = _("no answer from {host} within {seconds:g} s").format(host=spec.name,
+                                                                           seconds=self.connect_timeout)
             with entry.lock:
                 if entry.opening is opening:
                     entry.opening_stalled = True
@@ -298,7 +300,8 @@ class Pool:
                 entry.failures, entry.last_error, entry.retry_at = 0, "", 0.0
 
                 def on_close(_conn, reason, _opaque, entry=entry, handle=entry.conn):
-                    self._mark_dead(entry, handle, f"connection closed by libvirt (reason {reason})")
+                    self._mark_dead(entry, handle, _("connection closed by libvirt (reason {reason})")
+                                    .format(reason=reason))
 
                 try:
                     conn.registerCloseCallback(on_close, None)
@@ -307,7 +310,8 @@ class Pool:
             if entry.conn is not None and entry.conn.conn is conn:
                 entry.conn.enter()
                 return entry.conn
-        raise HostUnreachable(f"the connection to {spec.name} was replaced while it opened; try again")
+        raise HostUnreachable(_("the connection to {name} was replaced while it opened; try again")
+                              .format(name=spec.name))
 
     def call(self, spec, fn, timeout=None):
         """Run fn(conn) for the host of `spec`, bounded by `timeout` seconds.
@@ -330,7 +334,7 @@ class Pool:
                 error = translate(exc)
                 if isinstance(error, HostUnreachable) or not _alive(handle.conn):
                     self._mark_dead(entry, handle, error.message if isinstance(error, HostUnreachable)
-                                    else f"connection to {spec.name} lost")
+                                    else _("connection to {host} lost").format(host=spec.name))
                 raise error from None
             finally:
                 handle.leave()
@@ -343,7 +347,7 @@ class Pool:
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
-            reason = f"{spec.name} did not answer within {timeout:g} s"
+            reason = _("{host} did not answer within {seconds:g} s").format(host=spec.name, seconds=timeout)
             self._mark_dead(entry, handle, reason)
             raise HostUnreachable(reason) from None
 
@@ -363,7 +367,8 @@ class Pool:
             handle = _Connection(opening.result(timeout=self.connect_timeout))
         except FutureTimeout:
             opening.add_done_callback(_close_result)
-            raise HostUnreachable(f"no answer from {spec.name} within {self.connect_timeout:g} s") from None
+            raise HostUnreachable(_("no answer from {name} within {connect_timeout:g} s")
+                                  .format(name=spec.name, connect_timeout=self.connect_timeout)) from None
         handle.enter()
 
         def run():
@@ -385,7 +390,8 @@ class Pool:
             except FutureTimeout:
                 pass
             if deadline is not None and time.monotonic() >= deadline:
-                raise HostUnreachable(f"{spec.name}: the operation did not finish within {timeout:g} s")
+                raise HostUnreachable(_("{name}: the operation did not finish within {timeout:g} s")
+                                      .format(name=spec.name, timeout=timeout))
             if cancelled is not None and not cancel_sent and cancelled():
                 cancel_sent = True
                 if on_cancel is not None:

@@ -10,6 +10,7 @@ import libvirt
 from .domain import Domain
 from .errors import OperationInvalid, VirtError
 from .xml.domain import DomainXML
+from .i18n import _
 
 # Pieces a screenshot or a serial console is read in.
 CHUNK = 256 * 1024
@@ -75,7 +76,7 @@ def screenshot(conn, uuid, screen=0):
     """The VM's screen as libvirt's screenshot stream gives it: (mime type, bytes); QEMU sends a PPM."""
     dom = conn.lookupByUUIDString(uuid)
     if not dom.isActive():
-        raise OperationInvalid("The VM is not running.")
+        raise OperationInvalid(_("The VM is not running."))
     stream = conn.newStream(0)
     try:
         mime = dom.screenshot(stream, screen, 0)
@@ -123,10 +124,10 @@ class SerialConsole:
     def _run(self, conn):
         dom = conn.lookupByUUIDString(self.uuid)
         if not dom.isActive():
-            raise OperationInvalid("The VM is not running.")
+            raise OperationInvalid(_("The VM is not running."))
         devices = DomainXML.from_xml(dom.XMLDesc(0), trusted=True).element.find("devices")
         if devices is None or (devices.find("console") is None and devices.find("serial") is None):
-            raise NoConsole("The VM has no serial console.")
+            raise NoConsole(_("The VM has no serial console."))
         stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
         dom.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
         self._stream = stream

@@ -13,6 +13,7 @@ from .errors import InvalidValue, NotFound
 from .volumes import collect_volume, create_volume, delete_volume
 from .xml.devices import DiskXML
 from .xml.domain import DomainXML
+from .i18n import _
 
 DISK_BUSES = ("virtio", "sata", "scsi", "ide", "usb")
 # "default" leaves the choice to the hypervisor (no cache attribute).
@@ -23,7 +24,8 @@ _TARGET = re.compile(r"^(vd|sd|hd)[a-z]{1,2}$")
 
 def choice(value, choices, field):
     if value not in choices:
-        raise InvalidValue(field, f"{field}: {value!r} is not one of {', '.join(choices)}.")
+        raise InvalidValue(field, _("{field}: {value!r} is not one of {choices}.")
+                                  .format(field=field, value=value, choices=', '.join(choices)))
     return value
 
 
@@ -34,24 +36,26 @@ def next_target(taken, bus):
     for name in [*letters, *(a + b for a in letters for b in letters)]:
         if prefix + name not in taken:
             return prefix + name
-    raise InvalidValue("target", "No free target name is left on this bus.")
+    raise InvalidValue("target", _("No free target name is left on this bus."))
 
 
 def check_target(target, bus, taken):
     """`target` if it is a well-formed, free name matching `bus` (vd* for virtio, sd* for sata/scsi/usb, hd* ide)."""
     if not isinstance(target, str) or not _TARGET.match(target):
-        raise InvalidValue("target", f"target: {target!r} is not a disk target name such as vdb or sdb.")
+        raise InvalidValue("target", _("target: {target!r} is not a disk target name such as vdb or sdb.")
+                                     .format(target=target))
     if not target.startswith(_TARGET_PREFIXES[bus]):
-        raise InvalidValue("target", f"target: a {bus} disk is named {_TARGET_PREFIXES[bus]}*, not {target}.")
+        raise InvalidValue("target", _("target: a {bus} disk is named {prefix}*, not {target}.")
+                                     .format(bus=bus, prefix=_TARGET_PREFIXES[bus], target=target))
     if target in taken:
-        raise InvalidValue("target", f"target: the VM already has a disk {target}.")
+        raise InvalidValue("target", _("target: the VM already has a disk {target}.").format(target=target))
     return target
 
 
 def _disk(domain, target):
     disk = next((d for d in domain.disks if d.target_dev == target), None)
     if disk is None:
-        raise NotFound(f"The VM has no disk {target!r}.")
+        raise NotFound(_("The VM has no disk {target!r}.").format(target=target))
     return disk
 
 
@@ -63,7 +67,8 @@ class DiskChanges(ConfigChanges):
         conn = self._dom.connect()
         # Asked first: drivers word "exists" differently (the test driver: "operation failed").
         if self._find_volume(pool, name) is not None:
-            raise InvalidValue("name", f"name: pool {pool} already has a volume {name!r}.")
+            raise InvalidValue("name", _("name: pool {pool} already has a volume {name!r}.")
+                                       .format(pool=pool, name=name))
         record = create_volume(conn, pool, name, size_bytes, volume_format=volume_format, allocation=allocation)
         try:
             return self._attach_record(record, "disk", target, bus, cache, affect)
@@ -119,7 +124,8 @@ class DiskChanges(ConfigChanges):
         def locate(domain):
             disk = _disk(domain, target)
             if disk.device not in ("cdrom", "floppy"):
-                raise InvalidValue("target", f"target: {target} is a {disk.device}, not a CD-ROM drive.")
+                raise InvalidValue("target", _("target: {target} is a {device}, not a CD-ROM drive.")
+                                             .format(target=target, device=disk.device))
             return disk
 
         locate(self.current_definition())
@@ -146,7 +152,8 @@ class DiskChanges(ConfigChanges):
 
     def _attach_record(self, record, device, target, bus, cache, affect):
         if record.type not in ("file", "block"):
-            raise InvalidValue("volume", f"volume: a {record.type} volume cannot be attached as a disk.")
+            raise InvalidValue("volume", _("volume: a {type} volume cannot be attached as a disk.")
+                                         .format(type=record.type))
         if device == "cdrom":
             disk = DiskXML.cdrom(target, path=record.path, bus=bus)
         else:
@@ -159,10 +166,11 @@ class DiskChanges(ConfigChanges):
     def _volume(self, pool, name):
         for field, value in (("pool", pool), ("volume", name)):
             if not isinstance(value, str) or not value:
-                raise InvalidValue(field, f"{field}: a name is required.")
+                raise InvalidValue(field, _("{field}: a name is required.").format(field=field))
         record = self._find_volume(pool, name)
         if record is None:
-            raise InvalidValue("volume", f"volume: pool {pool} has no volume {name!r}.")
+            raise InvalidValue("volume", _("volume: pool {pool} has no volume {name!r}.")
+                                         .format(pool=pool, name=name))
         return record
 
     def _find_volume(self, pool, name):
@@ -172,16 +180,17 @@ class DiskChanges(ConfigChanges):
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_POOL:
                 raise
-            raise InvalidValue("pool", f"pool: the host has no storage pool {pool!r}.") from None
+            raise InvalidValue("pool", _("pool: the host has no storage pool {pool!r}.").format(pool=pool)) from None
 
     def _volume_at(self, path):
         if not isinstance(path, str) or not path.startswith("/") or "/../" in f"{path}/" or "\0" in path:
-            raise InvalidValue("path", f"path: {str(path)[:80]!r} is not an absolute path.")
+            raise InvalidValue("path", _("path: {path!r} is not an absolute path.").format(path=str(path)[:80]))
         conn = self._dom.connect()
         try:
             volume = conn.storageVolLookupByPath(path)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
                 raise
-            raise InvalidValue("path", f"path: {path} is not a volume of any storage pool of this host.") from None
+            raise InvalidValue("path", _("path: {path} is not a volume of any storage pool of this host.")
+                                       .format(path=path)) from None
         return self._volume(volume.storagePoolLookupByVolume().name(), volume.name())

@@ -23,6 +23,7 @@ from .hardware import HardwareChanges
 from .jobinfo import job_from_stats
 from .snapshots import Snapshots
 from .xml.parser import parse_untrusted
+from .i18n import _
 
 _SHUTDOWN_MODES = {
     None: 0,
@@ -73,8 +74,8 @@ def define_new(conn, xml, validate=True):
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue
             raise
-        raise InvalidConfig(f"A domain named {existing.name()!r} with UUID {existing.UUIDString()} already exists "
-                            "on this host.", code=libvirt.VIR_ERR_DOM_EXIST)
+        raise InvalidConfig(_("A domain named {name!r} with UUID {uuid} already exists on this host.")
+                            .format(name=existing.name(), uuid=existing.UUIDString()), code=libvirt.VIR_ERR_DOM_EXIST)
     return define(conn, text, validate=validate)
 
 
@@ -158,7 +159,7 @@ class Domain(HardwareChanges):
     def restore(self, paused=False):
         """Resume the state a managed save kept (start does it; this refuses a VM that has none)."""
         if not self.has_managed_save():
-            raise OperationInvalid(f"{self.name} has no saved state to restore.")
+            raise OperationInvalid(_("{name} has no saved state to restore.").format(name=self.name))
         self.start(paused=paused)
 
     def shutdown(self, mode=None):
@@ -260,7 +261,8 @@ class Domain(HardwareChanges):
 
 def _mode(modes, mode):
     if mode not in modes:
-        raise InvalidConfig(f"Unknown mode {mode!r}; one of: {', '.join(m for m in modes if m)}.")
+        raise InvalidConfig(_("Unknown mode {mode!r}; one of: {modes}.")
+                            .format(mode=mode, modes=', '.join(m for m in modes if m)))
     return modes[mode]
 
 

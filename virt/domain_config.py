@@ -12,6 +12,7 @@ from .volumes import resize_volume
 from .xml.base import XMLObject
 from .xml.domain import DomainXML
 from .xml.parser import parse_untrusted
+from .i18n import _, gettext_noop
 
 _AFFECT_FLAGS = {lifecycle.LIVE: libvirt.VIR_DOMAIN_AFFECT_LIVE, lifecycle.CONFIG: libvirt.VIR_DOMAIN_AFFECT_CONFIG}
 
@@ -52,8 +53,8 @@ class ConfigChanges:
                     or isinstance(error, (HostUnreachable, NotFound, InvalidConfig))):
                 raise
             raise OperationInvalid(
-                f"The running VM refused the change live: {error.message} "
-                "Apply it to the configuration only; it takes effect at the next boot.", code=error.code,
+                _("The running VM refused the change live: {message} Apply it to the configuration only; it "
+                  "takes effect at the next boot.").format(message=error.message), code=error.code,
             ) from None
         return sorted(where)
 
@@ -95,7 +96,7 @@ class ConfigChanges:
         boot. Read with its secrets, so a VNC password survives the round trip.
         """
         if not self.is_persistent():
-            raise OperationInvalid("The VM is transient (it has no configuration to change).")
+            raise OperationInvalid(_("The VM is transient (it has no configuration to change)."))
         saved = DomainXML.from_xml(self.xml_desc(inactive=True, secure=True), trusted=True)
         edit(saved)
         self._dom.connect().defineXMLFlags(saved.to_xml(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
@@ -136,12 +137,12 @@ class ConfigChanges:
     def set_vcpus(self, count, affect=None):
         """Online vCPUs (live hot-plug needs the guest's support, up to the maximum)."""
         _, flags = self._affect_flags(affect)
-        self._dom.setVcpusFlags(_positive(count, "vCPU count"), flags)
+        self._dom.setVcpusFlags(_positive(count, gettext_noop("vCPU count")), flags)
 
     def set_max_vcpus(self, count):
         """The maximum vCPUs, in the configuration (a running VM keeps its maximum until the next boot)."""
         _, flags = self._affect_flags(lifecycle.CONFIG)
-        self._dom.setVcpusFlags(_positive(count, "vCPU count"), flags | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+        self._dom.setVcpusFlags(_positive(count, gettext_noop("vCPU count")), flags | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
 
     def memory(self):
         """{"live": {"current_kib", "maximum_kib"} or None, "config": {...}} (config None for a transient VM)."""
@@ -158,7 +159,7 @@ class ConfigChanges:
     def set_memory(self, kib, affect=None):
         """Current memory; live it is the balloon (the guest needs a balloon driver), up to the maximum."""
         where, _ = self._affect_flags(affect)
-        kib = _positive(kib, "memory")
+        kib = _positive(kib, gettext_noop("memory"))
         # One call per place, live first (a refused balloon changes nothing): some drivers (libvirt's test
         # driver) take only one of LIVE and CONFIG at a time.
         for place in sorted(where, reverse=True):
@@ -167,7 +168,7 @@ class ConfigChanges:
     def set_max_memory(self, kib):
         """The maximum memory, in the configuration only (libvirt refuses it live)."""
         _, flags = self._affect_flags(lifecycle.CONFIG)
-        self._dom.setMemoryFlags(_positive(kib, "memory"), flags | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+        self._dom.setMemoryFlags(_positive(kib, gettext_noop("memory")), flags | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
 
     # Disks
 
@@ -178,12 +179,13 @@ class ConfigChanges:
         VM's through its storage volume (so the image must be a volume of one of the host's pools).
         Shrinking is refused (the guest's data past the new end would be cut off).
         """
-        size_bytes = _positive(size_bytes, "disk size")
+        size_bytes = _positive(size_bytes, gettext_noop("disk size"))
         if not self.is_active():
             return self._resize_volume_of(target, size_bytes)
         capacity = self._dom.blockInfo(target, 0)[0]
         if size_bytes < capacity:
-            raise InvalidConfig(f"Shrinking {target} from {capacity} to {size_bytes} bytes would lose data.")
+            raise InvalidConfig(_("Shrinking {target} from {capacity} to {size_bytes} bytes would lose data.")
+                                .format(target=target, capacity=capacity, size_bytes=size_bytes))
         self._dom.blockResize(target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
         return self._dom.blockInfo(target, 0)[0]
 
@@ -191,7 +193,7 @@ class ConfigChanges:
         saved = DomainXML.from_xml(self.xml_desc(inactive=True), trusted=True)
         disk = next((d for d in saved.disks if d.target_dev == target), None)
         if disk is None:
-            raise NotFound(f"The VM has no disk {target}.")
+            raise NotFound(_("The VM has no disk {target}.").format(target=target))
         conn = self._dom.connect()
         if disk.source_pool and disk.source_volume:
             pool_name, name = disk.source_pool, disk.source_volume
@@ -201,15 +203,17 @@ class ConfigChanges:
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
                     raise
-                raise OperationInvalid(f"{target} is not a volume of any storage pool of this host: start the VM "
-                                       "to resize it live, or add a pool over its directory.") from None
+                raise OperationInvalid(_("{target} is not a volume of any storage pool of this host: start the "
+                                         "VM to resize it live, or add a pool over its directory.")
+                                       .format(target=target)) from None
             pool_name, name = volume.storagePoolLookupByVolume().name(), volume.name()
         else:
-            raise OperationInvalid(f"{target} has no image to resize.")
+            raise OperationInvalid(_("{target} has no image to resize.").format(target=target))
         return resize_volume(conn, pool_name, name, size_bytes).capacity
 
 
 def _positive(value, what):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidConfig(f"The {what} must be a positive whole number, got {value!r}.")
+        raise InvalidConfig(_("The {what} must be a positive whole number, got {value!r}.")
+                            .format(what=_(what), value=value))
     return value

@@ -11,6 +11,8 @@ import time
 
 import libvirt
 
+from .i18n import _, gettext_noop
+
 
 class VirtError(Exception):
     """Base of every error virt/ raises. `message` is safe to show to users."""
@@ -116,7 +118,7 @@ _NODE_FILE_SOURCES = {
     libvirt.VIR_FROM_CPU,
     libvirt.VIR_FROM_CAPABILITIES,
 }
-NODE_FILE_INVALID = "libvirt's test driver could not load the node file: it is not a valid node file."
+NODE_FILE_INVALID = gettext_noop("libvirt's test driver could not load the node file: it is not a valid node file.")
 
 
 # Directories of files virtdeck writes for libvirt (directory -> placeholder). virt/ reads no settings:
@@ -144,8 +146,8 @@ def translate(error, opening=False):
     """
     code = error.get_error_code()
     if opening and code not in _AUTH and error.get_error_domain() in _NODE_FILE_SOURCES:
-        return InvalidConfig(NODE_FILE_INVALID, code=code)
-    message = scrub(str(error) or error.get_error_message() or "libvirt error")
+        return InvalidConfig(_(NODE_FILE_INVALID), code=code)
+    message = scrub(str(error) or error.get_error_message() or _("libvirt error"))
     if code in _NOT_FOUND:
         cls = NotFound
     elif code in _INVALID:

@@ -13,6 +13,7 @@ import libvirt
 
 from .connection import _alive, in_thread, open_connection
 from .errors import HostUnreachable, translate
+from .i18n import _
 
 
 class LifecycleSubscription:
@@ -58,7 +59,8 @@ class LifecycleSubscription:
             self.conn, self.callback_ids = future.result(timeout=timeout)
         except FutureTimeout:
             future.add_done_callback(lambda f: f.exception() is None and in_thread(self._release, *f.result()))
-            raise HostUnreachable(f"no answer from {spec.name} within {timeout:g} s") from None
+            raise HostUnreachable(_("no answer from {name} within {timeout:g} s")
+                                  .format(name=spec.name, timeout=timeout)) from None
 
     @property
     def alive(self):

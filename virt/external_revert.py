@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from .errors import InvalidConfig, Unsupported
 from .xml.domain import DomainXML
 from .xml.snapshot import SnapshotXML
+from .i18n import _
 
 
 @dataclass
@@ -56,13 +57,14 @@ def plan_external_revert(snapshot_xml, domain_xml, stamp):
     """
     snapshot = SnapshotXML.from_xml(snapshot_xml, trusted=True)
     if snapshot.kind != "external":
-        raise InvalidConfig(f"Snapshot {snapshot.name} is internal: libvirt reverts it itself.")
+        raise InvalidConfig(_("Snapshot {name} is internal: libvirt reverts it itself.")
+                            .format(name=snapshot.name))
     if snapshot.memory_snapshot == "external":
-        raise Unsupported(f"Snapshot {snapshot.name} saved the memory externally: only disk-only external "
-                          "snapshots can be reverted on this libvirt.")
+        raise Unsupported(_("Snapshot {name} saved the memory externally: only disk-only external snapshots can "
+                            "be reverted on this libvirt.").format(name=snapshot.name))
     definition = snapshot.definition()
     if definition is None:
-        raise Unsupported(f"Snapshot {snapshot.name} did not record the VM's definition.")
+        raise Unsupported(_("Snapshot {name} did not record the VM's definition.").format(name=snapshot.name))
     current = DomainXML.from_xml(domain_xml, trusted=True)
     definition.name = current.name
     current_sources = {disk.target_dev: disk.source_file for disk in current.disks}
@@ -73,7 +75,8 @@ def plan_external_revert(snapshot_xml, domain_xml, stamp):
     for target in snapshot.external_disks:
         disk = recorded.get(target)
         if disk is None or disk.type != "file" or not disk.source_file:
-            raise Unsupported(f"Disk {target} of snapshot {snapshot.name} is not a file: it cannot be re-pointed.")
+            raise Unsupported(_("Disk {target} of snapshot {name} is not a file: it cannot be re-pointed.")
+                              .format(target=target, name=snapshot.name))
         for backing in disk.element.findall("backingStore"):
             disk.element.remove(backing)
         image = disk.source_file

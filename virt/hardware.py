@@ -25,6 +25,7 @@ from .errors import HostUnreachable, InvalidConfig, InvalidValue, NotFound, Oper
 from .xml.cpu import CPU_MODES, CpuXML
 from .xml.devices import InterfaceXML
 from .xml.parser import parse_trusted
+from .i18n import _
 
 NIC_MODELS = ("virtio", "e1000", "e1000e", "rtl8139")
 NIC_TYPES = ("network", "bridge", "direct")
@@ -42,7 +43,8 @@ def check_listen(address):
     except (ValueError, TypeError):
         ip = None
     if ip is None or getattr(ip, "scope_id", None):  # fe80::1%eth0: a scope is free text to Python
-        raise InvalidValue("vnc_listen", f"vnc_listen: {str(address)[:60]!r} is not an IP address.")
+        raise InvalidValue("vnc_listen", _("vnc_listen: {address!r} is not an IP address.")
+                                         .format(address=str(address)[:60]))
     return str(ip)
 
 
@@ -57,14 +59,15 @@ def random_mac(taken=()):
 def _interface(domain, mac):
     nic = next((n for n in domain.interfaces if n.mac == mac), None)
     if nic is None:
-        raise NotFound(f"The VM has no network interface {mac!r}.")
+        raise NotFound(_("The VM has no network interface {mac!r}.").format(mac=mac))
     return nic
 
 
 def _vnc(domain):
     graphics = next((g for g in domain.graphics if g.type == "vnc"), None)
     if graphics is None:
-        raise NotFound("The VM has no VNC display (graphics cannot be added to a running VM; add it in its XML).")
+        raise NotFound(_("The VM has no VNC display (graphics cannot be added to a running VM; add it in its "
+                         "XML)."))
     return graphics
 
 
@@ -91,9 +94,10 @@ class HardwareChanges(DiskChanges):
         try:
             nic = InterfaceXML.build(type, source, model=model, mac=mac, link_up=link_up)
         except InvalidConfig as exc:
-            raise InvalidValue("mac", f"mac: {exc.message}") from None
+            raise InvalidValue("mac", _("mac: {message}").format(message=exc.message)) from None
         if nic.mac in taken:
-            raise InvalidValue("mac", f"mac: the VM already has a network interface {nic.mac}.")
+            raise InvalidValue("mac", _("mac: the VM already has a network interface {mac}.")
+                                      .format(mac=nic.mac))
         return {"mac": nic.mac, "applied": self.attach_device(nic, affect)}
 
     def remove_interface(self, mac, affect=None):
@@ -107,7 +111,7 @@ class HardwareChanges(DiskChanges):
         if model is not None:
             choice(model, NIC_MODELS, "model")
         if (type is None) != (source is None):
-            raise InvalidValue("source" if source is None else "type", "type and source are changed together.")
+            raise InvalidValue("source" if source is None else "type", _("type and source are changed together."))
         if type is not None:
             choice(type, NIC_TYPES, "type")
             self._check_source(type, source)
@@ -136,15 +140,17 @@ class HardwareChanges(DiskChanges):
     def _check_source(self, type, source):
         if type == "network":
             if not isinstance(source, str) or not source:
-                raise InvalidValue("source", "source: a network name is required.")
+                raise InvalidValue("source", _("source: a network name is required."))
             try:
                 self._dom.connect().networkLookupByName(source)
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
                     raise
-                raise InvalidValue("source", f"source: the host has no network {source!r}.") from None
+                raise InvalidValue("source", _("source: the host has no network {source!r}.")
+                                             .format(source=source)) from None
         elif not isinstance(source, str) or not _HOST_INTERFACE.match(source) or source in (".", ".."):
-            raise InvalidValue("source", f"source: {str(source)[:40]!r} is not a host interface name.")
+            raise InvalidValue("source", _("source: {source!r} is not a host interface name.")
+                                         .format(source=str(source)[:40]))
 
     # VNC
 
@@ -182,7 +188,7 @@ class HardwareChanges(DiskChanges):
         if vnc_password is not None and (not isinstance(vnc_password, str) or not 1 <= len(vnc_password) <= 8
                                          or not vnc_password.isprintable()):
             # QEMU's VNC authentication uses the first 8 characters only: refuse what it would cut silently.
-            raise InvalidValue("vnc_password", "vnc_password: 1 to 8 printable characters (VNC uses no more).")
+            raise InvalidValue("vnc_password", _("vnc_password: 1 to 8 printable characters (VNC uses no more)."))
         _vnc(self.current_definition())
         return vnc_listen
 
@@ -196,20 +202,23 @@ class HardwareChanges(DiskChanges):
         limits = self.host_limits()
         for field, value in (("vcpus", vcpus), ("max_vcpus", max_vcpus)):
             if value is not None:
-                _check_count(field, value, limits["cpus"], "vCPUs", f"the host has ({limits['cpus']} CPUs)")
+                _check_count(field, value, limits["cpus"], "vCPUs",
+                             _("the host has ({cpus} CPUs)").format(cpus=limits["cpus"]))
         for field, value in (("memory_kib", memory_kib), ("max_memory_kib", max_memory_kib)):
             if value is not None:
                 _check_count(field, value, limits["memory_kib"], "KiB",
-                             f"the host has ({limits['memory_kib'] // 1024} MiB)")
+                             _("the host has ({mib} MiB)").format(mib=limits["memory_kib"] // 1024))
         counts, memory = self.vcpus(), self.memory()
         if counts["config"] is None:
-            raise OperationInvalid("The VM is transient (it has no configuration to change).")
+            raise OperationInvalid(_("The VM is transient (it has no configuration to change)."))
         top = max_vcpus if max_vcpus is not None else counts["config"]["maximum"]
         if vcpus is not None and vcpus > top:
-            raise InvalidValue("vcpus", f"vcpus: {vcpus} is over the maximum of {top} vCPUs.")
+            raise InvalidValue("vcpus", _("vcpus: {vcpus} is over the maximum of {top} vCPUs.")
+                                        .format(vcpus=vcpus, top=top))
         top = max_memory_kib if max_memory_kib is not None else memory["config"]["maximum_kib"]
         if memory_kib is not None and memory_kib > top:
-            raise InvalidValue("memory_kib", f"memory: {memory_kib} KiB is over the maximum of {top} KiB.")
+            raise InvalidValue("memory_kib", _("memory: {memory_kib} KiB is over the maximum of {top} KiB.")
+                                             .format(memory_kib=memory_kib, top=top))
         return {"vcpus": counts, "memory": memory}
 
     def change_vcpus(self, *, vcpus=None, max_vcpus=None):
@@ -273,11 +282,12 @@ class HardwareChanges(DiskChanges):
         choice(cpu_mode, CPU_MODES, "cpu_mode")
         if cpu_mode != "custom":
             if cpu_model:
-                raise InvalidValue("cpu_model", f"cpu_model: only custom mode takes a model, not {cpu_mode}.")
+                raise InvalidValue("cpu_model", _("cpu_model: only custom mode takes a model, not {cpu_mode}.")
+                                                .format(cpu_mode=cpu_mode))
             self._check_cpu_mode_supported(cpu_mode)
             return
         if not isinstance(cpu_model, str) or not _CPU_MODEL.match(cpu_model):
-            raise InvalidValue("cpu_model", "cpu_model: a CPU model name (such as qemu64) is needed for custom.")
+            raise InvalidValue("cpu_model", _("cpu_model: a CPU model name (such as qemu64) is needed for custom."))
         self._check_cpu_model(cpu_model)
 
     def _domain_capabilities(self):
@@ -294,8 +304,9 @@ class HardwareChanges(DiskChanges):
         TCG: QEMU's `-cpu host` needs KVM)."""
         caps, current = self._domain_capabilities()
         if caps is not None and caps.xpath("cpu/mode[@name=$mode]/@supported", mode=mode) == ["no"]:
-            raise InvalidValue("cpu_mode", f"cpu_mode: this host cannot give a {current.type} VM the {mode} CPU "
-                                           "(its domain capabilities say so; host-passthrough needs KVM).")
+            raise InvalidValue("cpu_mode", _("cpu_mode: this host cannot give a {type} VM the {mode} CPU (its "
+                                             "domain capabilities say so; host-passthrough needs KVM).")
+                                           .format(type=current.type, mode=mode))
 
     def _check_cpu_model(self, model):
         """Refuse a model the host does not know, or cannot run for this VM's type (its features are missing:
@@ -304,8 +315,9 @@ class HardwareChanges(DiskChanges):
         if caps is not None:
             usable = caps.xpath("cpu/mode[@name='custom']/model[text()=$model]/@usable", model=model)
             if usable == ["no"]:
-                raise InvalidValue("cpu_model", f"cpu_model: this host cannot run a {current.type} VM on a {model} "
-                                                "CPU (it lacks some of its features).")
+                raise InvalidValue("cpu_model", _("cpu_model: this host cannot run a {type} VM on a {model} CPU "
+                                                  "(it lacks some of its features).")
+                                                .format(type=current.type, model=model))
             if usable:
                 return
         arch = current.arch or "x86_64"
@@ -314,7 +326,8 @@ class HardwareChanges(DiskChanges):
         except libvirt.libvirtError:
             return  # the driver cannot list models: libvirt judges at the next start
         if known and model not in known:
-            raise InvalidValue("cpu_model", f"cpu_model: the host knows no {arch} CPU model {model!r}.")
+            raise InvalidValue("cpu_model", _("cpu_model: the host knows no {arch} CPU model {model!r}.")
+                                            .format(arch=arch, model=model))
 
     def set_boot_order(self, devices):
         """Boot from `devices` in order (hd, cdrom, network, fd). Per-device boot orders are dropped: libvirt
@@ -331,11 +344,11 @@ class HardwareChanges(DiskChanges):
 
 def check_boot(devices):
     if not isinstance(devices, (list, tuple)) or not devices:
-        raise InvalidValue("boot", "boot: at least one device is needed.")
+        raise InvalidValue("boot", _("boot: at least one device is needed."))
     for dev in devices:
         choice(dev, BOOT_DEVICES, "boot")
     if len(set(devices)) != len(devices):
-        raise InvalidValue("boot", "boot: each device may appear once.")
+        raise InvalidValue("boot", _("boot: each device may appear once."))
     return devices
 
 
@@ -343,6 +356,7 @@ def _check_count(field, value, limit, unit, why):
     try:
         _positive(value, field)
     except InvalidConfig as exc:
-        raise InvalidValue(field, f"{field}: {exc.message}") from None
+        raise InvalidValue(field, _("{field}: {message}").format(field=field, message=exc.message)) from None
     if value > limit:
-        raise InvalidValue(field, f"{field}: {value} {unit} is more than {why}.")
+        raise InvalidValue(field, _("{field}: {value} {unit} is more than {why}.")
+                                  .format(field=field, value=value, unit=unit, why=why))

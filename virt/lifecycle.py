@@ -8,6 +8,7 @@ import libvirt
 
 from .errors import OperationInvalid
 from .inventory import STATE_NAMES
+from .i18n import _, gettext_noop
 
 NO_STATE = STATE_NAMES[libvirt.VIR_DOMAIN_NOSTATE]
 RUNNING = STATE_NAMES[libvirt.VIR_DOMAIN_RUNNING]
@@ -58,9 +59,17 @@ def allowed_actions(state, *, persistent=True, managed_save=False):
     return tuple(action for action in ACTIONS if action in allowed)
 
 
-# States as words in messages (the slugs are identifiers).
-STATE_WORDS = {SHUT_OFF: "shut off", "pmsuspended": "suspended by the guest", "nostate": "in no state",
-               "shutdown": "shutting down"}
+# States and actions as words in messages (the slugs are identifiers); _() translates them where shown.
+STATE_WORDS = {RUNNING: gettext_noop("running"), BLOCKED: gettext_noop("blocked"), PAUSED: gettext_noop("paused"),
+               SHUT_OFF: gettext_noop("shut off"), CRASHED: gettext_noop("crashed"),
+               PM_SUSPENDED: gettext_noop("suspended by the guest"), NO_STATE: gettext_noop("in no state"),
+               SHUTTING_DOWN: gettext_noop("shutting down")}
+ACTION_WORDS = {"start": gettext_noop("start"), "restore": gettext_noop("restore"),
+                "shutdown": gettext_noop("shutdown"), "reboot": gettext_noop("reboot"),
+                "reset": gettext_noop("reset"), "suspend": gettext_noop("suspend"), "resume": gettext_noop("resume"),
+                "save": gettext_noop("save"), "destroy": gettext_noop("destroy"),
+                "discard_save": gettext_noop("discard save"), "rename": gettext_noop("rename"),
+                "autostart": gettext_noop("autostart"), "delete": gettext_noop("delete")}
 
 
 def check(action, state, *, persistent=True, managed_save=False):
@@ -68,8 +77,12 @@ def check(action, state, *, persistent=True, managed_save=False):
     if action not in ACTIONS:
         raise ValueError(f"Unknown action {action!r}")
     if action not in allowed_actions(state, persistent=persistent, managed_save=managed_save):
-        why = "" if persistent or action not in _NEED_DEFINITION else " (it has no persistent definition)"
-        raise OperationInvalid(f"Cannot {action.replace('_', ' ')} a VM that is {STATE_WORDS.get(state, state)}{why}.")
+        if persistent or action not in _NEED_DEFINITION:
+            message = _("Cannot {action} a VM that is {state}.")
+        else:
+            message = _("Cannot {action} a VM that is {state} (it has no persistent definition).")
+        raise OperationInvalid(message.format(action=_(ACTION_WORDS[action]),
+                                              state=_(STATE_WORDS.get(state, state))))
 
 
 LIVE, CONFIG = "live", "config"
@@ -89,9 +102,9 @@ def affect(active, persistent, wanted=None):
     if chosen is None:
         chosen = ({LIVE} if active else set()) | ({CONFIG} if persistent else set())
     if LIVE in chosen and not active:
-        raise OperationInvalid("The VM is not running: the change can only go to its configuration.")
+        raise OperationInvalid(_("The VM is not running: the change can only go to its configuration."))
     if CONFIG in chosen and not persistent:
-        raise OperationInvalid("The VM is transient (it has no configuration): the change can only be live.")
+        raise OperationInvalid(_("The VM is transient (it has no configuration): the change can only be live."))
     if not chosen:
-        raise OperationInvalid("The VM is neither running nor defined.")
+        raise OperationInvalid(_("The VM is neither running nor defined."))
     return frozenset(chosen)

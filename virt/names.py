@@ -14,6 +14,7 @@ translated text; `check_name()` raises InvalidConfig with an English message.
 import unicodedata
 
 from .errors import InvalidConfig
+from .i18n import _, gettext_noop
 
 # 255 bytes is the file-name limit of Linux file systems; libvirt adds ".xml" (and the
 # autostart link) to a pool's name, and tools add suffixes to temporary files.
@@ -23,14 +24,15 @@ MAX_NAME_BYTES = 240
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 NAME_PROBLEMS = {
-    "empty": "A name is required.",
-    "slash": "A name cannot contain '/'.",
-    "dot_dot": "A name cannot contain '..' or be '.'.",
-    "leading_dash": "A name cannot start with '-'.",
-    "too_long": f"A name can be at most {MAX_NAME_BYTES} bytes long (UTF-8).",
-    "control_characters": "Control characters are not allowed.",
-    "bidi_characters": "Bidirectional control characters are not allowed.",
-    "not_unicode": "A name must be valid Unicode text.",
+    "empty": gettext_noop("A name is required."),
+    "slash": gettext_noop("A name cannot contain '/'."),
+    "dot_dot": gettext_noop("A name cannot contain '..' or be '.'."),
+    "leading_dash": gettext_noop("A name cannot start with '-'."),
+    # The number written out (MAX_NAME_BYTES): callers show _(NAME_PROBLEMS[code]) as it is.
+    "too_long": gettext_noop("A name can be at most 240 bytes long (UTF-8)."),
+    "control_characters": gettext_noop("Control characters are not allowed."),
+    "bidi_characters": gettext_noop("Bidirectional control characters are not allowed."),
+    "not_unicode": gettext_noop("A name must be valid Unicode text."),
 }
 
 
@@ -66,5 +68,6 @@ def check_name(name, what="name"):
     problem = name_problem(name)
     if problem is not None:
         shown = repr(name)[:80] if isinstance(name, str) else type(name).__name__
-        raise InvalidConfig(f"Invalid {what} {shown}: {NAME_PROBLEMS[problem]}")
+        raise InvalidConfig(_("Invalid {what} {shown}: {problem}")
+                            .format(what=_(what), shown=shown, problem=_(NAME_PROBLEMS[problem])))
     return name

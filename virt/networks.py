@@ -16,6 +16,7 @@ from .errors import InvalidConfig, OperationInvalid
 from .xml.domain import DomainXML
 from .xml.network import NetworkXML, network_overlaps, subnets
 from .xml.parser import parse_untrusted
+from .i18n import _
 
 
 @dataclass
@@ -114,7 +115,8 @@ def check_no_overlap(conn, network_xml):
     clash = network_overlaps(network_xml, _others_subnets(conn, network_xml.name))
     if clash:
         name, subnet = clash
-        raise InvalidConfig(f"ipv4_address: the subnet overlaps network {name}'s {subnet}.")
+        raise InvalidConfig(_("ipv4_address: the subnet overlaps network {name}'s {subnet}.")
+                            .format(name=name, subnet=subnet))
 
 
 def define_network(conn, network_xml, *, start=True, autostart=False):
@@ -131,7 +133,8 @@ def define_network(conn, network_xml, *, start=True, autostart=False):
         if not _gone(exc):
             raise
     else:
-        raise InvalidConfig(f"name: a network named {network_xml.name} already exists on this host.")
+        raise InvalidConfig(_("name: a network named {name} already exists on this host.")
+                            .format(name=network_xml.name))
     check_no_overlap(conn, network_xml)
     network = conn.networkDefineXMLFlags(network_xml.to_xml(), libvirt.VIR_NETWORK_DEFINE_VALIDATE)
     try:
@@ -158,12 +161,13 @@ def redefine_network(conn, name, xml):
     """
     parsed = NetworkXML(parse_untrusted(xml)) if isinstance(xml, (str, bytes)) else xml
     if parsed.element.tag != "network":
-        raise InvalidConfig(f"Expected a <network> document, got <{parsed.element.tag}>.")
+        raise InvalidConfig(_("Expected a <network> document, got <{tag}>.").format(tag=parsed.element.tag))
     current = NetworkXML.from_xml(inactive_xml(conn, name), trusted=True)
     if parsed.name != current.name:
-        raise InvalidConfig(f"name: renaming a network is not possible; keep <name>{current.name}</name>.")
+        raise InvalidConfig(_("name: renaming a network is not possible; keep <name>{name}</name>.")
+                            .format(name=current.name))
     if parsed.uuid and parsed.uuid != current.uuid:
-        raise InvalidConfig("uuid: a network's UUID cannot change.")
+        raise InvalidConfig(_("uuid: a network's UUID cannot change."))
     check_no_overlap(conn, parsed)
     conn.networkDefineXMLFlags(parsed.to_xml(), libvirt.VIR_NETWORK_DEFINE_VALIDATE)
     return collect_network(conn, name)
@@ -194,7 +198,8 @@ def stop_network(conn, name):
 def set_network_autostart(conn, name, enabled):
     network = _lookup(conn, name)
     if not network.isPersistent():
-        raise OperationInvalid(f"Network {name} is transient: it cannot start with the host.")
+        raise OperationInvalid(_("Network {name} is transient: it cannot start with the host.")
+                               .format(name=name))
     network.setAutostart(1 if enabled else 0)
     return collect_network(conn, name)
 
@@ -228,7 +233,7 @@ def leases(conn, name):
     """
     network = _lookup(conn, name)
     if not network.isActive():
-        raise OperationInvalid(f"Network {name} is not running: it has no leases.")
+        raise OperationInvalid(_("Network {name} is not running: it has no leases.").format(name=name))
     found = []
     for lease in network.DHCPLeases(None, 0):
         prefix = lease.get("prefix")

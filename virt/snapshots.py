@@ -15,6 +15,7 @@ from .errors import OperationInvalid
 from .external_revert import chain_files, plan_external_revert, referenced_files
 from .names import check_name
 from .xml.snapshot import SnapshotXML
+from .i18n import _, gettext_noop
 
 # The first libvirt that reverts to external snapshots itself.
 NATIVE_EXTERNAL_REVERT = 9_009_000
@@ -23,7 +24,7 @@ _EXTERNAL = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SN
 
 def _checked(name):
     # libvirt keeps a snapshot's metadata in a file named after it, and names external overlays after it.
-    return check_name(name, "snapshot name")
+    return check_name(name, gettext_noop("snapshot name"))
 
 
 def revert_stamp():
@@ -122,8 +123,8 @@ class Snapshots:
         covers them. Returns {"name", "method": "manual", "images", "overlays", "removed", "left"}.
         """
         if self._dom.isActive():
-            raise OperationInvalid("This libvirt cannot revert a running VM to an external snapshot: "
-                                   "shut the VM down first.")
+            raise OperationInvalid(_("This libvirt cannot revert a running VM to an external snapshot: shut the "
+                                     "VM down first."))
         snap = self._dom.snapshotLookupByName(name, 0)
         snapshot_xml = self._xml(snap)
         before = self._dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
@@ -195,8 +196,9 @@ class Snapshots:
                                 if other.getName() != name and referenced_files([other.getXMLDesc(0)]) & set(overlays))
             if dependants:
                 raise OperationInvalid(
-                    f"libvirt cannot merge snapshot {name} while the VM is shut off and other snapshots build on "
-                    f"it ({', '.join(dependants)}): start the VM (it is merged live then), or delete those first."
+                    _("libvirt cannot merge snapshot {name} while the VM is shut off and other snapshots build "
+                      "on it ({dependants}): start the VM (it is merged live then), or delete those first.")
+                    .format(name=name, dependants=', '.join(dependants))
                 ) from None
             if chain_files(self._dom.XMLDesc(0)) & set(overlays):
                 raise

@@ -17,6 +17,7 @@ import libvirt
 from .errors import InvalidConfig
 from .xml.parser import parse_trusted
 from .xml.storage import POOL_TYPES, PoolXML
+from .i18n import _
 
 POOL_STATES = {
     libvirt.VIR_STORAGE_POOL_INACTIVE: "inactive",
@@ -163,7 +164,7 @@ def define_pool(conn, pool_xml, *, build=True, start=True, autostart=False, over
         raise TypeError("define_pool takes a PoolXML (see virt.xml.storage.build_pool)")
     spec = POOL_TYPES.get(pool_xml.type)
     if spec is None:
-        raise InvalidConfig(f"Unknown pool type {pool_xml.type!r}.")
+        raise InvalidConfig(_("Unknown pool type {type!r}.").format(type=pool_xml.type))
     pool = conn.storagePoolDefineXML(pool_xml.to_xml(), libvirt.VIR_STORAGE_POOL_DEFINE_VALIDATE)
     try:
         if build and spec.buildable:
@@ -210,19 +211,21 @@ def delete_pool(conn, name, *, delete_storage=False):
     persistent = pool.isPersistent()
     if delete_storage:
         if not persistent:
-            raise InvalidConfig("A transient pool vanishes when it stops, so its storage cannot be deleted "
-                                "through libvirt.")
+            raise InvalidConfig(_("A transient pool vanishes when it stops, so its storage cannot be deleted "
+                                  "through libvirt."))
         pool_type = PoolXML.from_xml(pool.XMLDesc(0), trusted=True).type
         spec = POOL_TYPES.get(pool_type)
         if spec is None or not spec.deletable:
-            raise InvalidConfig(f"virtdeck cannot delete the storage of {pool_type} pools; "
-                                "undefine the pool without deleting its storage.")
+            raise InvalidConfig(_("virtdeck cannot delete the storage of {pool_type} pools; undefine the pool "
+                                  "without deleting its storage.")
+                                .format(pool_type=pool_type))
     active = pool.isActive()
     count = pool.numOfVolumes() if delete_storage and active else 0
     if count:
         # libvirt would stop the pool and then fail to remove a non-empty directory or volume group.
-        raise InvalidConfig(f"Pool {name} still holds {count} volume(s): delete them first, "
-                            "or undefine the pool without deleting its storage.")
+        raise InvalidConfig(_("Pool {name} still holds {count} volume(s): delete them first, or undefine the "
+                              "pool without deleting its storage.")
+                            .format(name=name, count=count))
     if active:
         pool.destroy()
     if delete_storage:

@@ -13,6 +13,7 @@ import libvirt
 
 from .errors import InvalidConfig
 from .xml.storage import VolumeXML, check_size
+from .i18n import _, gettext_noop
 
 # Below libvirt's 32 MiB message limit, large enough that per-message overhead does not show.
 CHUNK = 256 * 1024
@@ -48,17 +49,18 @@ def _pieces(chunks):
 def _upload_target(conn, pool_name, name, length, offset):
     """(volume, its VolumeXML, the most bytes it takes from offset or None) after checking that `length`
     bytes from `offset` fit (raw volumes: their capacity; other formats grow with their content)."""
-    check_size(offset, "offset", minimum=0)
+    check_size(offset, gettext_noop("offset"), minimum=0)
     if length is not None:
-        check_size(length, "upload length", minimum=0)
+        check_size(length, gettext_noop("upload length"), minimum=0)
     volume = _volume(conn, pool_name, name)
     current = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
     limit = None
     if current.format in ("raw", None) and current.type in ("file", "block", None):
         limit = current.capacity - offset
         if limit < 0 or (length is not None and length > limit):
-            raise InvalidConfig(f"{name} holds {current.capacity} bytes: {length or 0} bytes from offset {offset} "
-                                "do not fit; resize it first.")
+            raise InvalidConfig(_("{name} holds {capacity} bytes: {value} bytes from offset {offset} do not fit; "
+                                  "resize it first.")
+                                .format(name=name, capacity=current.capacity, value=length or 0, offset=offset))
     return volume, current, limit
 
 
@@ -100,10 +102,12 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
         for piece in _pieces(chunks):
             sent += len(piece)
             if limit is not None and sent > limit:
-                raise InvalidConfig(f"The upload is larger than {name} ({current.capacity} bytes from offset "
-                                    f"{offset}): stopped at {limit} bytes; resize it first.")
+                raise InvalidConfig(_("The upload is larger than {name} ({capacity} bytes from offset {offset}): "
+                                      "stopped at {limit} bytes; resize it first.")
+                                    .format(name=name, capacity=current.capacity, offset=offset, limit=limit))
             if length is not None and sent > length:
-                raise InvalidConfig(f"The upload sent more than the {length} bytes it announced.")
+                raise InvalidConfig(_("The upload sent more than the {length} bytes it announced.")
+                                    .format(length=length))
             data = piece
             # bytes == bytes is a memcmp; comparing memoryviews goes byte by byte, 100x slower.
             if sparse and data == (_ZERO_BYTES if len(data) == CHUNK else bytes(len(data))):
@@ -114,7 +118,8 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
             if progress is not None:
                 progress(sent)
         if length is not None and sent != length:
-            raise InvalidConfig(f"The upload ended after {sent} of the {length} bytes it announced.")
+            raise InvalidConfig(_("The upload ended after {sent} of the {length} bytes it announced.")
+                                .format(sent=sent, length=length))
         stream.finish()
     except BaseException:
         _abort(stream)
@@ -173,9 +178,9 @@ def download_volume(conn, pool_name, name, sink, *, offset=0, length=None, spars
     volume comes in windows of WINDOW bytes, one stream each: at most one window waits in
     memory, for three more RPCs per window.
     """
-    check_size(offset, "offset", minimum=0)
+    check_size(offset, gettext_noop("offset"), minimum=0)
     if length is not None:
-        check_size(length, "download length")
+        check_size(length, gettext_noop("download length"))
     volume = _volume(conn, pool_name, name)
     total = 0
     while length is None or total < length:

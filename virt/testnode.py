@@ -27,6 +27,7 @@ from lxml import etree
 
 from .errors import InvalidConfig, URIError
 from .xml.parser import parse_untrusted
+from .i18n import _
 
 MAX_BYTES = 32 * 1024 * 1024
 FILE_ATTRIBUTE_ALLOWED_ON = {"source", "log"}
@@ -43,7 +44,7 @@ def _inside(path, directories):
 
 
 def _refuse(path, reason):
-    raise URIError(f"Node file {path}: {reason}")
+    raise URIError(_("Node file {path}: {reason}").format(path=path, reason=reason))
 
 
 def check(content):
@@ -51,20 +52,20 @@ def check(content):
     try:
         root = parse_untrusted(content)
     except InvalidConfig:
-        raise URIError("The node file is not well-formed XML, or it has a DOCTYPE or entities.") from None
+        raise URIError(_("The node file is not well-formed XML, or it has a DOCTYPE or entities.")) from None
     if root.tag != "node":
-        raise URIError("The node file's root element must be <node>.")
+        raise URIError(_("The node file's root element must be <node>."))
     for element in root.iter(etree.Element):
         name = etree.QName(element)
         if name.namespace == XINCLUDE_NS:
-            raise URIError("The node file must not include other files (XInclude).")
+            raise URIError(_("The node file must not include other files (XInclude)."))
         if name.localname not in FILE_ATTRIBUTE_ALLOWED_ON and any(
             etree.QName(attribute).localname == "file" for attribute in element.attrib
         ):
             # libvirt reads attributes by local name, whatever their namespace prefix.
             raise URIError(
-                f"The node file must not load other files: <{name.localname} file='...'> is not accepted; "
-                "write the element into the node file itself."
+                _("The node file must not load other files: <{localname} file='...'> is not accepted; write the "
+                  "element into the node file itself.").format(localname=name.localname)
             )
 
 
@@ -78,27 +79,28 @@ def _read(path, allowed_dirs):
     directories = [os.path.realpath(d) for d in allowed_dirs]
     real = os.path.realpath(path)
     if not _inside(real, directories):
-        _refuse(path, "it must be inside an allowed directory (VIRTDECK_TEST_NODE_DIRS), symbolic links resolved.")
+        _refuse(path, _("it must be inside an allowed directory (VIRTDECK_TEST_NODE_DIRS), symbolic links "
+                        "resolved."))
     try:
         if not stat.S_ISREG(os.stat(real).st_mode):  # before open(): opening a device can have effects
-            _refuse(path, "not a regular file.")
+            _refuse(path, _("not a regular file."))
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        _refuse(path, f"cannot be read ({exc.strerror}).")
+        _refuse(path, _("cannot be read ({reason}).").format(reason=exc.strerror))
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(fd)
         # The file actually opened: a directory on the way may have been swapped since realpath().
         opened = os.readlink(f"/proc/self/fd/{fd}")
         if not stat.S_ISREG(info.st_mode) or not _inside(opened, directories):
-            _refuse(path, "it changed while it was opened.")
+            _refuse(path, _("it changed while it was opened."))
         if info.st_size > MAX_BYTES:
-            _refuse(path, f"larger than {MAX_BYTES // 2**20} MiB.")
+            _refuse(path, _("larger than {mib} MiB.").format(mib=MAX_BYTES // 2**20))
         key = (opened, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
         if key in _checked:
             return _checked[key]
         content = f.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
-        _refuse(path, f"larger than {MAX_BYTES // 2**20} MiB.")
+        _refuse(path, _("larger than {mib} MiB.").format(mib=MAX_BYTES // 2**20))
     check(content)
     if len(_checked) >= _CACHE_SIZE:
         _checked.clear()

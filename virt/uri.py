@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import testnode
 from .errors import URIError
+from .i18n import _
 
 __all__ = ["HostURI", "URIError", "parse"]
 
@@ -128,65 +129,69 @@ def parse(uri, test_node_dirs=(), allow_test_driver=False):
     """
     uri = (uri or "").strip()
     if not uri:
-        raise URIError("A libvirt URI is required, e.g. qemu+tcp://kvm1.example.org/system.")
+        raise URIError(_("A libvirt URI is required, e.g. qemu+tcp://kvm1.example.org/system."))
     if any(ch.isspace() for ch in uri) or "\x00" in uri:
-        raise URIError("The URI must not contain whitespace.")
+        raise URIError(_("The URI must not contain whitespace."))
     try:
         parts = urlsplit(uri)
         parts.hostname  # noqa: B018 - urlsplit checks [bracketed] hosts only when asked
     except ValueError as exc:
-        raise URIError(f"Malformed URI: {exc}.") from None
+        raise URIError(_("Malformed URI: {exc}.").format(exc=exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         allowed = ", ".join(sorted(SCHEMES))
-        raise URIError(f"Unsupported URI scheme '{parts.scheme}'. Use one of: {allowed}.")
+        raise URIError(_("Unsupported URI scheme '{scheme}'. Use one of: {allowed}.")
+                       .format(scheme=parts.scheme, allowed=allowed))
     if scheme.startswith("test") and not allow_test_driver:
         raise URIError(
-            "libvirt's test driver (test://, test+tcp://, test+unix://) is turned off on this server; it serves "
-            "demos and tests, and is allowed by the setting VIRTDECK_ALLOW_TEST_DRIVER."
+            _("libvirt's test driver (test://, test+tcp://, test+unix://) is turned off on this server; it "
+              "serves demos and tests, and is allowed by the setting VIRTDECK_ALLOW_TEST_DRIVER.")
         )
     if parts.fragment:
-        raise URIError("The URI must not have a fragment (#...).")
+        raise URIError(_("The URI must not have a fragment (#...)."))
     try:
         port = parts.port
     except ValueError as exc:
-        raise URIError(f"Invalid port: {exc}.") from None
+        raise URIError(_("Invalid port: {exc}.").format(exc=exc)) from None
     if parts.password is not None:
-        raise URIError("Do not put a password in the URI; use the password field.")
+        raise URIError(_("Do not put a password in the URI; use the password field."))
     params = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
         if key in MANAGED_PARAMS:
             raise URIError(
-                f"Query parameter '{key}' is set by virtdeck from the credential fields; "
-                "paste the key or certificate there instead."
+                _("Query parameter '{key}' is set by virtdeck from the credential fields; paste the key or "
+                  "certificate there instead.").format(key=key)
             )
         if key not in USER_PARAMS:
             raise URIError(
-                f"Query parameter '{key}' is not allowed (it could run programs or open "
-                f"arbitrary sockets). Allowed: {', '.join(sorted(USER_PARAMS))}."
+                _("Query parameter '{key}' is not allowed (it could run programs or open arbitrary sockets). "
+                  "Allowed: {allowed}.")
+                .format(key=key, allowed=', '.join(sorted(USER_PARAMS)))
             )
         params[key] = value
 
     hostname = parts.hostname or ""
     username = parts.username or ""
     if hostname and not _HOSTNAME.match(hostname):
-        raise URIError(f"Invalid host name '{hostname}'.")
+        raise URIError(_("Invalid host name '{hostname}'.").format(hostname=hostname))
     if username and not _USERNAME.match(username):
-        raise URIError(f"Invalid user name '{username}'.")
+        raise URIError(_("Invalid user name '{username}'.").format(username=username))
     path = parts.path or ""
     if scheme in REMOTE_SCHEMES and not hostname:
-        raise URIError(f"A {scheme}:// URI needs a host name, e.g. {scheme}://kvm1.example.org/system.")
+        raise URIError(_("A {scheme}:// URI needs a host name, e.g. {scheme}://kvm1.example.org/system.")
+                       .format(scheme=scheme))
     if scheme in ("qemu", "qemu+unix", "test", "test+unix") and hostname:
-        raise URIError(f"A {scheme}:// URI is local and takes no host name ({scheme}:///...).")
+        raise URIError(_("A {scheme}:// URI is local and takes no host name ({scheme}:///...).")
+                       .format(scheme=scheme))
     if "%" in path:
-        raise URIError("The URI path must not be percent-encoded.")
+        raise URIError(_("The URI path must not be percent-encoded."))
     if scheme.startswith("qemu") and path not in QEMU_PATHS:
-        raise URIError("A qemu URI path must be /system.")
+        raise URIError(_("A qemu URI path must be /system."))
     if scheme.startswith("test") and not _test_path_allowed(path, test_node_dirs):
         allowed = ", ".join(str(d) for d in test_node_dirs) or "none configured"
         raise URIError(
-            "A test driver URI path must be /default or a node XML file in an allowed directory "
-            f"(VIRTDECK_TEST_NODE_DIRS: {allowed})."
+            _("A test driver URI path must be /default or a node XML file in an allowed directory "
+              "(VIRTDECK_TEST_NODE_DIRS: {allowed}).").format(allowed=allowed)
         )
     parsed = HostURI(
         scheme=scheme,
@@ -199,8 +204,8 @@ def parse(uri, test_node_dirs=(), allow_test_driver=False):
     if parsed.node_file:
         if not parsed.on_this_machine:
             raise URIError(
-                "A test driver node file is checked on this machine before libvirt reads it: a test+tcp URI "
-                "with a node file must name this machine (127.0.0.1, ::1 or localhost)."
+                _("A test driver node file is checked on this machine before libvirt reads it: a test+tcp URI "
+                  "with a node file must name this machine (127.0.0.1, ::1 or localhost).")
             )
         testnode.read(parsed.node_file, test_node_dirs)
     return parsed

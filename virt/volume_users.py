@@ -12,6 +12,7 @@ import libvirt
 from .domain import Domain, define
 from .errors import InvalidConfig, OperationInvalid
 from .xml.domain import DomainXML
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,12 @@ def use_volume_instead(conn, uuid, old, new, new_format):
     """Redefine a shut-off domain so that its disks on the old volume use the new one; their target names."""
     dom = Domain.lookup(conn, uuid)
     if dom.is_active():
-        raise OperationInvalid(f"{dom.name} is running: its disks are switched only while it is shut off.")
+        raise OperationInvalid(_("{name} is running: its disks are switched only while it is shut off.")
+                               .format(name=dom.name))
     # secure: a redefinition must keep the graphics passwords that a plain dump leaves out
     xml = DomainXML.from_xml(dom.xml_desc(inactive=True, secure=True), trusted=True)
     switched = switch_disks(xml, old, new, new_format)
     if not switched:
-        raise InvalidConfig(f"{dom.name} has no disk on {old[2]}.")
+        raise InvalidConfig(_("{name} has no disk on {old}.").format(name=dom.name, old=old[2]))
     define(conn, xml.to_xml())
     return switched

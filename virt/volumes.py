@@ -16,6 +16,7 @@ import libvirt
 from .errors import InvalidConfig
 from .names import check_name
 from .xml.storage import POOL_TYPES, VOLUME_FORMATS, PoolXML, VolumeXML, build_volume, check_format, check_size
+from .i18n import _, gettext_noop
 
 # thin: nothing preallocated (a sparse raw file, a qcow2 growing as written);
 # thick: all of it (raw: fallocate or zeros written by libvirt; qcow2: preallocation=falloc);
@@ -102,7 +103,8 @@ def _pool_type(pool):
     pool_type = PoolXML.from_xml(pool.XMLDesc(0), trusted=True).type
     spec = POOL_TYPES.get(pool_type)
     if spec is None or not spec.volume_formats:
-        raise InvalidConfig(f"Volumes cannot be created in {pool_type} pools (their volumes are the LUNs they find).")
+        raise InvalidConfig(_("Volumes cannot be created in {pool_type} pools (their volumes are the LUNs they "
+                              "find).").format(pool_type=pool_type))
     return spec
 
 
@@ -110,8 +112,9 @@ def _new_volume_xml(spec, name, capacity, volume_format, allocation):
     """(VolumeXML, create flags) for a volume of `allocation` policy in a pool of type `spec`."""
     check_policy(name, capacity, volume_format, allocation)  # again: a clone's format comes from its source
     if volume_format not in spec.volume_formats:
-        raise InvalidConfig(f"A {spec.name} pool holds {' or '.join(spec.volume_formats)} volumes, "
-                            f"not {volume_format}.")
+        raise InvalidConfig(_("A {name} pool holds {volume_formats} volumes, not {volume_format}.")
+                            .format(name=spec.name, volume_formats=' or '.join(spec.volume_formats),
+                                    volume_format=volume_format))
     xml = build_volume(name, capacity, volume_format=volume_format if spec.file_volumes else None,
                        allocation=capacity if allocation == "thick" else 0)
     # qcow2: libvirt asks qemu-img for preallocation=metadata (allocation below capacity) or falloc (equal).
@@ -121,15 +124,16 @@ def _new_volume_xml(spec, name, capacity, volume_format, allocation):
 
 def check_policy(name, capacity, volume_format, allocation):
     """Everything virtdeck can judge without the host; capacity and volume_format None: not known yet."""
-    check_name(name, "volume name")
+    check_name(name, gettext_noop("volume name"))
     if capacity is not None:
-        check_size(capacity, "capacity")
+        check_size(capacity, gettext_noop("capacity"))
     if volume_format is not None:
         check_format(volume_format)
     if allocation not in ALLOCATIONS:
-        raise InvalidConfig(f"Unknown allocation {allocation!r}: expected one of {', '.join(ALLOCATIONS)}.")
+        raise InvalidConfig(_("Unknown allocation {allocation!r}: expected one of {choices}.")
+                            .format(allocation=allocation, choices=', '.join(ALLOCATIONS)))
     if allocation == "metadata" and volume_format not in (None, "qcow2"):
-        raise InvalidConfig("Metadata preallocation is for qcow2 volumes; a raw volume is thin or thick.")
+        raise InvalidConfig(_("Metadata preallocation is for qcow2 volumes; a raw volume is thin or thick."))
 
 
 def create_volume(conn, pool_name, name, capacity, *, volume_format="raw", allocation="thin"):
@@ -155,7 +159,8 @@ def clone_volume(conn, pool_name, source_name, name, *, target_pool=None, volume
     if volume_format is None:
         volume_format = current.format or "raw"
         if volume_format not in VOLUME_FORMATS:
-            raise InvalidConfig(f"The source is {volume_format}: choose raw or qcow2 for the copy.")
+            raise InvalidConfig(_("The source is {volume_format}: choose raw or qcow2 for the copy.")
+                                .format(volume_format=volume_format))
     pool = conn.storagePoolLookupByName(target_pool)
     xml, flags = _new_volume_xml(_pool_type(pool), name, current.capacity, volume_format, allocation)
     return record_from_xml(target_pool, pool.createXMLFrom(xml.to_xml(), source, flags).XMLDesc(0))
@@ -173,16 +178,18 @@ def resize_volume(conn, pool_name, name, capacity, *, shrink=False, allocate=Non
     allocate: preallocate the added space (raw only); None keeps a fully allocated
     raw volume thick and a thin one thin.
     """
-    check_size(capacity, "capacity")
+    check_size(capacity, gettext_noop("capacity"))
     volume = _volume(conn, pool_name, name)
     current = VolumeXML.from_xml(volume.XMLDesc(0), trusted=True)
     if capacity < current.capacity and not shrink:
-        raise InvalidConfig(f"{name} would shrink from {current.capacity} to {capacity} bytes, losing the data "
-                            "past the new end; shrinking must be asked for explicitly.")
+        raise InvalidConfig(_("{name} would shrink from {capacity} to {capacity2} bytes, losing the data past "
+                              "the new end; shrinking must be asked for explicitly.")
+                            .format(name=name, capacity=current.capacity, capacity2=capacity))
     if allocate is None:
         allocate = current.format == "raw" and (current.allocation or 0) >= current.capacity
     if allocate and current.format not in ("raw", None):
-        raise InvalidConfig(f"Only raw volumes can have new space preallocated; {name} is {current.format}.")
+        raise InvalidConfig(_("Only raw volumes can have new space preallocated; {name} is {format}.")
+                            .format(name=name, format=current.format))
     flags = 0
     if capacity < current.capacity:
         flags |= libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK
@@ -196,7 +203,8 @@ def resize_volume(conn, pool_name, name, capacity, *, shrink=False, allocate=Non
 def wipe_volume(conn, pool_name, name, algorithm="zero"):
     """Overwrite the volume's data (a long call: it writes the whole capacity)."""
     if algorithm not in WIPE_ALGORITHMS:
-        raise InvalidConfig(f"Unknown wipe algorithm {algorithm!r}: expected one of {', '.join(WIPE_ALGORITHMS)}.")
+        raise InvalidConfig(_("Unknown wipe algorithm {algorithm!r}: expected one of {choices}.")
+                            .format(algorithm=algorithm, choices=', '.join(WIPE_ALGORITHMS)))
     _volume(conn, pool_name, name).wipePattern(WIPE_ALGORITHMS[algorithm], 0)
 
 

@@ -16,6 +16,7 @@ from lxml import etree
 
 from ..errors import InvalidConfig
 from .parser import parse_trusted, parse_untrusted, to_string
+from ..i18n import _
 
 _STEP = re.compile(r"^([A-Za-z_][\w.-]*)(?:\[@([\w.-]+)='([^'/]*)'\])?$")
 
@@ -85,13 +86,14 @@ def _parse_int(raw):
     try:
         return int(raw.strip())
     except ValueError:
-        raise InvalidConfig(f"Expected an integer, got {raw!r}.") from None
+        raise InvalidConfig(_("Expected an integer, got {raw!r}.").format(raw=raw)) from None
 
 
 def _flag(true, false):
     def parse(raw):
         if raw not in (true, false):
-            raise InvalidConfig(f"Expected {true!r} or {false!r}, got {raw!r}.")
+            raise InvalidConfig(_("Expected {true!r} or {false!r}, got {raw!r}.")
+                                .format(true=true, false=false, raw=raw))
         return raw == true
 
     return parse, lambda value: true if value else false
@@ -235,7 +237,8 @@ class XMLObject:
         `trusted=True` is only for XML that libvirt produced (lxml's own errors pass through)."""
         root = parse_trusted(text) if trusted else parse_untrusted(text)
         if root.tag != cls.ROOT_TAG:
-            raise InvalidConfig(f"Expected a <{cls.ROOT_TAG}> document, got <{root.tag}>.")
+            raise InvalidConfig(_("Expected a <{root_tag}> document, got <{tag}>.")
+                                .format(root_tag=cls.ROOT_TAG, tag=root.tag))
         return cls(root)
 
     def to_xml(self):

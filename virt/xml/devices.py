@@ -9,6 +9,7 @@ from lxml import etree
 
 from ..errors import InvalidConfig
 from .base import XMLObject, XMLProperty, insert_ordered
+from ..i18n import _
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
@@ -74,7 +75,7 @@ class DiskXML(XMLObject):
     @classmethod
     def _new(cls, kind, device, target, bus, format, cache):
         if not target:
-            raise InvalidConfig("A disk needs a target device name (e.g. vda).")
+            raise InvalidConfig(_("A disk needs a target device name (e.g. vda)."))
         disk = cls()
         disk.type, disk.device = kind, device
         disk.driver_name, disk.format, disk.cache = "qemu", format, cache
@@ -119,18 +120,19 @@ class InterfaceXML(XMLObject):
         nic.type = type
         if type in cls.SOURCE_ATTRIBUTES:
             if not source:
-                raise InvalidConfig(f"A {type} interface needs a source.")
+                raise InvalidConfig(_("A {type} interface needs a source.").format(type=type))
             setattr(nic, cls.SOURCE_ATTRIBUTES[type], source)
             if type == "direct":
                 nic.source_mode = source_mode
         elif type not in ("user", "ethernet"):
-            raise InvalidConfig(f"Unknown interface type {type!r}.")
+            raise InvalidConfig(_("Unknown interface type {type!r}.").format(type=type))
         if mac is not None:
             mac = mac.strip().lower()
             if not _MAC.match(mac):
-                raise InvalidConfig(f"Not a MAC address: {mac!r}.")
+                raise InvalidConfig(_("Not a MAC address: {mac!r}.").format(mac=mac))
             if int(mac[:2], 16) & 1 or mac == "00:00:00:00:00:00":  # the group bit: not one NIC's address
-                raise InvalidConfig(f"{mac} is a multicast or null address, not one a NIC can have.")
+                raise InvalidConfig(_("{mac} is a multicast or null address, not one a NIC can have.")
+                                    .format(mac=mac))
             nic.mac = mac
         nic.model = model
         nic.link_state = None if link_up else "down"

@@ -18,6 +18,7 @@ import re
 from ..errors import InvalidConfig
 from ..names import check_name
 from .base import XMLChildren, XMLObject, XMLProperty
+from ..i18n import _, gettext_noop
 
 MODES = ("nat", "route", "open", "isolated", "bridge", "macvtap")
 MACVTAP_MODES = ("bridge", "private", "vepa", "passthrough")
@@ -138,45 +139,55 @@ class NetworkXML(XMLObject):
 
 def check_ifname(value, field):
     if not isinstance(value, str) or not _IFNAME.match(value):
-        raise InvalidConfig(f"{field}: {str(value)[:40]!r} is not a valid interface name "
-                            "(1 to 15 letters, digits, '_', '.', '-').")
+        raise InvalidConfig(_("{field}: {value!r} is not a valid interface name (1 to 15 letters, digits, '_', "
+                              "'.', '-').")
+                            .format(field=field, value=str(value)[:40]))
     return value
 
 
 def check_mac(value, field="mac"):
     text = value.lower() if isinstance(value, str) else value
     if not isinstance(text, str) or not _MAC.match(text):
-        raise InvalidConfig(f"{field}: {str(value)[:40]!r} is not a MAC address like 52:54:00:12:34:56.")
+        raise InvalidConfig(_("{field}: {value!r} is not a MAC address like 52:54:00:12:34:56.")
+                            .format(field=field, value=str(value)[:40]))
     if int(text[:2], 16) & 1:
-        raise InvalidConfig(f"{field}: {value} is a multicast address; a NIC needs a unicast one.")
+        raise InvalidConfig(_("{field}: {value} is a multicast address; a NIC needs a unicast one.")
+                            .format(field=field, value=value))
     return text
 
 
 def check_hostname(value, field):
     if not isinstance(value, str) or not _HOSTNAME.match(value):
-        raise InvalidConfig(f"{field}: {str(value)[:40]!r} is not a valid host name.")
+        raise InvalidConfig(_("{field}: {value!r} is not a valid host name.")
+                            .format(field=field, value=str(value)[:40]))
     return value
 
 
 def _subnet(field, address, prefix, version):
     """The gateway interface (address/prefix) of a new subnet, checked."""
     if isinstance(prefix, bool) or not isinstance(prefix, int):
-        raise InvalidConfig(f"{field}_prefix: expected a whole number, got {prefix!r}.")
+        raise InvalidConfig(_("{field}_prefix: expected a whole number, got {prefix!r}.")
+                            .format(field=field, prefix=prefix))
     low, high = 8, (30 if version == 4 else 126)  # a subnet with room for the host and at least one guest
     if not low <= prefix <= high:
-        raise InvalidConfig(f"{field}_prefix: expected {low} to {high} for IPv{version}, got {prefix}.")
+        raise InvalidConfig(_("{field}_prefix: expected {low} to {high} for IPv{version}, got {prefix}.")
+                            .format(field=field, low=low, high=high, version=version, prefix=prefix))
     try:
         interface = ipaddress.ip_interface(f"{address}/{prefix}")
     except ValueError:
-        raise InvalidConfig(f"{field}_address: {str(address)[:60]!r} is not an IPv{version} address.") from None
+        raise InvalidConfig(_("{field}_address: {address!r} is not an IPv{version} address.")
+                            .format(field=field, address=str(address)[:60], version=version)) from None
     if interface.version != version:
-        raise InvalidConfig(f"{field}_address: {address} is not an IPv{version} address.")
+        raise InvalidConfig(_("{field}_address: {address} is not an IPv{version} address.")
+                            .format(field=field, address=address, version=version))
     network = interface.network
     if interface.ip in (network.network_address, network.broadcast_address):
-        raise InvalidConfig(f"{field}_address: {interface.ip} is the subnet's own network or broadcast "
-                            "address; the host needs one of its usable addresses.")
+        raise InvalidConfig(_("{field}_address: {ip} is the subnet's own network or broadcast address; the host "
+                              "needs one of its usable addresses.")
+                            .format(field=field, ip=interface.ip))
     if interface.ip.is_multicast or interface.ip.is_loopback or interface.ip.is_unspecified:
-        raise InvalidConfig(f"{field}_address: {interface.ip} cannot be a network's address.")
+        raise InvalidConfig(_("{field}_address: {ip} cannot be a network's address.")
+                            .format(field=field, ip=interface.ip))
     return interface
 
 
@@ -184,12 +195,15 @@ def _in_subnet(field, value, interface):
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        raise InvalidConfig(f"{field}: {str(value)[:60]!r} is not an IP address.") from None
+        raise InvalidConfig(_("{field}: {value!r} is not an IP address.")
+                            .format(field=field, value=str(value)[:60])) from None
     network = interface.network
     if address not in network or address in (network.network_address, network.broadcast_address):
-        raise InvalidConfig(f"{field}: {address} is outside the usable addresses of {network}.")
+        raise InvalidConfig(_("{field}: {address} is outside the usable addresses of {network}.")
+                            .format(field=field, address=address, network=network))
     if address == interface.ip:
-        raise InvalidConfig(f"{field}: {address} is the host's own address on this network.")
+        raise InvalidConfig(_("{field}: {address} is the host's own address on this network.")
+                            .format(field=field, address=address))
     return address
 
 
@@ -197,13 +211,16 @@ def _dhcp(ip, family, interface, start, end):
     if not start and not end:
         return
     if not (start and end):
-        raise InvalidConfig(f"{family}_dhcp: give both the start and the end of the DHCP range.")
+        raise InvalidConfig(_("{family}_dhcp: give both the start and the end of the DHCP range.")
+                            .format(family=family))
     first = _in_subnet("dhcp_start" if family == "ipv4" else "ipv6_dhcp_start", start, interface)
     last = _in_subnet("dhcp_end" if family == "ipv4" else "ipv6_dhcp_end", end, interface)
     if first > last:
-        raise InvalidConfig(f"dhcp_end: {last} comes before the range's start {first}.")
+        raise InvalidConfig(_("dhcp_end: {last} comes before the range's start {first}.")
+                            .format(last=last, first=first))
     if first <= interface.ip <= last:
-        raise InvalidConfig(f"dhcp_start: the range {first}-{last} holds the host's own address {interface.ip}.")
+        raise InvalidConfig(_("dhcp_start: the range {first}-{last} holds the host's own address {ip}.")
+                            .format(first=first, last=last, ip=interface.ip))
     dhcp_range = ip.dhcp_ranges.add()
     dhcp_range.start, dhcp_range.end = str(first), str(last)
 
@@ -212,20 +229,23 @@ def _static_hosts(ip, interface, hosts):
     if not hosts:
         return
     if not isinstance(hosts, (list, tuple)) or len(hosts) > MAX_STATIC_HOSTS:
-        raise InvalidConfig(f"static_hosts: expected a list of at most {MAX_STATIC_HOSTS} entries.")
+        raise InvalidConfig(_("static_hosts: expected a list of at most {most} entries.")
+                            .format(most=MAX_STATIC_HOSTS))
     if not ip.dhcp_ranges:
-        raise InvalidConfig("static_hosts: static leases need DHCP on the IPv4 subnet (a DHCP range).")
+        raise InvalidConfig(_("static_hosts: static leases need DHCP on the IPv4 subnet (a DHCP range)."))
     macs, addresses, names = set(), set(), set()
     for index, entry in enumerate(hosts):
         field = f"static_hosts[{index}]"
         if not isinstance(entry, dict) or not entry.get("mac") or not entry.get("ip"):
-            raise InvalidConfig(f"{field}: expected {{'mac', 'ip', optional 'name'}}.")
+            raise InvalidConfig(_("{field}: expected {{'mac', 'ip', optional 'name'}}.").format(field=field))
         mac = check_mac(entry["mac"], f"{field}.mac")
         address = _in_subnet(f"{field}.ip", entry["ip"], interface)
         name = check_hostname(entry["name"], f"{field}.name") if entry.get("name") else None
-        for value, seen, what in ((mac, macs, "MAC"), (address, addresses, "address"), (name, names, "name")):
+        for value, seen, what in ((mac, macs, gettext_noop("MAC")), (address, addresses, gettext_noop("address")),
+                                (name, names, gettext_noop("name"))):
             if value is not None and value in seen:
-                raise InvalidConfig(f"{field}: the {what} {value} is given twice.")
+                raise InvalidConfig(_("{field}: the {what} {value} is given twice.")
+                                    .format(field=field, what=_(what), value=value))
             seen.add(value)
         host = ip.dhcp_hosts.add()
         host.mac, host.ip = mac, str(address)
@@ -242,26 +262,29 @@ def build_network(name, mode, *, bridge=None, forward_dev=None, macvtap_mode="br
     None); for bridge mode the existing host bridge. forward_dev: the uplink (route/nat: optional, restricts
     forwarding to it; macvtap: required). dns_hosts: [{"ip", "hostname"}].
     """
-    check_name(name, "network name")
+    check_name(name, gettext_noop("network name"))
     if mode not in MODES:
-        raise InvalidConfig(f"mode: unknown network mode {mode!r}; expected one of {', '.join(MODES)}.")
+        raise InvalidConfig(_("mode: unknown network mode {mode!r}; expected one of {choices}.")
+                            .format(mode=mode, choices=', '.join(MODES)))
     network = NetworkXML()
     network.name = name
     routed = mode in ("nat", "route", "open", "isolated")
     given_ip = any(v not in (None, "", [], ()) for v in (ipv4_address, ipv6_address, dhcp_start, dhcp_end, static_hosts))
     if not routed and given_ip:
-        raise InvalidConfig(f"ipv4_address: a {mode} network has no addresses of its own: the guests sit on the "
-                            "host's LAN, whose DHCP serves them.")
+        raise InvalidConfig(_("ipv4_address: a {mode} network has no addresses of its own: the guests sit on the "
+                              "host's LAN, whose DHCP serves them.")
+                            .format(mode=mode))
     if mode == "bridge":
         if not bridge:
-            raise InvalidConfig("bridge: a bridge network needs the name of an existing host bridge.")
+            raise InvalidConfig(_("bridge: a bridge network needs the name of an existing host bridge."))
         network.forward_mode = "bridge"
         network.bridge = check_ifname(bridge, "bridge")
     elif mode == "macvtap":
         if macvtap_mode not in MACVTAP_MODES:
-            raise InvalidConfig(f"macvtap_mode: expected one of {', '.join(MACVTAP_MODES)}, got {macvtap_mode!r}.")
+            raise InvalidConfig(_("macvtap_mode: expected one of {choices}, got {macvtap_mode!r}.")
+                                .format(choices=', '.join(MACVTAP_MODES), macvtap_mode=macvtap_mode))
         if not forward_dev:
-            raise InvalidConfig("forward_dev: a macvtap network needs the host NIC its guests attach to.")
+            raise InvalidConfig(_("forward_dev: a macvtap network needs the host NIC its guests attach to."))
         network.forward_mode = macvtap_mode
         network.forward_interfaces.add().dev = check_ifname(forward_dev, "forward_dev")
     else:
@@ -270,15 +293,15 @@ def build_network(name, mode, *, bridge=None, forward_dev=None, macvtap_mode="br
             if forward_dev:
                 network.forward_dev = check_ifname(forward_dev, "forward_dev")
         elif forward_dev:
-            raise InvalidConfig("forward_dev: an isolated network forwards nowhere.")
+            raise InvalidConfig(_("forward_dev: an isolated network forwards nowhere."))
         if bridge:
             network.bridge = check_ifname(bridge, "bridge")
         network.bridge_stp = True
         network.bridge_delay = 0
         if mode in ("nat", "route", "open") and not (ipv4_address or ipv6_address):
-            raise InvalidConfig(f"ipv4_address: a {mode} network needs a subnet to forward.")
+            raise InvalidConfig(_("ipv4_address: a {mode} network needs a subnet to forward.").format(mode=mode))
         if mode == "nat" and not ipv4_address:
-            raise InvalidConfig("ipv4_address: NAT rewrites IPv4 source addresses; give an IPv4 subnet.")
+            raise InvalidConfig(_("ipv4_address: NAT rewrites IPv4 source addresses; give an IPv4 subnet."))
     if ipv4_address:
         interface = _subnet("ipv4", ipv4_address, ipv4_prefix, 4)
         ip = network.ips.add()
@@ -286,7 +309,7 @@ def build_network(name, mode, *, bridge=None, forward_dev=None, macvtap_mode="br
         _dhcp(ip, "ipv4", interface, dhcp_start, dhcp_end)
         _static_hosts(ip, interface, static_hosts)
     elif dhcp_start or dhcp_end or static_hosts:
-        raise InvalidConfig("ipv4_address: DHCP and static leases need an IPv4 subnet.")
+        raise InvalidConfig(_("ipv4_address: DHCP and static leases need an IPv4 subnet."))
     if ipv6_address:
         interface = _subnet("ipv6", ipv6_address, ipv6_prefix, 6)
         ip = network.ips.add()
@@ -296,11 +319,12 @@ def build_network(name, mode, *, bridge=None, forward_dev=None, macvtap_mode="br
     for index, entry in enumerate(dns_hosts or ()):
         field = f"dns_hosts[{index}]"
         if not isinstance(entry, dict) or not entry.get("ip") or not entry.get("hostname"):
-            raise InvalidConfig(f"{field}: expected {{'ip', 'hostname'}}.")
+            raise InvalidConfig(_("{field}: expected {{'ip', 'hostname'}}.").format(field=field))
         try:
             address = ipaddress.ip_address(entry["ip"])
         except ValueError:
-            raise InvalidConfig(f"{field}.ip: {str(entry['ip'])[:60]!r} is not an IP address.") from None
+            raise InvalidConfig(_("{field}.ip: {entry!r} is not an IP address.")
+                                .format(field=field, entry=str(entry['ip'])[:60])) from None
         host = network.dns_hosts.add()
         host.ip, host.hostname = str(address), check_hostname(entry["hostname"], f"{field}.hostname")
     return network

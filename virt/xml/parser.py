@@ -2,6 +2,7 @@
 from lxml import etree
 
 from ..errors import InvalidConfig
+from ..i18n import _
 
 # No entity expansion, no DTD or network access, no huge trees: XML typed by users.
 _SAFE = etree.XMLParser(
@@ -16,11 +17,11 @@ def parse_untrusted(text):
     if isinstance(text, str):
         text = text.encode()
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-        raise InvalidConfig("XML with a DOCTYPE or entity declarations is not accepted.")
+        raise InvalidConfig(_("XML with a DOCTYPE or entity declarations is not accepted."))
     try:
         return etree.fromstring(text, _SAFE)
     except etree.XMLSyntaxError as exc:
-        raise InvalidConfig(f"Malformed XML: {exc}") from None
+        raise InvalidConfig(_("Malformed XML: {exc}").format(exc=exc)) from None
 
 
 def parse_trusted(text):

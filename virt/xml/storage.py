@@ -11,6 +11,7 @@ from ..names import check_name
 from .base import XMLChildren, XMLObject, XMLProperty
 from .pool_types import POOL_TYPES, PoolType
 from .units import SizeProperty
+from ..i18n import _, gettext_noop
 
 __all__ = ["PoolXML", "VolumeXML", "build_pool", "build_volume", "check_size", "check_format",
            "POOL_TYPES", "PoolType", "VOLUME_FORMATS", "MAX_VOLUME_BYTES"]
@@ -110,33 +111,41 @@ class VolumeXML(XMLObject):
 def check_size(value, what="size", minimum=1):
     """Return `value` if it is a whole number of bytes in [minimum, MAX_VOLUME_BYTES]; else InvalidConfig."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidConfig(f"The {what} must be a whole number of bytes, not {value!r}.")
+        raise InvalidConfig(_("The {what} must be a whole number of bytes, not {value!r}.")
+                            .format(what=_(what), value=value))
     if value < minimum:
-        raise InvalidConfig(f"The {what} must be at least {minimum} bytes, not {value}.")
+        raise InvalidConfig(_("The {what} must be at least {minimum} bytes, not {value}.")
+                            .format(what=_(what), minimum=minimum, value=value))
     if value > MAX_VOLUME_BYTES:
-        raise InvalidConfig(f"The {what} ({value} bytes) is over virtdeck's limit of {MAX_VOLUME_BYTES} bytes (1 PiB).")
+        raise InvalidConfig(_("The {what} ({value} bytes) is over virtdeck's limit of {limit} bytes "
+                              "(1 PiB).")
+                            .format(what=_(what), value=value, limit=MAX_VOLUME_BYTES))
     return value
 
 
 def check_format(volume_format):
     if volume_format not in VOLUME_FORMATS:
-        raise InvalidConfig(f"Unknown volume format {volume_format!r}: expected one of {', '.join(VOLUME_FORMATS)}.")
+        raise InvalidConfig(_("Unknown volume format {volume_format!r}: expected one of {choices}.")
+                            .format(volume_format=volume_format, choices=', '.join(VOLUME_FORMATS)))
     return volume_format
 
 
 def _text(field, value):
     if not isinstance(value, str) or not value.strip() or len(value) > _TEXT_MAX:
-        raise InvalidConfig(f"{field}: expected text of 1 to {_TEXT_MAX} characters, got {value!r}.")
+        raise InvalidConfig(_("{field}: expected text of 1 to {most} characters, got {value!r}.")
+                            .format(field=field, most=_TEXT_MAX, value=value))
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InvalidConfig(f"{field}: control characters are not allowed.")
+        raise InvalidConfig(_("{field}: control characters are not allowed.").format(field=field))
     if field.endswith("_path") and not value.startswith("/"):
-        raise InvalidConfig(f"{field}: expected an absolute path, got {value!r}.")
+        raise InvalidConfig(_("{field}: expected an absolute path, got {value!r}.")
+                            .format(field=field, value=value))
     return value
 
 
 def _number(field, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidConfig(f"{field}: expected a whole number from {low} to {high}, got {value!r}.")
+        raise InvalidConfig(_("{field}: expected a whole number from {low} to {high}, got {value!r}.")
+                            .format(field=field, low=low, high=high, value=value))
     return value
 
 
@@ -147,14 +156,17 @@ def _checked(spec, field, value):
         return _number(field, value, 0, 2**32 - 2)
     if field == "source_devices":
         if isinstance(value, str) or not value:
-            raise InvalidConfig(f"{field}: expected a list of device paths, got {value!r}.")
+            raise InvalidConfig(_("{field}: expected a list of device paths, got {value!r}.")
+                                .format(field=field, value=value))
         return [_text("source_device_path", device) for device in value]
     value = _text(field, value)
     if field == "target_mode" and not _MODE.match(value):
-        raise InvalidConfig(f"{field}: expected an octal mode such as 0755, got {value!r}.")
+        raise InvalidConfig(_("{field}: expected an octal mode such as 0755, got {value!r}.")
+                            .format(field=field, value=value))
     if field == "source_format" and value not in spec.source_formats:
-        raise InvalidConfig(f"{field}: {value!r} is not a {spec.name} pool format; "
-                            f"expected one of {', '.join(spec.source_formats)}.")
+        raise InvalidConfig(_("{field}: {value!r} is not a {name} pool format; expected one of {source_formats}.")
+                            .format(field=field, value=value, name=spec.name,
+                                    source_formats=', '.join(spec.source_formats)))
     return value
 
 
@@ -162,15 +174,18 @@ def build_pool(pool_type, name, **fields):
     """A new `<pool>` of `pool_type` from the fields POOL_TYPES lists for it (None or "" means not given)."""
     spec = POOL_TYPES.get(pool_type)
     if spec is None:
-        raise InvalidConfig(f"Unknown pool type {pool_type!r}: expected one of {', '.join(POOL_TYPES)}.")
-    check_name(name, "pool name")
+        raise InvalidConfig(_("Unknown pool type {pool_type!r}: expected one of {choices}.")
+                            .format(pool_type=pool_type, choices=', '.join(POOL_TYPES)))
+    check_name(name, gettext_noop("pool name"))
     given = {field: value for field, value in fields.items() if value not in (None, "", [], ())}
     unknown = sorted(set(given) - set(spec.fields))
     if unknown:
-        raise InvalidConfig(f"A {pool_type} pool does not take {', '.join(unknown)}.")
+        raise InvalidConfig(_("A {pool_type} pool does not take {unknown}.")
+                            .format(pool_type=pool_type, unknown=', '.join(unknown)))
     missing = [field for field in spec.required if field not in given]
     if missing:
-        raise InvalidConfig(f"A {pool_type} pool needs {', '.join(missing)}.")
+        raise InvalidConfig(_("A {pool_type} pool needs {missing}.")
+                            .format(pool_type=pool_type, missing=', '.join(missing)))
     pool = PoolXML()
     pool.type = pool_type
     pool.name = name
@@ -200,15 +215,16 @@ def build_volume(name, capacity, *, volume_format="raw", allocation=0, lazy_refc
 
     volume_format=None writes no `<format>` (pools of block devices, whose volumes are raw by nature).
     """
-    check_name(name, "volume name")
-    check_size(capacity, "capacity")
+    check_name(name, gettext_noop("volume name"))
+    check_size(capacity, gettext_noop("capacity"))
     if volume_format is not None:
         check_format(volume_format)
-    check_size(allocation, "allocation", minimum=0)
+    check_size(allocation, gettext_noop("allocation"), minimum=0)
     if allocation > capacity:
-        raise InvalidConfig(f"The allocation ({allocation} bytes) cannot exceed the capacity ({capacity} bytes).")
+        raise InvalidConfig(_("The allocation ({allocation} bytes) cannot exceed the capacity ({capacity} bytes).")
+                            .format(allocation=allocation, capacity=capacity))
     if volume_format != "qcow2" and (lazy_refcounts or backing_path):
-        raise InvalidConfig("Lazy refcounts and backing files need the qcow2 format.")
+        raise InvalidConfig(_("Lazy refcounts and backing files need the qcow2 format."))
     volume = VolumeXML()
     volume.name = name
     volume.capacity = capacity

@@ -6,6 +6,7 @@ power of 1000. A missing unit means KiB for memory elements, bytes for storage s
 """
 from ..errors import InvalidConfig
 from .base import KINDS, Path
+from ..i18n import _
 
 _PREFIXES = "kmgtpe"
 
@@ -19,7 +20,7 @@ def unit_factor(unit):
     if prefix and prefix in _PREFIXES and suffix in ("", "ib", "b"):
         base = 1000 if suffix == "b" else 1024
         return base ** (_PREFIXES.index(prefix) + 1)
-    raise InvalidConfig(f"Unknown size unit {unit!r}.")
+    raise InvalidConfig(_("Unknown size unit {unit!r}.").format(unit=unit))
 
 
 def to_bytes(value, unit):
@@ -54,7 +55,7 @@ class SizeProperty:
             return None
         value = KINDS[int][0](node.text)
         if value < 0:
-            raise InvalidConfig(f"A size cannot be negative: {node.text!r}.")
+            raise InvalidConfig(_("A size cannot be negative: {text!r}.").format(text=node.text))
         # Rounded up, as libvirt rounds memory sizes.
         return -(-to_bytes(value, node.get("unit") or self.DEFAULT_UNIT) // unit_factor(self.STORED_UNIT))
 
@@ -65,10 +66,10 @@ class SizeProperty:
                 node.getparent().remove(node)
             return
         if isinstance(value, bool):
-            raise InvalidConfig(f"A size must be a number, not {value!r}.")
+            raise InvalidConfig(_("A size must be a number, not {value!r}.").format(value=value))
         value = int(value)
         if value < 0:
-            raise InvalidConfig(f"A size cannot be negative: {value!r}.")
+            raise InvalidConfig(_("A size cannot be negative: {value!r}.").format(value=value))
         node = self.path.make(obj.element, obj.ORDER)
         node.text = str(value)
         node.set("unit", self.STORED_UNIT)
