@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "access"
-    verbose_name = "Roles and grants"
+    verbose_name = _("Roles and grants")

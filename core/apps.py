@@ -6,11 +6,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_out
-
-        from .events import close_session_sockets
         from django.utils.translation import gettext
 
         from virt import i18n
+
+        from .events import close_session_sockets
 
         # virt/ never imports Django: its messages follow the request's (or job's) language through this.
         i18n.install(gettext)

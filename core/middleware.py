@@ -3,6 +3,7 @@ import codecs
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 # Paths reachable without a session. The API and /metrics (Prometheus) authenticate themselves (tokens),
 # and refuse anonymous callers through DRF's IsAuthenticated.
@@ -19,7 +20,7 @@ class LoginRequiredMiddleware:
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
             if request.headers.get("HX-Request"):
-                return JsonResponse({"detail": "Authentication required."}, status=401)
+                return JsonResponse({"detail": _("Authentication required.")}, status=401)
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

@@ -35,7 +35,7 @@ class HostForm(forms.ModelForm):
                                widget=forms.PasswordInput(render_value=False))
     ssh_private_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
                                       widget=SecretTextarea(attrs={"rows": 4}),
-                                      help_text="OpenSSH private key for qemu+ssh / qemu+libssh")
+                                      help_text=gettext_lazy("OpenSSH private key for qemu+ssh / qemu+libssh"))
     tls_client_key = forms.CharField(required=False, max_length=CREDENTIAL_MAX,
                                      widget=SecretTextarea(attrs={"rows": 4}))
 
@@ -79,7 +79,7 @@ class HostForm(forms.ModelForm):
         for name in Host.SECRET_FIELDS:
             self.initial[name] = ""
             if self.instance.pk and getattr(self.instance, name):
-                self.fields[name].help_text = "Stored. Leave empty to keep it."
+                self.fields[name].help_text = _("Stored. Leave empty to keep it.")
             if self.is_bound and self.data.get(name):  # seen only when the form comes back with errors
                 self.fields[name].help_text = _("Not shown again for safety: enter it again.")
 

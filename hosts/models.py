@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField
 from core.validators import CREDENTIAL_MAX, no_control_characters
@@ -46,17 +47,17 @@ class Host(models.Model):
     CONNECTION_FIELDS = ("uri", "username", "password", *CREDENTIAL_FILE_FIELDS)
 
     name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
-    uri = models.CharField(max_length=500, help_text="libvirt URI, e.g. qemu+ssh://root@kvm1/system")
-    username = models.CharField(max_length=100, blank=True, validators=[no_control_characters], help_text="SASL user name (e.g. SCRAM over qemu+tls; libvirt allows only encrypting mechanisms on qemu+tcp)")
+    uri = models.CharField(max_length=500, help_text=_("libvirt URI, e.g. qemu+ssh://root@kvm1/system"))
+    username = models.CharField(max_length=100, blank=True, validators=[no_control_characters], help_text=_("SASL user name (e.g. SCRAM over qemu+tls; libvirt allows only encrypting mechanisms on qemu+tcp)"))
     password = EncryptedTextField(blank=True, max_length=CREDENTIAL_MAX)
     ssh_private_key = EncryptedTextField(blank=True, max_length=CREDENTIAL_MAX)
     ssh_known_hosts = models.TextField(blank=True, max_length=CREDENTIAL_MAX,
-                                       help_text="known_hosts lines pinning the host's SSH key")
+                                       help_text=_("known_hosts lines pinning the host's SSH key"))
     tls_ca_cert = models.TextField(blank=True, max_length=CREDENTIAL_MAX)
     tls_client_cert = models.TextField(blank=True, max_length=CREDENTIAL_MAX)
     tls_client_key = EncryptedTextField(blank=True, max_length=CREDENTIAL_MAX)
     migration_address = models.CharField(
-        max_length=255, blank=True, validators=[no_control_characters], help_text="Address other hosts use to reach this one for migration"
+        max_length=255, blank=True, validators=[no_control_characters], help_text=_("Address other hosts use to reach this one for migration")
     )
     description = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
     created = models.DateTimeField(auto_now_add=True)

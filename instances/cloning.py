@@ -116,7 +116,8 @@ def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
     facts = call(host, lambda conn: _facts(conn, source_uuid, name, pool))
     live = facts["state"] in ACTIVE_STATES  # QEMU holds the disks: they are copied by a block copy
     if live and not paused_copy:
-        raise OperationInvalid(f"The source is {facts['state']}: a clone of a running VM needs paused_copy.")
+        raise OperationInvalid(_("The source is %(state)s: a clone of a running VM needs paused_copy.")
+                               % {"state": facts["state"]})
     paused = False  # by this job, so to be resumed by it
     made_volumes, new_uuid = [], None
     try:

@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 
 from core.sorting import SortFilter
 from hosts.filters import HostIdsFilter
@@ -24,7 +25,7 @@ class InstanceStatesFilter(django_filters.MultipleChoiceFilter):
 class InstanceFilterSet(django_filters.FilterSet):
     """One filter set for the list page and /api/instances/."""
 
-    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
+    search = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     host = HostIdsFilter(queryset=Host.objects.all())
     state = InstanceStatesFilter(choices=InstanceState.choices)
     ordering = SortFilter(
@@ -47,7 +48,7 @@ class InstanceFilterSet(django_filters.FilterSet):
 class InstanceTemplateFilterSet(django_filters.FilterSet):
     """The creation wizard's templates: the list page and /api/templates/."""
 
-    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search", max_length=200)
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"), max_length=200)
     ordering = SortFilter(fields=(("name", "name"), ("description", "description"), ("answers_text", "answers"),
                                   ("updated", "updated")),
                           computed={"answers_text": Cast("answers", TextField())})

@@ -105,7 +105,8 @@ def guard_script(bridge, change, undo, seconds):
     """sh -c text: apply `change`, mark it applied, wait, then `undo` unless killed first (by confirm)."""
     check_ifname(bridge, "bridge")
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise InvalidConfig(f"seconds: expected {MIN_SECONDS} to {MAX_SECONDS}, got {seconds!r}.")
+        raise InvalidConfig(_("seconds: expected %(low)s to %(high)s, got %(value)r.")
+                            % {"low": MIN_SECONDS, "high": MAX_SECONDS, "value": seconds})
     pid, applied = shlex.quote(f"{STATE_DIR}/{bridge}.pid"), shlex.quote(f"{STATE_DIR}/{bridge}.applied")
     return (f"exec </dev/null >/dev/null 2>&1; mkdir -p {shlex.quote(STATE_DIR)}; echo $$ > {pid}; "
             f"{_line(change)}; touch {applied}; sleep {seconds}; {_line(undo)}; rm -f {pid} {applied}")

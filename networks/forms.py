@@ -17,7 +17,7 @@ def parse_static_hosts(text):
         if not words or words[0].startswith("#"):
             continue
         if len(words) not in (2, 3):
-            raise InvalidConfig(f"static_hosts: line {number}: expected 'MAC IP [name]'.")
+            raise InvalidConfig(_("static_hosts: line %(number)s: expected 'MAC IP [name]'.") % {"number": number})
         hosts.append({"mac": words[0], "ip": words[1], **({"name": words[2]} if len(words) == 3 else {})})
     return hosts
 
@@ -30,7 +30,7 @@ def parse_dns_hosts(text):
         if not words or words[0].startswith("#"):
             continue
         if len(words) != 2:
-            raise InvalidConfig(f"dns_hosts: line {number}: expected 'IP name'.")
+            raise InvalidConfig(_("dns_hosts: line %(number)s: expected 'IP name'.") % {"number": number})
         entries.append({"ip": words[0], "hostname": words[1]})
     return entries
 

@@ -38,17 +38,19 @@ class TraceFilter:
 
     def __post_init__(self):
         if self.protocol not in PROTOCOLS:
-            raise InvalidConfig(f"protocol: expected one of {', '.join(PROTOCOLS)}, got {self.protocol!r}.")
+            raise InvalidConfig(_("protocol: expected one of %(choices)s, got %(value)r.")
+                                % {"choices": ", ".join(PROTOCOLS), "value": self.protocol})
         if self.port is not None:
             if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
-                raise InvalidConfig(f"port: expected 1 to 65535, got {self.port!r}.")
+                raise InvalidConfig(_("port: expected 1 to 65535, got %(value)r.") % {"value": self.port})
             if self.protocol not in ("udp", "tcp", "any"):
-                raise InvalidConfig(f"port: {self.protocol} has no ports.")
+                raise InvalidConfig(_("port: %(protocol)s has no ports.") % {"protocol": self.protocol})
         if self.address:
             try:
                 ipaddress.ip_address(self.address)
             except ValueError:
-                raise InvalidConfig(f"address: {str(self.address)[:60]!r} is not an IP address.") from None
+                raise InvalidConfig(_("address: %(value)r is not an IP address.")
+                                    % {"value": str(self.address)[:60]}) from None
 
     def words(self):
         """tcpdump's filter expression as separate arguments, from checked values only."""

@@ -1,4 +1,5 @@
 """VirtError -> HTTP, once for the whole API: libvirt's own message as `detail`."""
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,7 +18,7 @@ STATUS = {
 
 def exception_handler(exc, context):
     if isinstance(exc, RecursionError):  # DRF's JSON parser on absurdly nested input
-        return Response({"detail": "JSON parse error - nested too deeply."}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": _("JSON parse error - nested too deeply.")}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, errors.VirtError):
         code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), status.HTTP_502_BAD_GATEWAY)
         body = {"detail": exc.message, "error": type(exc).__name__}

@@ -1,4 +1,5 @@
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -40,7 +41,7 @@ class NetworkViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         data = dict(payload.validated_data)
         host = data.pop("host")
         if not restrict(type(host).objects.filter(pk=host.pk), request.user).exists():
-            return Response({"host": ["Invalid pk - object does not exist."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"host": [_("Invalid pk - object does not exist.")]}, status=status.HTTP_400_BAD_REQUEST)
         if data.pop("dry_run"):
             data.pop("start"), data.pop("autostart")
             return Response({"xml": services.preview_network(**data)})
