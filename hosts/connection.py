@@ -6,6 +6,7 @@ and virt). Modules import `call` by name, so a test replaces it where it is look
 To forbid libvirt altogether, patch `virt.connection.Pool.call`.
 """
 from django.conf import settings
+from django.utils import translation
 
 from virt.connection import ConnectionSpec, get_pool
 
@@ -37,14 +38,26 @@ def connection_spec(host, key=None):
     )
 
 
+def in_callers_language(fn):
+    """fn, run in the language active here: the pool runs it in a thread of its own, where virt/'s messages
+    would be in the default language (Django's active language is thread-local)."""
+    language = translation.get_language()
+
+    def run(conn):
+        with translation.override(language):
+            return fn(conn)
+
+    return run
+
+
 def call(host, fn, timeout=None):
     """Run fn(conn) on the host, bounded and translated (see virt.connection.Pool.call)."""
-    return pool().call(connection_spec(host), fn, timeout=timeout)
+    return pool().call(connection_spec(host), in_callers_language(fn), timeout=timeout)
 
 
 def run_long(host, fn, **kwargs):
     """Run fn(conn) on a connection of its own for long work (clone, conversion); see Pool.run_long."""
-    return pool().run_long(connection_spec(host), fn, **kwargs)
+    return pool().run_long(connection_spec(host), in_callers_language(fn), **kwargs)
 
 
 def reconnect(host):

@@ -11,7 +11,7 @@ from virt import host as virt_host
 from virt.errors import VirtError
 
 from . import host_keys, shell
-from .connection import connection_spec, disconnect, pool, reconnect
+from .connection import connection_spec, disconnect, in_callers_language, pool, reconnect
 from .credentials import forget_credentials
 from .models import Host, parse_host_uri
 from .sync import sync_host
@@ -33,7 +33,7 @@ def _kernel(host, parsed):
 
 
 def read_facts(host, key=None):
-    facts = pool().call(connection_spec(host, key), virt_host.facts)
+    facts = pool().call(connection_spec(host, key), in_callers_language(virt_host.facts))
     parsed = parse_host_uri(host.uri)
     facts["kernel"] = _kernel(host, parsed)
     facts["has_shell"] = parsed.has_shell
