@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from virt.errors import VirtError
 
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 2.0
 # A queued job without a Celery task id this old was never sent to the broker.
 UNSENT_TIMEOUT = timedelta(minutes=10)
+# The Celery message header carrying the language of the request that queued a job: the worker runs the job in
+# it, so its error (virt/'s messages) reads as the rest of that user's pages.
+LANGUAGE_HEADER = "virtdeck_language"
 
 
 class JobCancelled(Exception):
@@ -163,7 +166,8 @@ class JobTask(Task):
             log.info("job %s is not queued any more; skipping", job_id)
             return
         job = Job.objects.get(pk=job_id)
-        return _run_claimed(job, lambda ctx: self.execute(ctx, **kwargs))[0]
+        with translation.override((self.request.headers or {}).get(LANGUAGE_HEADER)):
+            return _run_claimed(job, lambda ctx: self.execute(ctx, **kwargs))[0]
 
 
 def _run_claimed(job, execute):
@@ -234,10 +238,11 @@ def enqueue(task, *, user=None, target=None, target_kind=None, host=None, **kwar
         user=user if user is not None and user.is_authenticated else None,
         params=kwargs,
     )
+    language = translation.get_language()
 
     def send():
         try:
-            async_result = task.apply_async(args=[job.pk], kwargs=kwargs)
+            async_result = task.apply_async(args=[job.pk], kwargs=kwargs, headers={LANGUAGE_HEADER: language})
         except Exception as exc:  # noqa: BLE001 - kombu/redis errors vary; the job must not stay queued
             log.exception("job %s could not be sent to the broker", job.pk)
             message = f"could not queue: {exc}"
