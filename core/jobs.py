@@ -28,6 +28,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from virt.errors import VirtError
 
@@ -186,7 +187,7 @@ def _run_claimed(job, execute):
         result = execute(ctx) or {}
     except JobCancelled as exc:
         status, failure = Job.Status.CANCELLED, exc
-        ctx.log("cancelled by user", level="warning")
+        ctx.log(_("cancelled by user"), level="warning")
     except VirtError as exc:
         status, error, failure = Job.Status.FAILED, exc.message, exc
         result = getattr(exc, "job_result", None) or {}  # a parent job's per-item outcome, kept on failure
@@ -245,7 +246,7 @@ def enqueue(task, *, user=None, target=None, target_kind=None, host=None, **kwar
             async_result = task.apply_async(args=[job.pk], kwargs=kwargs, headers={LANGUAGE_HEADER: language})
         except Exception as exc:  # noqa: BLE001 - kombu/redis errors vary; the job must not stay queued
             log.exception("job %s could not be sent to the broker", job.pk)
-            message = f"could not queue: {exc}"
+            message = _("could not queue: %(error)s") % {"error": exc}
             if finish(job, Job.Status.FAILED, error=message, expect={"status": Job.Status.QUEUED}):
                 _append_log(job, message, level="error")
             return
@@ -268,7 +269,7 @@ def request_cancel(job):
     Returns whether anything was requested (False: the job had finished already).
     """
     now = timezone.now()
-    log_entries = [*job.log, {"time": now.isoformat(), "level": "warning", "message": "cancelled before it started"}]
+    log_entries = [*job.log, {"time": now.isoformat(), "level": "warning", "message": _("cancelled before it started")}]
     fields = {"status": Job.Status.CANCELLED, "finished": now, "cancel_requested": True, "log": log_entries}
     if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(**fields):
         for key, value in fields.items():
@@ -295,8 +296,8 @@ def reap_lost_jobs():
     cutoff = now - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
     reaped = []
     for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=cutoff):
-        error = (f"worker lost: no heartbeat since {job.heartbeat:%Y-%m-%d %H:%M:%S} UTC "
-                 "(the worker was killed or died)")
+        error = (_("worker lost: no heartbeat since %(time)s UTC (the worker was killed or died)")
+                 % {"time": f"{job.heartbeat:%Y-%m-%d %H:%M:%S}"})
         if finish(job, Job.Status.FAILED, error=error,
                   expect={"status": Job.Status.RUNNING, "heartbeat__lt": cutoff}):
             reaped.append(job.pk)

@@ -1,5 +1,6 @@
 from celery import shared_task
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.jobs import JobTask
 from virt.errors import HostUnreachable
@@ -38,14 +39,15 @@ class RefreshHost(JobTask):
     def execute(self, job, host_id):
         host = Host.objects.get(pk=host_id)
         reconnect(host)
-        job.progress(10, f"connecting to {host.uri}")
+        job.progress(10, _("connecting to %(uri)s") % {"uri": host.uri})
         facts = services.refresh_facts(host)
-        job.progress(50, f"{facts['hostname']}: libvirt {facts['libvirt_version']}, {facts['driver']}")
+        job.progress(50, _("%(hostname)s: libvirt %(version)s, %(driver)s") % {
+            "hostname": facts["hostname"], "version": facts["libvirt_version"], "driver": facts["driver"]})
         count = sync.sync_host(host)
         if count is None:
             host.refresh_from_db()
             raise HostUnreachable(host.last_error)
-        job.progress(100, f"{count} instances synced")
+        job.progress(100, _("%(count)s instances synced") % {"count": count})
         return {"instances": count}
 
 

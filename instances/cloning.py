@@ -124,7 +124,7 @@ def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
         if facts["state"] == "running":
             call(host, lambda conn: Domain.lookup(conn, source_uuid).suspend())
             paused = True
-            job.log("source paused for a crash-consistent copy")
+            job.log(_("source paused for a crash-consistent copy"))
         total, done_bytes, new_disks = sum(d.allocation for d in facts["disks"]), 0, {}
         for disk in facts["disks"]:
             job.progress(10 + 80 * done_bytes // max(total, 1), f"copying {disk.pool}/{disk.volume} into {pool}")
@@ -138,7 +138,7 @@ def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
         if paused:
             call(host, lambda conn: Domain.lookup(conn, source_uuid).resume())
             paused = False
-        job.progress(92, "defining the clone")
+        job.progress(92, _("defining the clone"))
         source_xml = call(host, lambda conn: Domain.lookup(conn, source_uuid).xml_desc(inactive=True, secure=True))
         new_uuid = call(host, lambda conn: define(conn, clone_xml(source_xml, name, new_disks)).uuid)
     except Exception as exc:  # noqa: BLE001 - a cancel or any failure removes the copies made so far
@@ -148,7 +148,8 @@ def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
                 call(host, lambda conn, v=volume: delete_volume(conn, pool, v))
                 removed.append(f"{pool}/{volume}")
             except VirtError as cleanup:
-                job.log(f"could not remove {pool}/{volume}: {cleanup.message}", level="error")
+                job.log(_("could not remove %(pool)s/%(volume)s: %(error)s")
+                        % {"pool": pool, "volume": volume, "error": cleanup.message}, level="error")
         if not isinstance(exc, VirtError):
             raise
         raise type(exc)(exc.message + (f" (removed: {', '.join(removed)})" if removed else "")) from None
@@ -157,7 +158,7 @@ def run_clone(host, job, source_uuid, name, pool, paused_copy=False):
             try:
                 call(host, lambda conn: Domain.lookup(conn, source_uuid).resume())
             except VirtError as exc:
-                job.log(f"could not resume the source: {exc.message}", level="error")
+                job.log(_("could not resume the source: %(error)s") % {"error": exc.message}, level="error")
     row = refresh_one(host, new_uuid)
-    job.progress(100, f"cloned into {name}")
+    job.progress(100, _("cloned into %(name)s") % {"name": name})
     return {"instance": row.pk if row else None, "uuid": new_uuid, "name": name}

@@ -200,7 +200,8 @@ def _undo(host, made, job):
                 call(host, lambda conn, ref=key: delete_volume(conn, *ref))
             removed.append(f"{kind} {key if kind == 'domain' else '/'.join(key)}")
         except VirtError as exc:
-            job.log(f"could not remove {kind} {key}: {exc.message}", level="error")
+            job.log(_("could not remove %(kind)s %(key)s: %(error)s")
+                    % {"kind": kind, "key": key, "error": exc.message}, level="error")
     return removed
 
 
@@ -219,15 +220,15 @@ def run_create(host, job, xml, volume=None, start=True):
     made = []
     try:
         if volume:
-            job.progress(10, f"creating volume {volume['pool']}/{volume['name']}")
+            job.progress(10, _("creating volume %(pool)s/%(name)s") % {"pool": volume["pool"], "name": volume["name"]})
             call(host, lambda conn: create_volume(conn, volume["pool"], volume["name"], volume["capacity"],
                                                   volume_format=volume["format"], allocation=volume["allocation"]))
             made.append(("volume", (volume["pool"], volume["name"])))
-        job.progress(40, "defining the domain")
+        job.progress(40, _("defining the domain"))
         uuid = call(host, lambda conn: define(conn, xml).uuid)
         made.append(("domain", uuid))
         if start:
-            job.progress(70, "starting")
+            job.progress(70, _("starting"))
             call(host, lambda conn: Domain.lookup(conn, uuid).start())
     except Exception as exc:  # noqa: BLE001 - a cancel or any failure removes what was made
         removed = _undo(host, made, job)
@@ -238,7 +239,7 @@ def run_create(host, job, xml, volume=None, start=True):
     row = refresh_one(host, uuid)
     if row is not None:  # the job page links to the VM it made
         Job.objects.filter(pk=job.id).update(target_id=str(row.pk), target_name=row.name)
-    job.progress(100, f"created {row.name}" if row else "created")
+    job.progress(100, _("created %(name)s") % {"name": row.name} if row else _("created"))
     return {"instance": row.pk if row else None, "uuid": uuid, "name": row.name if row else ""}
 
 

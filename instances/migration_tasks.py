@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from core.jobs import JobCancelled, JobTask, request_cancel
 from hosts.connection import call, connection_spec, pool
@@ -55,7 +56,8 @@ class MigrateInstance(JobTask):
         opts = virt_migration.Options(**options)
         uuid = str(instance.uuid)
         samples = []
-        job.progress(PROGRESS_SPAN[0], f"migrating {instance.name} from {source.name} to {target.name}")
+        job.progress(PROGRESS_SPAN[0], _("migrating %(vm)s from %(source)s to %(target)s")
+                     % {"vm": instance.name, "source": source.name, "target": target.name})
 
         def on_source(fn):
             return call(source, lambda conn: fn(Domain.lookup(conn, uuid)))
@@ -81,8 +83,8 @@ class MigrateInstance(JobTask):
                             interval=MONITOR_INTERVAL)
         except Exception:
             still_there = self._still_on_source(source, uuid)
-            job.log(f"{instance.name} {'still runs' if still_there else 'does not run'} on {source.name}",
-                    level="warning")
+            where = _("%(vm)s still runs on %(host)s") if still_there else _("%(vm)s does not run on %(host)s")
+            job.log(where % {"vm": instance.name, "host": source.name}, level="warning")
             if job.cancelled.is_set():
                 raise JobCancelled() from None
             raise
@@ -91,7 +93,7 @@ class MigrateInstance(JobTask):
             call(target, lambda conn: Domain.lookup(conn, uuid).job_info(completed=True)))
         moved = move_instance(instance.pk, source, target)
         refresh_one(target, uuid)
-        job.progress(100, f"{instance.name} runs on {target.name}")
+        job.progress(100, _("%(vm)s runs on %(host)s") % {"vm": instance.name, "host": target.name})
         return {"source": source.name, "target": target.name, "moved": moved, "wall_s": round(wall, 3),
                 **completed, "samples": len(samples),
                 "remaining_by_iteration": remaining_by_iteration(samples)}
@@ -162,7 +164,7 @@ def migrate_each(job, vms, targets, parallel, unsafe):
                 return {**outcome, "error": "; ".join(options)}
             child, params = evacuation.child_job(job.job, vm, vm.host, target, options)
             children.append(child)
-            job.log(f"{vm.name} -> {target.name}: job {child.pk}")
+            job.log(_("%(vm)s -> %(host)s: job %(job)s") % {"vm": vm.name, "host": target.name, "job": child.pk})
             status = migrate_instance.run(child.pk, **params)
             child.refresh_from_db()
             outcome["job"] = child.pk
@@ -179,7 +181,9 @@ def migrate_each(job, vms, targets, parallel, unsafe):
         for done, outcome in enumerate(workers.map(move, vms), start=1):
             if "error" in outcome:
                 failed.append(outcome)
-                job.log(f"{outcome['name']} stays on {vms[done - 1].host.name}: {outcome['error']}", level="warning")
+                job.log(_("%(vm)s stays on %(host)s: %(error)s")
+                        % {"vm": outcome["name"], "host": vms[done - 1].host.name, "error": outcome["error"]},
+                        level="warning")
             else:
                 moved.append(outcome)
             job.progress(100 * done / max(1, len(vms)))
@@ -198,7 +202,7 @@ class EvacuateHost(JobTask):
         sync_host(host)
         vms = evacuation.running_vms(host)
         targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.exclude(pk=host.pk))
-        job.progress(1, f"{len(vms)} running VMs to move from {host.name}")
+        job.progress(1, _("%(count)s running VMs to move from %(host)s") % {"count": len(vms), "host": host.name})
         result = migrate_each(job, vms, targets, parallel, unsafe)
         if result["failed"]:
             job.log("summary", level="warning", **result)
@@ -219,7 +223,7 @@ class MigrateMany(JobTask):
         rows = Instance.objects.select_related("host").in_bulk(instance_ids)
         vms = [rows[pk] for pk in instance_ids if pk in rows]
         targets = list(Host.objects.filter(pk=target_id) if target_id else Host.objects.order_by("name"))
-        job.progress(1, f"{len(vms)} VMs to migrate")
+        job.progress(1, _("%(count)s VMs to migrate") % {"count": len(vms)})
         result = migrate_each(job, vms, targets, parallel, unsafe)
         # Deleted since the job was queued.
         result["failed"] += [{"id": pk, "name": None, "job": None, "error": "no such instance any more"}

@@ -1,6 +1,7 @@
 import time
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.jobs import JobCancelled, JobTask
 from instances.models import Instance
@@ -32,7 +33,8 @@ class TraceNIC(JobTask):
         job.on_cancel(lambda: [capture.stop() for capture in captures.values()])
         for capture in captures.values():  # a hop whose tcpdump has not opened its interface yet misses packets
             capture.listening.wait(ATTACH_TIMEOUT)
-        job.log(f"capturing on {', '.join(hops[i].interface for i in captures)} for {seconds} s")
+        job.log(_("capturing on %(interfaces)s for %(seconds)s s")
+                % {"interfaces": ", ".join(hops[i].interface for i in captures), "seconds": seconds})
         started = time.monotonic()
         while not all(capture.join(0.5) for capture in captures.values()):
             job.progress(min(95, 100 * (time.monotonic() - started) / seconds))

@@ -6,6 +6,8 @@ import subprocess
 import threading
 import time
 
+from django.utils.translation import gettext as _
+
 from core.jobs import JobCancelled, JobTask
 from hosts import shell
 from hosts.connection import call
@@ -137,7 +139,7 @@ class StorageBenchmark(JobTask):
         if refusal:
             raise Unsupported(refusal)
         workdir = HostWorkdir(host)
-        job.log(f"working directory on {host.name}: {workdir.path}")
+        job.log(_("working directory on %(host)s: %(path)s") % {"host": host.name, "path": workdir.path})
         current = {"fio": None}
         job.on_cancel(lambda: current["fio"] and current["fio"].stop())
         measurements = []
@@ -152,7 +154,7 @@ class StorageBenchmark(JobTask):
                 job.progress(100 * index // len(runs), f"{kind}: {workload}")
                 measurements.append(self._measure(job, pool, workdir, spec, kind, workload, current,
                                                   (index, len(runs))))
-        job.progress(100, f"{len(measurements)} runs measured")
+        job.progress(100, _("%(count)s runs measured") % {"count": len(measurements)})
         return {"pool": pool.pk, "pool_name": pool.name, "host": host.pk, "host_name": host.name,
                 "spec": spec.as_dict(), "results": [measurement.as_dict() for measurement in measurements]}
 
@@ -176,7 +178,8 @@ class StorageBenchmark(JobTask):
             with cleaned_up(job, "stopping qemu-nbd", server.stop):
                 figures = self._fio(job, host, spec, workload, server.socket, current, position)
             after = call(host, lambda conn: virt_volumes.collect_volume(conn, pool.name, name))
-        job.log(f"{kind} {workload}: {figures['iops']} IOPS, {figures['bandwidth'] // 2**20} MiB/s")
+        job.log(_("%(kind)s %(workload)s: %(iops)s IOPS, %(mib)s MiB/s")
+                % {"kind": kind, "workload": workload, "iops": figures["iops"], "mib": figures["bandwidth"] // 2**20})
         return Measurement(kind=kind, workload=workload, allocation_after=after.allocation if after else 0, **figures)
 
     def _fio(self, job, host, spec, workload, socket_path, current, position):

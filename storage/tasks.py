@@ -1,4 +1,6 @@
 """Long storage work as jobs (core/jobs.py): thin Celery tasks over virt.volumes and storage.inventory."""
+from django.utils.translation import gettext as _
+
 from core.jobs import JobCancelled, JobTask
 from core.models import Job
 from hosts.connection import call, run_long
@@ -68,7 +70,8 @@ class CopyVolume(JobTask):
         target = StoragePool.objects.get(pk=target_pool_id)
         host = source.pool.host
         total = _copy_total(source, allocation)
-        job.progress(0, f"copying {source.pool.name}/{source.name} to {target.name}/{name}")
+        job.progress(0, _("copying %(pool)s/%(volume)s to %(target)s/%(name)s")
+                     % {"pool": source.pool.name, "volume": source.name, "target": target.name, "name": name})
         reached = [-1]
 
         def poll():
@@ -97,7 +100,9 @@ class CopyVolume(JobTask):
             raise JobCancelled()
         inventory.apply_pool(host, call(host, lambda conn: virt_storage.collect_pool(conn, target.name)))
         volume = inventory.apply_volume(target, record)
-        job.progress(100, f"{target.name}/{name}: {record.format}, {record.allocation} of {record.capacity} bytes")
+        job.progress(100, _("%(pool)s/%(name)s: %(format)s, %(allocation)s of %(capacity)s bytes") % {
+            "pool": target.name, "name": name, "format": record.format, "allocation": record.allocation,
+            "capacity": record.capacity})
         return {"volume": volume.pk, "pool": target.pk, "format": record.format, "allocation": record.allocation}
 
 
@@ -127,7 +132,8 @@ class ConvertVolume(CopyVolume):
         new = ({copy.path}, copy.pool.name, copy.name)
         switched = call(source.pool.host, lambda conn: use_volume_instead(conn, str(instance.uuid), old, new,
                                                                             copy.format))
-        job.log(f"{instance.name}: {', '.join(switched)} now on {copy.pool.name}/{copy.name}")
+        job.log(_("%(vm)s: %(disks)s now on %(pool)s/%(volume)s")
+                % {"vm": instance.name, "disks": ", ".join(switched), "pool": copy.pool.name, "volume": copy.name})
         return {**result, "instance": instance.pk, "switched": switched}
 
 
