@@ -167,8 +167,14 @@ class JobTask(Task):
             log.info("job %s is not queued any more; skipping", job_id)
             return
         job = Job.objects.get(pk=job_id)
-        with translation.override((self.request.headers or {}).get(LANGUAGE_HEADER)):
+        with translation.override(self._queued_language()):
             return _run_claimed(job, lambda ctx: self.execute(ctx, **kwargs))[0]
+
+    def _queued_language(self):
+        """The language of the request that queued the job; None (the default) for a task run directly, which
+        has no Celery message (an unregistered task has not even a request stack)."""
+        headers = self.request.headers if self.request_stack is not None else None
+        return (headers or {}).get(LANGUAGE_HEADER)
 
 
 def _run_claimed(job, execute):
