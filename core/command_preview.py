@@ -1,0 +1,55 @@
+"""The command line behind a form, following the form as it changes (virt/commands.py builds the words).
+
+The page includes templates/core/_command_preview.html: on load and on every change of the form, htmx asks
+GET <the form's page>?commands=1&<the form's fields>, and the page answers only the lines
+(templates/core/_command_lines.html), built from the valid form's cleaned data: the data the action takes.
+A GET changes nothing; the CSRF token stays out of the query string (hx-params).
+"""
+from django.template.response import TemplateResponse
+
+PARAM = "commands"
+LINES_TEMPLATE = "core/_command_lines.html"
+
+
+def is_preview(request):
+    return request.method == "GET" and PARAM in request.GET
+
+
+def preview_url(request):
+    return f"{request.path}?{PARAM}=1"
+
+
+def lines_response(request, form, build):
+    """The lines for a form bound to the request's GET: build(form) once it is valid, else a hint."""
+    commands = build(form) if form.is_valid() else None
+    return TemplateResponse(request, LINES_TEMPLATE, {"commands": commands, "form_invalid": commands is None})
+
+
+class CommandPreviewMixin:
+    """For a FormView: `command_lines(form)` builds the lines from the valid form; GET ?commands=1 answers them.
+
+    The context gets `command_preview_url`, and `commands` when the form on the page is bound and valid (a page
+    re-rendered after a preview step shows the lines without waiting for htmx).
+    """
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if is_preview(self.request):
+            kwargs["data"] = self.request.GET
+        return kwargs
+
+    def get(self, request, *args, **kwargs):
+        if is_preview(request):
+            return lines_response(request, self.get_form(), self.command_lines)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["command_preview_url"] = preview_url(self.request)
+        form = context.get("form")
+        if form is not None and form.is_bound and form.is_valid():
+            context["commands"] = self.command_lines(form)
+        return context
+
+    def command_lines(self, form):
+        raise NotImplementedError
