@@ -7,6 +7,8 @@ A GET changes nothing; the CSRF token stays out of the query string (hx-params).
 """
 from django.template.response import TemplateResponse
 
+from virt.errors import VirtError
+
 PARAM = "commands"
 LINES_TEMPLATE = "core/_command_lines.html"
 
@@ -20,9 +22,16 @@ def preview_url(request):
 
 
 def lines_response(request, form, build):
-    """The lines for a form bound to the request's GET: build(form) once it is valid, else a hint."""
-    commands = build(form) if form.is_valid() else None
-    return TemplateResponse(request, LINES_TEMPLATE, {"commands": commands, "form_invalid": commands is None})
+    """The lines for a form bound to the request's GET: build(form) once it is valid, else a hint (with
+    virtdeck's or libvirt's refusal when building them was refused, e.g. an address outside the subnet)."""
+    commands, error = None, ""
+    if form.is_valid():
+        try:
+            commands = build(form)
+        except VirtError as exc:
+            error = exc.message
+    return TemplateResponse(request, LINES_TEMPLATE,
+                            {"commands": commands, "form_invalid": commands is None, "error": error})
 
 
 class CommandPreviewMixin:
@@ -48,7 +57,10 @@ class CommandPreviewMixin:
         context["command_preview_url"] = preview_url(self.request)
         form = context.get("form")
         if form is not None and form.is_bound and form.is_valid():
-            context["commands"] = self.command_lines(form)
+            try:
+                context["commands"] = self.command_lines(form)
+            except VirtError:
+                pass  # the page shows the refusal on the form already
         return context
 
     def command_lines(self, form):

@@ -21,6 +21,7 @@ _UNITS = (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10))
 class Command:
     argv: tuple
     note: str = ""  # when the line is not simply "run this" (e.g. "from another shell while it runs")
+    reads: str = ""  # the text of the file the line names (the XML to define), shown beside it to save
 
     def __str__(self):
         return shlex.join(self.argv)
@@ -56,8 +57,8 @@ def rename(uri, name, new_name):
     return [_virsh(uri, "domrename", name, new_name)]
 
 
-def define(uri, xml_file):
-    return [_virsh(uri, "define", xml_file)]
+def define(uri, xml_file, xml=""):
+    return [Command(_virsh(uri, "define", xml_file).argv, reads=xml)]
 
 
 def delete(uri, name, volume_paths=(), nvram=True):
@@ -236,8 +237,8 @@ def convert(source_path, source_format, target_path, target_format, allocation="
 # Networks
 
 
-def network_define(uri, name, xml_file, *, start=True, autostart=False):
-    commands = [_virsh(uri, "net-define", xml_file)]
+def network_define(uri, name, xml_file, *, start=True, autostart=False, xml=""):
+    commands = [Command(_virsh(uri, "net-define", xml_file).argv, reads=xml)]
     if start:
         commands.append(_virsh(uri, "net-start", name))
     if autostart:
