@@ -18,7 +18,10 @@ def is_preview(request):
 
 
 def preview_url(request):
-    return f"{request.path}?{PARAM}=1"
+    """The page's own URL (its query too: a step's ?host=&type=) asking for the lines."""
+    query = request.GET.copy()
+    query[PARAM] = "1"
+    return f"{request.path}?{query.urlencode()}"
 
 
 def lines_response(request, form, build):

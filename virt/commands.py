@@ -176,13 +176,17 @@ def migrate(uri, name, destination_uri, *, live=True, persistent=True, undefine_
 # Storage
 
 
-def pool_define(uri, name, pool_type, target="", source_host="", source_path="", source_name=""):
-    words = ["pool-define-as", name, pool_type]
-    for option, value in (("--source-host", source_host), ("--source-path", source_path),
-                          ("--source-name", source_name), ("--target", target)):
-        if value:
-            words += [option, value]
-    return [_virsh(uri, *words), _virsh(uri, "pool-build", name), _virsh(uri, "pool-start", name)]
+def pool_define(uri, name, xml_file, xml="", *, build=True, overwrite_check=False, start=True, autostart=False):
+    """pool-define of the XML, then build (--no-overwrite: refuse to format existing data, as virtdeck does for
+    fs, disk and logical pools), start and autostart as asked."""
+    commands = [Command(_virsh(uri, "pool-define", xml_file).argv, reads=xml)]
+    if build:
+        commands.append(_virsh(uri, "pool-build", name, *(("--no-overwrite",) if overwrite_check else ())))
+    if start:
+        commands.append(_virsh(uri, "pool-start", name))
+    if autostart:
+        commands.append(_virsh(uri, "pool-autostart", name))
+    return commands
 
 
 def pool_action(uri, name, action):
