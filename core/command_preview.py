@@ -5,6 +5,7 @@ GET <the form's page>?commands=1&<the form's fields>, and the page answers only 
 (templates/core/_command_lines.html), built from the valid form's cleaned data: the data the action takes.
 A GET changes nothing; the CSRF token stays out of the query string (hx-params).
 """
+from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from virt.errors import VirtError
@@ -33,6 +34,8 @@ def lines_response(request, form, build):
             commands = build(form)
         except VirtError as exc:
             error = exc.message
+        except ValidationError as exc:  # a service's check, keyed by field
+            error = " ".join(exc.messages)
     return TemplateResponse(request, LINES_TEMPLATE,
                             {"commands": commands, "form_invalid": commands is None, "error": error})
 
@@ -62,7 +65,7 @@ class CommandPreviewMixin:
         if form is not None and form.is_bound and form.is_valid():
             try:
                 context["commands"] = self.command_lines(form)
-            except VirtError:
+            except (VirtError, ValidationError):
                 pass  # the page shows the refusal on the form already
         return context
 

@@ -1,8 +1,11 @@
 """The command lines behind a VM's dialogs (virt/commands.py), built from the parameters the action takes:
 the same function feeds the dialog, while the form changes, and the job's page, once it runs."""
+from django.utils.translation import gettext
+
 from virt import commands
 
 from .migration import destination_uri
+from .snapshots import SnapshotKind, check_new_snapshot, native_external_revert
 
 
 def migrate(source, vm_name, target, options):
@@ -10,3 +13,26 @@ def migrate(source, vm_name, target, options):
     destination = destination_uri(target) if options.get("peer2peer", True) else target.uri
     return commands.migrate(source.uri, vm_name, destination, migration_address=target.migration_address,
                             **options)
+
+
+def snapshot_create(instance, name, kind, description=""):
+    """snapshot-create-as for the form's values; ValidationError by field where the create refuses them."""
+    check_new_snapshot(name, kind, description)
+    return commands.snapshot_create(instance.host.uri, instance.name, name, kind, description)
+
+
+def snapshot_lines(instance, snapshots):
+    """For each snapshot (as list_snapshots gives them), its revert and delete lines, labelled."""
+    uri, made = instance.host.uri, []
+    virtdeck_reverts = not native_external_revert(instance.host)
+    for snapshot in snapshots:
+        name = snapshot["name"]
+        revert_note = gettext("Revert to %(name)s") % {"name": name}
+        if snapshot["kind"] == SnapshotKind.EXTERNAL and virtdeck_reverts:
+            revert_note = gettext("Revert to %(name)s (this libvirt refuses it for an external snapshot: virtdeck "
+                                  "points the disks back itself)") % {"name": name}
+        made += [commands.Command(line.argv, note=revert_note)
+                 for line in commands.snapshot_revert(uri, instance.name, name)]
+        made += [commands.Command(line.argv, note=gettext("Delete %(name)s") % {"name": name})
+                 for line in commands.snapshot_delete(uri, instance.name, name)]
+    return made
