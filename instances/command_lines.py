@@ -3,8 +3,10 @@ the same function feeds the dialog, while the form changes, and the job's page, 
 from django.utils.translation import gettext
 
 from virt import commands
+from virt.domain_delete import owned_images
 
 from .migration import destination_uri
+from .services import on_domain
 from .snapshots import SnapshotKind, check_new_snapshot, native_external_revert
 
 
@@ -36,3 +38,15 @@ def snapshot_lines(instance, snapshots):
         made += [commands.Command(line.argv, note=gettext("Delete %(name)s") % {"name": name})
                  for line in commands.snapshot_delete(uri, instance.name, name)]
     return made
+
+
+def delete(instance, delete_volumes=False):
+    """`virsh undefine` as the delete does it (saved state, snapshots' metadata, UEFI variables), naming with
+    delete_volumes the images it would consider the VM's (read from the host: one call)."""
+    if not delete_volumes:
+        return commands.delete(instance.host.uri, instance.name)
+    owned = on_domain(instance, lambda dom: owned_images(dom))
+    paths = sorted(owned["paths"]) + [f"{pool}/{name}" for pool, name in sorted(owned["volumes"])]
+    return [commands.Command(line.argv, note=gettext("virtdeck leaves an image another VM uses or no storage pool "
+                                                     "holds; virsh refuses those instead"))
+            for line in commands.delete(instance.host.uri, instance.name, paths)]
