@@ -50,3 +50,16 @@ def delete(instance, delete_volumes=False):
     return [commands.Command(line.argv, note=gettext("virtdeck leaves an image another VM uses or no storage pool "
                                                      "holds; virsh refuses those instead"))
             for line in commands.delete(instance.host.uri, instance.name, paths)]
+
+
+def create(host, name, xml, volume=None, start=True):
+    """The create job's steps: vol-create-as for a new disk volume, define of the very XML (shown to save), start.
+    volume: the plan's {"pool", "name", "capacity", "format", "allocation"} or None."""
+    made = []
+    if volume:
+        made += commands.volume_create(host.uri, volume["pool"], volume["name"], volume["capacity"],
+                                       volume["format"], volume["allocation"])
+    made += commands.define(host.uri, f"{name}.xml", xml)
+    if start:
+        made += commands.lifecycle(host.uri, name, "start")
+    return made
