@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from virt import commands
 from virt.domain_delete import owned_images
 
+from .choices import InstanceState
 from .migration import destination_uri
 from .services import on_domain
 from .snapshots import SnapshotKind, check_new_snapshot, native_external_revert
@@ -63,3 +64,34 @@ def create(host, name, xml, volume=None, start=True):
     if start:
         made += commands.lifecycle(host.uri, name, "start")
     return made
+
+
+def _where(instance, affect=None):
+    """(live, config) of a change as virt.lifecycle.affect picks it, from the state the inventory last saw."""
+    if affect is None:
+        return instance.state == InstanceState.RUNNING, True
+    return affect in ("live", "both"), affect in ("config", "both")
+
+
+def counts(instance, vcpus=None, max_vcpus=None, memory_mib=None, max_memory_mib=None, **_next_boot_only):
+    """setvcpus / setmaxmem / setmem for the hardware page's vCPU and memory form (the CPU mode, boot order and
+    VNC have no virsh line of their own: `virsh edit`; the VNC password is never shown)."""
+    live, config = _where(instance)
+    uri, name, made = instance.host.uri, instance.name, []
+    if vcpus is not None:
+        made += commands.set_vcpus(uri, name, vcpus, live=live, config=config, maximum=max_vcpus)
+    elif max_vcpus is not None:
+        made += commands.set_vcpus(uri, name, max_vcpus, maximum=max_vcpus)[:1]
+    to_kib = 1024
+    if memory_mib is not None:
+        made += commands.set_memory(uri, name, memory_mib * to_kib, live=live, config=config,
+                                    maximum_kib=max_memory_mib * to_kib if max_memory_mib else None)
+    elif max_memory_mib is not None:
+        made += commands.set_memory(uri, name, max_memory_mib * to_kib, maximum_kib=max_memory_mib * to_kib)[:1]
+    return made
+
+
+def nic_add(instance, type, source, model="virtio", mac=None, affect=None, **_link):
+    live, config = _where(instance, affect)
+    return commands.attach_interface(instance.host.uri, instance.name, type, source, model=model, mac=mac or None,
+                                     live=live, config=config)
