@@ -4,8 +4,10 @@ from django.utils.translation import gettext
 
 from virt import commands
 from virt.domain_delete import owned_images
+from virt.errors import NotFound
 
 from .choices import InstanceState
+from .devices import BYTES_IN_MIB
 from .migration import destination_uri
 from .services import on_domain
 from .snapshots import SnapshotKind, check_new_snapshot, native_external_revert
@@ -95,3 +97,32 @@ def nic_add(instance, type, source, model="virtio", mac=None, affect=None, **_li
     live, config = _where(instance, affect)
     return commands.attach_interface(instance.host.uri, instance.name, type, source, model=model, mac=mac or None,
                                      live=live, config=config)
+
+
+def disk_attach(instance, *, pool=None, name=None, size_mib=None, format="qcow2", allocation="thin", volume=None,
+                path=None, device="disk", target=None, bus=None, cache="default", affect=None):
+    """vol-create-as (a new volume) and attach-disk, as devices.attach_disk would do them: the volume's path and
+    format from the inventory, the target asked of the host when none is given (one call)."""
+    from storage.models import StoragePool, Volume
+
+    live, config = _where(instance, affect)
+    made, uri = [], instance.host.uri
+    if size_mib is not None:
+        bus = bus or "virtio"
+        stored = StoragePool.objects.filter(host=instance.host, name=pool).first()
+        if stored is None:
+            raise NotFound(gettext("pool: %(host)s has no pool %(pool)s.") % {"host": instance.host, "pool": pool})
+        made += commands.volume_create(uri, pool, name, size_mib * BYTES_IN_MIB, format, allocation)
+        source, driver_format = f"{stored.target_path.rstrip('/')}/{name}", format
+    else:
+        bus = bus or ("sata" if device == "cdrom" else "virtio")
+        found = Volume.objects.filter(pool__host=instance.host, **({"path": path} if path is not None
+                                                                    else {"pool__name": pool, "name": volume}))
+        stored = found.first()
+        if stored is None:
+            raise NotFound(gettext("volume: no storage pool of %(host)s holds it.") % {"host": instance.host})
+        source, driver_format = stored.path, stored.format or "raw"
+    target = on_domain(instance, lambda dom: dom.disk_target(target, bus, cache))
+    made += commands.attach_disk(uri, instance.name, source, target, bus=bus, driver_format=driver_format,
+                                 device=device, live=live, config=config, cache=cache)
+    return made

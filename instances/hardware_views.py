@@ -105,7 +105,8 @@ class HardwareView(RestrictedQuerysetMixin, DetailView):
 
 
 # change -> its command lines (instances/command_lines.py), from the same validated data; GET ?commands=1 only.
-COMMAND_LINES = {"config": command_lines.counts, "nic-add": command_lines.nic_add}
+COMMAND_LINES = {"config": command_lines.counts, "nic-add": command_lines.nic_add,
+                 "disk-attach": command_lines.disk_attach}
 
 
 @method_decorator(sensitive_post_parameters("vnc_password"), name="post")  # kept out of Django's error reports

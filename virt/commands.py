@@ -92,11 +92,13 @@ def set_memory(uri, name, kib, *, live=False, config=True, maximum_kib=None):
 
 
 def attach_disk(uri, name, source, target, *, bus="virtio", driver_format="qcow2", device="disk", live=False,
-                config=True):
+                config=True, cache="default"):
     words = ["attach-disk", name, source, target, "--targetbus", bus, "--driver", "qemu",
              "--subdriver", driver_format]
     if device != "disk":
-        words += ["--type", device]
+        words += ["--type", device, *(["--mode", "readonly"] if device == "cdrom" else [])]
+    if cache and cache != "default":
+        words += ["--cache", cache]
     return [_virsh(uri, *words, *_where(live, config))]
 
 

@@ -53,3 +53,26 @@ def test_it_refuses_a_member_without_the_vm(client, member, db1):  # noqa: F811
     client.force_login(member)
     assert client.get(page(db1) + "config/", {"commands": "1", "vcpus": "2"}).status_code == 404
     assert Instance.objects.filter(pk=db1.pk).exists()
+
+
+def test_it_shows_vol_create_as_and_attach_disk_for_a_new_volume(admin_client, db1):  # noqa: F811
+    body = preview(admin_client, db1, "disk-attach", pool="images", name="new disk.qcow2", size_mib="8",
+                   format="qcow2", allocation="thin", cache="none")
+    uri = db1.host.uri
+    for line in (f"virsh -c {uri} vol-create-as images 'new disk.qcow2' 8M --format qcow2 --allocation 0",
+                 f"virsh -c {uri} attach-disk db1 '/var/lib/virtdeck-test/hw/new disk.qcow2' vdb --targetbus "
+                 "virtio --driver qemu --subdriver qcow2 --cache none --config"):
+        assert f'data-copy-command="{html.escape(line)}"' in body, line
+
+
+def test_it_shows_attach_disk_for_an_existing_volume_on_the_next_free_target(admin_client, db1):  # noqa: F811
+    body = preview(admin_client, db1, "disk-attach", pool="images", volume="spare.raw", bus="sata")
+    line = f"virsh -c {db1.host.uri} attach-disk db1 /var/lib/virtdeck-test/hw/spare.raw sda --targetbus sata " \
+           "--driver qemu --subdriver raw --config"
+    assert f'data-copy-command="{html.escape(line)}"' in body  # sdc is the CD-ROM's: sda is free
+    body = preview(admin_client, db1, "disk-attach", path="/var/lib/virtdeck-test/hw/debian-12.iso", device="cdrom")
+    assert "--type cdrom --mode readonly" in body and "sda" in body
+    refused = preview(admin_client, db1, "disk-attach", path="/etc/shadow")
+    assert "data-command-hint" in refused and "attach-disk" not in refused
+    refused = preview(admin_client, db1, "disk-attach", pool="images", volume="spare.raw", target="vda")
+    assert "data-command-hint" in refused and "attach-disk" not in refused  # vda is taken
