@@ -215,10 +215,15 @@ class VolumeResizeView(_ObjectFormView):
         return volume
 
 
-class VolumeCloneView(_ObjectFormView):
+class VolumeCloneView(CommandPreviewMixin, _ObjectFormView):
     queryset = Volume.objects.select_related("pool__host")
     template_name = "storage/volume_clone.html"
     form_class = CloneForm
+
+    def command_lines(self, form):
+        data = form.cleaned_data
+        return command_lines.copy_volume(self.object, data["pool"], data["name"], data["format"] or None,
+                                         data["allocation"])
 
     def get_form_kwargs(self):
         pools = restrict(StoragePool.objects.filter(host=self.object.pool.host_id), self.request.user)
@@ -239,6 +244,11 @@ class VolumeConvertView(VolumeCloneView):
     def get_form_kwargs(self):
         instances = Instance.objects.filter(host=self.object.pool.host_id, state=InstanceState.SHUTOFF)
         return {**super().get_form_kwargs(), "instances": restrict(instances, self.request.user)}
+
+    def command_lines(self, form):
+        data = form.cleaned_data
+        name = data["name"] or services.converted_name(self.object, data["format"])
+        return command_lines.copy_volume(self.object, data["pool"], name, data["format"], data["allocation"])
 
     def perform(self, data):
         job = services.convert_volume(self.object, data["format"], data["allocation"], name=data["name"] or None,

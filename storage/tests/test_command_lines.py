@@ -69,3 +69,28 @@ def test_it_shows_the_pools_refusal_instead_of_a_line(admin_client, storage_host
     url = f"{reverse('storage:storagepool_add')}?host={storage_host.pk}&type=dir"
     page = preview(admin_client, url, name="x", target_path="srv")
     assert "data-command-hint" in page and "pool-define" not in page and "target_path" in page
+
+
+def test_it_shows_qemu_img_convert_for_the_conversion_and_the_same_on_the_jobs_page(admin_client, images):
+    from core.jobs import commands_for
+    from core.models import Job
+    from storage.tests.conftest import volume
+
+    thin = volume(images, "thin.raw")
+    url = reverse("storage:volume_convert", args=[thin.pk])
+    page = preview(admin_client, url, format="qcow2", allocation="metadata", name="", pool=images.pk)
+    line = f"qemu-img convert -p -f raw -O qcow2 -o preallocation=metadata {thin.path} " \
+           f"{images.target_path.rstrip('/')}/thin.qcow2"
+    assert f'data-copy-command="{html.escape(line)}"' in page and "on the host" in page
+    admin_client.post(url, {"format": "qcow2", "allocation": "metadata", "name": "", "pool": images.pk})
+    assert [str(command) for command in commands_for(Job.objects.get())] == [line]
+
+
+def test_it_shows_vol_clone_for_a_thin_copy_in_the_same_pool(admin_client, images):
+    from storage.tests.conftest import volume
+
+    thin = volume(images, "thin.raw")
+    page = preview(admin_client, reverse("storage:volume_clone", args=[thin.pk]), name="copy;1.raw", pool=images.pk,
+                   format="", allocation="thin")
+    line = f"virsh -c {images.host.uri} vol-clone thin.raw 'copy;1.raw' --pool images"
+    assert f'data-copy-command="{html.escape(line)}"' in page
