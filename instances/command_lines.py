@@ -2,6 +2,7 @@
 the same function feeds the dialog, while the form changes, and the job's page, once it runs."""
 from django.utils.translation import gettext
 
+from storage.models import StoragePool, Volume
 from virt import commands
 from virt.domain_delete import owned_images
 from virt.errors import NotFound
@@ -45,11 +46,11 @@ def snapshot_lines(instance, snapshots):
 
 def delete(instance, delete_volumes=False):
     """`virsh undefine` as the delete does it (saved state, snapshots' metadata, UEFI variables), naming with
-    delete_volumes the images it would consider the VM's (read from the host: one call)."""
+    delete_volumes the images it would consider the VM's (read from the host: one call), by path: virsh's
+    --storage takes paths or disk targets, not a disk's pool and volume."""
     if not delete_volumes:
         return commands.delete(instance.host.uri, instance.name)
-    owned = on_domain(instance, lambda dom: owned_images(dom))
-    paths = sorted(owned["paths"]) + [f"{pool}/{name}" for pool, name in sorted(owned["volumes"])]
+    paths = sorted(on_domain(instance, lambda dom: owned_images(dom))["paths"])
     return [commands.Command(line.argv, note=gettext("virtdeck leaves an image another VM uses or no storage pool "
                                                      "holds; virsh refuses those instead"))
             for line in commands.delete(instance.host.uri, instance.name, paths)]
@@ -103,8 +104,6 @@ def disk_attach(instance, *, pool=None, name=None, size_mib=None, format="qcow2"
                 path=None, device="disk", target=None, bus=None, cache="default", affect=None):
     """vol-create-as (a new volume) and attach-disk, as devices.attach_disk would do them: the volume's path and
     format from the inventory, the target asked of the host when none is given (one call)."""
-    from storage.models import StoragePool, Volume
-
     live, config = _where(instance, affect)
     made, uri = [], instance.host.uri
     if size_mib is not None:

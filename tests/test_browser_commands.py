@@ -39,3 +39,24 @@ def test_it_updates_the_migrate_line_as_the_options_change(admin_user, make_host
         form.get_by_label("Maximum bandwidth (MiB/s)").fill("-1")  # invalid: a hint instead of a wrong line
         expect(page.locator("#command-preview [data-command-hint]")).to_be_visible()
         assert violations(page, messages) == []
+
+
+def test_it_updates_the_delete_and_hardware_lines_inside_their_own_forms(admin_user, make_host, daphne):
+    host = make_host("small")
+    web1, db1 = (Instance.objects.get(host=host, name=name) for name in ("web1", "db1"))
+    with chromium_page() as page:
+        log_in(page, daphne, f"/instances/{web1.pk}/delete/")
+        line = page.locator("#command-preview pre").first
+        expect(line).to_have_text(f"virsh -c {host.uri} undefine web1 --managed-save --snapshots-metadata --nvram")
+        page.get_by_label("Also delete its disk images (with its external snapshots' overlays)").check()
+        expect(line).to_contain_text("--storage /var/lib/libvirt/images/web1.qcow2")
+
+        page.goto(f"{daphne}/instances/{db1.pk}/hardware/")
+        nic = page.locator("#commands-nic-add")
+        expect(nic.locator("[data-command-hint]")).to_be_visible()  # no source yet
+        page.locator("#form-nic-add").get_by_label("Source").fill("default")
+        expect(nic.locator("pre")).to_have_text(f"virsh -c {host.uri} attach-interface db1 network default "
+                                                "--model virtio --config")
+        page.locator("#vcpus").fill("2")
+        expect(page.locator("#commands-counts")).to_contain_text("setvcpus db1 2 --config")
+        expect(nic.locator("pre")).to_contain_text("attach-interface")  # each form keeps its own line
