@@ -25,7 +25,7 @@ from virt import streams
 from virt.errors import InvalidConfig, OperationInvalid
 from virt.volume_users import domains_using
 
-from . import inventory
+from . import inventory, transfer_slots
 from .models import Volume
 
 # The job row's progress is written at most this often (seconds).
@@ -85,11 +85,16 @@ def _body_pieces(body, length, received):
 def upload(volume, body, length, *, user=None, abort_body=None):
     """Write the `length` bytes read from `body` (a file-like request body) into the volume: a finished Job.
 
-    Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
+    It holds a transfer slot (transfer_slots) throughout: none free is a TransfersBusy. Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
     a failure (the client went away, the host broke) fails the job, names how far it got, and is raised.
     abort_body(reason): makes a read of `body` that waits for the client fail (core.streamed_http.body_abort),
     so that a cancel takes effect even while the client sends nothing.
     """
+    with transfer_slots.acquire(volume.pool.host_id):  # TransfersBusy before anything else
+        return _upload(volume, body, length, user=user, abort_body=abort_body)
+
+
+def _upload(volume, body, length, *, user, abort_body):
     sparse = check_upload(volume, length)
     pool = volume.pool
     received = [0]
@@ -186,6 +191,18 @@ def download(volume, length):
             raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
     finally:
         stop.set()
+
+
+def open_download(volume):
+    """(length, pieces) of the whole volume's download, holding a transfer slot until `pieces` is closed
+    (TransfersBusy if none is free): the content of a streaming response, which Django closes."""
+    slot = transfer_slots.acquire(volume.pool.host_id)
+    try:
+        length = download_size(volume)
+    except BaseException:
+        slot.release()
+        raise
+    return length, transfer_slots.ReleasingIterator(slot, download(volume, length))
 
 
 def last_upload(volume):
