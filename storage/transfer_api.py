@@ -55,13 +55,17 @@ class VolumeUploadView(APIView):
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        responses={200: JobSerializer, 400: OpenApiResponse(description="too large for the volume, or the body "
-                                                                        "ended early (the job says how far)"),
+        responses={200: JobSerializer, 400: OpenApiResponse(description="too large for the volume, not an image of "
+                                                                        "its format, or the body ended early (the "
+                                                                        "job says how far)"),
                    409: OpenApiResponse(description="a running VM uses the volume, or its pool is stopped"),
                    503: BUSY},
         description=(
             "The body (Content-Length required; it must fit a raw volume's capacity) is written from byte 0: "
-            "a qcow2 volume gets the uploaded image file. Memory stays bounded whatever the size. The answer "
+            "a qcow2 volume gets the uploaded image file, which must be a self-contained qcow2 image (no backing "
+            "or external data file; its header gives the volume's new capacity), and a raw volume takes any bytes "
+            "but a qcow2 image: a mismatch is a 400 before anything is written. Memory stays bounded whatever the "
+            "size. The answer "
             "comes once the bytes are on the host: the finished upload job (progress on the job while it runs). "
             "A body that stops early fails the job and leaves the volume with a partial upload."),
     )
