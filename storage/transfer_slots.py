@@ -119,8 +119,9 @@ def acquire(host_id, client=None):
     try:
         full = client.register_script(ACQUIRE)(keys=keys, args=[member, _lease_ms(), *limits])
     except (redis.RedisError, OSError) as exc:
-        raise TransfersBusy(_("Transfers are unavailable: Redis, which counts them, does not answer (%(why)s).")
-                            % {"why": exc}, _retry_after()) from None
+        log.warning("no transfer slot: Redis does not answer: %s", exc)  # its address stays in the log
+        raise TransfersBusy(_("Transfers are unavailable: Redis, which counts them, does not answer."),
+                            _retry_after()) from None
     if full == 1:
         raise TransfersBusy(_("%(limit)d volume transfers are running, the most virtdeck allows at once "
                               "(VIRTDECK_MAX_TRANSFERS): try again shortly.") % {"limit": limits[0]},
