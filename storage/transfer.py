@@ -97,7 +97,9 @@ def _body_pieces(body, length, received):
 def upload(volume, body, length, *, user=None, abort_body=None):
     """Write the `length` bytes read from `body` (a file-like request body) into the volume: a finished Job.
 
-    It holds a transfer slot (transfer_slots) throughout: none free is a TransfersBusy. Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
+    It holds a transfer slot (transfer_slots) throughout: none free is a TransfersBusy. Refusals (size, in
+    use, pool stopped) come before any byte is read, and leave no job; so does an image of another format
+    than the volume's (streams.check_image: its first bytes are read, nothing is written). Once bytes flow,
     a failure (the client went away, the host broke) fails the job, names how far it got, and is raised.
     abort_body(reason): makes a read of `body` that waits for the client fail (core.streamed_http.body_abort),
     so that a cancel takes effect even while the client sends nothing.
