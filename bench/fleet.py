@@ -261,8 +261,9 @@ def explain(sql, params):
 
 def time_pages(users, requests, size, warmup=3):
     """Every (page, user) timed `requests` times, round-robin: the machine's load (other work) falls on all
-    pages alike. Per page: p50/p95 of the whole request, and of the time in SQL (the part that could grow
-    with the fleet; the rest, rendering one page, cannot)."""
+    pages alike. Per page: p50/p95 of the whole request; p50 of the CPU time of the thread serving it (close to
+    an idle machine's wall time on SQLite, which runs in that thread: waiting for a core is not counted); p50 of
+    the time in SQL (the part that could grow with the fleet; the rest, rendering one page, cannot)."""
     from django.db import connection
     from django.test import Client
 
@@ -285,6 +286,7 @@ def time_pages(users, requests, size, warmup=3):
             queries.append(((time.perf_counter() - started) * 1000, sql, params))
 
     times = {key: [] for key, _url, _client in pages}
+    cpu_times = {key: [] for key, _url, _client in pages}
     sql_times = {key: [] for key, _url, _client in pages}
     slowest = {key: (0, "", ()) for key, _url, _client in pages}
     counts = {}
@@ -292,20 +294,22 @@ def time_pages(users, requests, size, warmup=3):
         for _ in range(requests):
             for key, url, client in pages:
                 queries.clear()
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 client.get(url)
                 times[key].append((time.perf_counter() - started) * 1000)
+                cpu_times[key].append((time.thread_time() - cpu_started) * 1000)
                 sql_times[key].append(sum(q[0] for q in queries))
                 counts[key] = len(queries)
                 slowest[key] = max(slowest[key], max(queries))
     results = {}
     for key, _url, _client in pages:
         p50, p95, sql50 = pct(times[key], 50), pct(times[key], 95), pct(sql_times[key], 50)
-        results[key] = {"p50": p50, "p95": p95, "sql_p50": sql50, "queries": counts[key],
+        cpu50 = pct(cpu_times[key], 50)
+        results[key] = {"p50": p50, "p95": p95, "cpu_p50": cpu50, "sql_p50": sql50, "queries": counts[key],
                         "slowest_ms": slowest[key][0]}
-        log(f"  {size:>6} VMs {key:42s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  SQL p50 {sql50:5.1f} ms "
-            f"({counts[key]} queries, slowest {slowest[key][0]:.1f} ms)")
-        if slowest[key][0] >= GOAL_P50_MS / 5:
+        log(f"  {size:>6} VMs {key:42s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  CPU p50 {cpu50:5.1f} ms  "
+            f"SQL p50 {sql50:5.1f} ms ({counts[key]} queries, slowest {slowest[key][0]:.1f} ms)")
+        if sql50 >= GOAL_P50_MS / 10:  # a page whose SQL is a real share of the goal: where does it go?
             ms, sql, params = slowest[key]
             log(f"    slowest query ({ms:.1f} ms): {sql[:300]}... {list(params)[:8]}")
             log("    plan:\n      " + explain(sql, params).replace("\n", "\n      "))
@@ -364,8 +368,8 @@ def run_one(database, requests):
                 per_host = size // HOSTS
                 log(f"  grown to {size} VMs (real hosts synced, others bulk): "
                     f"{(time.perf_counter() - started) * 1000:.0f} ms")
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # planner statistics, as PostgreSQL's autovacuum would soon gather them
+            with connection.cursor() as cursor:  # planner statistics (and PostgreSQL's visibility map), as
+                cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")  # autovacuum would
             assert Instance.objects.count() == size == len(fleet) * per_host, Instance.objects.count()
             visible = restrict(Instance.objects.all(), users["operator"]).count()
             log(f"\n  {size} VMs on {Host.objects.count()} hosts (one hung); the operator sees {visible} of them")
@@ -416,22 +420,24 @@ def child(database, requests):
 
 
 def print_table(results):
-    """Per page and database: p50 / p95 of the request and [p50 of its SQL] at both sizes, and the ratios."""
+    """Per page and database, at both sizes: p50 / p95 of the request (p50 of its CPU time) [p50 of its SQL];
+    the ratios 50k / 5k of the p50s: wall (CPU) [SQL]."""
     small, big = (str(size) for size in SIZES)
     head = ["page [user]"]
     for database in results:
-        head += [f"{database} {SIZES[0] // 1000}k", f"{database} {SIZES[1] // 1000}k", "ratio [SQL]"]
-    head.append(f"goal p50 < {GOAL_P50_MS:.0f} ms at 50k")
+        head += [f"{database} {SIZES[0] // 1000}k", f"{database} {SIZES[1] // 1000}k", "ratio (CPU) [SQL]"]
+    head.append(f"goal p50 < {GOAL_P50_MS:.0f} ms at 50k: wall (CPU)")
     rows = []
     for key in next(iter(results.values()))[small]:
-        row, met = [key], True
+        row, met, cpu_met = [key], True, True
         for result in results.values():
             a, b = result[small][key], result[big][key]
-            row += [f"{a['p50']:.1f} / {a['p95']:.1f} [{a['sql_p50']:.1f}]",
-                    f"{b['p50']:.1f} / {b['p95']:.1f} [{b['sql_p50']:.1f}]",
-                    f"{b['p50'] / a['p50']:.2f} [{b['sql_p50'] / max(a['sql_p50'], 0.01):.1f}]"]
-            met = met and b["p50"] < GOAL_P50_MS
-        row.append("met" if met else "NOT met")
+            row += [f"{a['p50']:.0f} / {a['p95']:.0f} ({a['cpu_p50']:.0f}) [{a['sql_p50']:.1f}]",
+                    f"{b['p50']:.0f} / {b['p95']:.0f} ({b['cpu_p50']:.0f}) [{b['sql_p50']:.1f}]",
+                    f"{b['p50'] / a['p50']:.2f} ({b['cpu_p50'] / a['cpu_p50']:.2f}) "
+                    f"[{b['sql_p50'] / max(a['sql_p50'], 0.01):.1f}]"]
+            met, cpu_met = met and b["p50"] < GOAL_P50_MS, cpu_met and b["cpu_p50"] < GOAL_P50_MS
+        row.append(f"{'met' if met else 'NOT met'} ({'met' if cpu_met else 'NOT met'})")
         rows.append(row)
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
     line = "  ".join("-" * w for w in widths)

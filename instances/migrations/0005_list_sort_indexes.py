@@ -2,6 +2,23 @@
 
 from django.db import migrations, models
 
+# The one sortable column that can be NULL (cpu_time_ns: hosts whose driver reports no CPU time) sorts NULLS
+# LAST both ways (core/sorting.py). SQLite reads instance_cpu_time_ns_sort for both; PostgreSQL's btree puts
+# NULLs first when read backwards, so its descending sort needs an index of its own. SQLite has no NULLS LAST
+# in CREATE INDEX, hence raw SQL on PostgreSQL only.
+CPU_TIME_DESC = "instance_cpu_time_ns_desc_sort"
+
+
+def cpu_time_desc_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE INDEX {CPU_TIME_DESC} ON instances_instance (cpu_time_ns DESC NULLS LAST, id DESC)")
+
+
+def drop_cpu_time_desc_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {CPU_TIME_DESC}")
+
 
 class Migration(migrations.Migration):
 
@@ -47,4 +64,5 @@ class Migration(migrations.Migration):
             model_name='instance',
             index=models.Index(fields=['state', 'vcpus', 'memory_kib'], name='instance_state_totals'),
         ),
+        migrations.RunPython(cpu_time_desc_index, drop_cpu_time_desc_index),
     ]
