@@ -6,7 +6,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from core.models import Job
-from core.permissions import restrict
+from core.permissions import is_admin, restrict
 from hosts.models import Host
 from hosts.querysets import without_secrets
 from instances.choices import InstanceState
@@ -25,9 +25,9 @@ def hosts(user):
     visible = restrict(Host.objects.all(), user)
     storage = {row["host"]: row for row in restrict(StoragePool.objects.all(), user).values("host").annotate(
         capacity=Sum("capacity"), allocation=Sum("allocation"))}
+    vms = Instance.objects.all() if is_admin(user) else Instance.objects.filter(host__in=visible.values("pk"))
     counts = {}
-    for host_id, state, n in (Instance.objects.filter(host__in=visible.values("pk")).values_list("host_id", "state")
-                              .annotate(n=Count("*")).order_by()):
+    for host_id, state, n in vms.values_list("host_id", "state").annotate(n=Count("*")).order_by():
         counts.setdefault(host_id, {})[state] = n
     rows = list(without_secrets(visible))
     for host in rows:
