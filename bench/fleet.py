@@ -1,7 +1,7 @@
 """Fleet benchmark: the instance list page, the instance list API and the dashboard at 50,000 VMs on 200 hosts,
 on SQLite and on PostgreSQL, with one host hung, side by side with the same pages at 5,000 VMs (same run).
 
-Run: `.venv/bin/python bench/fleet.py` (about 5 minutes; `--requests N` for fewer or more timed requests).
+Run: `.venv/bin/python bench/fleet.py` (about 10 minutes on a busy 2-core machine; `--requests N` rounds).
 Figures and method: bench/README.md, "Fleet at 50,000 VMs". The lab must be up (lab/up): this script never
 starts or stops it.
 
@@ -16,8 +16,9 @@ For each database (a child process each: Django is set up once per process):
    bulk_create. The same pages timed again.
 Pages: /instances/ (100 rows), /api/instances/, the dashboard, as a superuser and as an operator holding grants
 on two hosts and five VMs; the instance list sorted by each of its columns both ways. Django's test Client in
-process (DEBUG off), p50/p95 (nearest rank) of N after a warm-up; per page the SQL queries and the slowest one,
-with its query plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL) when a page misses the goal.
+process (DEBUG off), N rounds over all pages after a warm-up (time_pages); per page wall p50/p95 (nearest rank),
+CPU p50 and SQL p50, and the slowest query's plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL)
+when the page's SQL takes a real share of the goal.
 
 Works in var/bench/fleet-* only: SQLite database, node files, Redis socket, and a private PostgreSQL
 (virtdeck.daemons.start_postgres, as the suite's) in var/bench/fleet-postgres, stopped by its pid at the end if
@@ -205,7 +206,7 @@ def bulk_instances(hosts, start, stop, rng):
     Instance.objects.bulk_create(rows, batch_size=2000)
 
 
-def operator_with_grants(hosts, rng):
+def operator_with_grants(hosts):
     """A non-admin user holding operator grants on two hosts and five VMs on other hosts."""
     from django.contrib.auth import get_user_model
 
@@ -359,7 +360,7 @@ def run_one(database, requests):
         log(f"  bulk rows of {len(others)} hosts: {(time.perf_counter() - started) * 1000:.0f} ms")
         check_realistic(real[0], others[0])
         users = {"admin": get_user_model().objects.create_superuser("admin", "admin@example.org", "not-used-1"),
-                 "operator": operator_with_grants(others, rng)}
+                 "operator": operator_with_grants(others)}
         for size in SIZES:
             if size != SIZES[0]:
                 started = time.perf_counter()
