@@ -1,5 +1,6 @@
-"""The instance list reads a page from an index whatever column it is sorted by, so that a page of 100 costs the
-same at 50,000 VMs as at 5,000 (bench/fleet.py): no sort of the whole table in the query plan."""
+"""The instance list reads a page from an index for every column it is sorted by except the two each sync
+rewrites, so that a page of 100 costs the same at 50,000 VMs as at 5,000 (bench/fleet.py): no sort of the whole
+table in the query plan."""
 import pytest
 from django.db import connection
 
@@ -24,8 +25,13 @@ def plan(sql, params):
         return [row[-1] for row in cursor.fetchall()]
 
 
+# Rewritten on every running VM by each sync: no index (instances/models.py), a bounded sort instead.
+VOLATILE = {"cpu_time", "updated"}
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's: bench/fleet.py")
-@pytest.mark.parametrize("key", ["", *(sign + key for key in sortable_columns(InstanceFilterSet) for sign in "-+")])
+@pytest.mark.parametrize("key", ["", *(sign + key for key in sortable_columns(InstanceFilterSet) if key not in VOLATILE
+                                       for sign in "-+")])
 def test_it_reads_a_page_from_an_index(make_host, key):
     make_host("small")
     with connection.cursor() as cursor:
