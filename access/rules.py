@@ -65,10 +65,15 @@ def grants(user, capability=VIEW):
 
 
 def instances_q(user, capability=VIEW, prefix=""):
-    """Q over Instance (or a relation to it, through `prefix`) for the VMs `user` holds `capability` on."""
+    """Q over Instance (or a relation to it, through `prefix`) for the VMs `user` holds `capability` on.
+
+    One IN over a UNION (the granted VMs, the VMs on granted hosts), not `pk IN (...) OR host IN (...)`: neither
+    database can start from an OR of two subqueries, so they read every VM to test each one (PostgreSQL: 33-47 ms
+    for an operator at 50,000 VMs, bench/fleet.py); the UNION is read first, then its VMs by primary key."""
     held = grants(user, capability)
-    return (Q(**{f"{prefix}pk__in": held.filter(instance__isnull=False).values("instance")})
-            | Q(**{f"{prefix}host__in": held.filter(host__isnull=False).values("host")}))
+    granted = held.filter(instance__isnull=False).values("instance").order_by()  # no ORDER BY inside a UNION
+    on_granted_hosts = Instance.objects.filter(host__in=held.filter(host__isnull=False).values("host")).values("pk")
+    return Q(**{f"{prefix}pk__in": granted.union(on_granted_hosts.order_by())})
 
 
 def granted_hosts(user, capability=VIEW):

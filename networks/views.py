@@ -31,6 +31,7 @@ class NetworkListView(ObjectListView):
     queryset = Network.objects.select_related("host")
     filterset_class = NetworkFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "network"}  # its rows change only with network events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

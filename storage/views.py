@@ -35,6 +35,7 @@ class PoolListView(ObjectListView):
     queryset = StoragePool.objects.select_related("host")
     filterset_class = PoolFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "storage"}  # its rows change only with pool and volume events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -140,6 +141,7 @@ class VolumeListView(ObjectListView):
     queryset = Volume.objects.select_related("pool__host")
     filterset_class = VolumeFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "storage"}  # its rows change only with pool and volume events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
