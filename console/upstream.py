@@ -37,6 +37,9 @@ class Upstream(asyncio.Protocol):
             # asyncio's selector transport reads at most 256 KiB per turn of the loop: read all that is there.
             transport.max_size = READ_SIZE
 
+    def session_started(self):
+        """asyncssh: the channel is open (connection_made came first); nothing more to do."""
+
     def data_received(self, data, datatype=None):  # asyncssh adds a datatype (None: the channel's data)
         if self.deliver is not None:
             self.deliver(data)
