@@ -109,7 +109,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.refuse(Refused(Refusal.UNREACHABLE, str(exc)))
         except Exception:
             log.exception("console %s of %s failed", self.kind, self.scope["url_route"]["kwargs"].get("pk"))
-            await self.close(code=1011)  # internal error
+            # Not 1011: autobahn (daphne) lets an application close with 1000 or 3000-4999 only.
+            await self.close(code=Refusal.INTERNAL.value, reason=Refusal.INTERNAL.slug)
         else:
             await self.close(code=1000)
 
