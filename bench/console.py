@@ -16,8 +16,9 @@ websocket paths, asyncio streams for raw TCP), in one run:
 
 Throughput: MiB/s of --mib MiB, median of --rounds rounds, paths interleaved, one connection each, with the CPU
 seconds the source and the proxy (all its processes) spent on it and the load average. Latency: then --pings round
-trips of 8 bytes on a connection of its own per path, p50/p95; "added" is the path's p50 minus raw TCP's. Everything lives under var/bench/console/ (own
-SQLite database, Redis socket); a private Redis is started and stopped if none answers there.
+trips of 8 bytes on a connection of its own per path, p50/p95; "added" is the path's p50 minus raw TCP's.
+Everything lives under var/bench/console/ (own SQLite database, Redis socket); a private Redis is started and
+stopped if none answers there.
 """
 import argparse
 import asyncio
