@@ -221,3 +221,41 @@ async def test_it_closes_the_console_when_its_session_logs_out_or_the_user_is_di
     message = await communicator.receive_output(timeout=10)
     assert message["type"] == "websocket.close" and message["code"] == Refusal.NOT_LOGGED_IN
     await communicator.disconnect()
+
+
+class CommunicatorSocket:
+    """Channels' WebsocketCommunicator with the recv()/send() of a websockets client, for VncOverWebsocket."""
+
+    def __init__(self, communicator):
+        self.communicator = communicator
+
+    async def recv(self):
+        message = await self.communicator.receive_output(timeout=10)
+        assert message["type"] == "websocket.send", message
+        return message["bytes"]
+
+    async def send(self, data):
+        await self.communicator.send_to(bytes_data=data)
+
+
+async def test_it_passes_bytes_as_asgi_messages_without_daphne(admin_user, vm, vnc_server):
+    """No daphne under Channels' communicator: the consumer relays ASGI messages both ways (VncConsumer.relay)."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from console import tickets
+    from virtdeck.asgi import application
+
+    ticket, _ = await sync_to_async(tickets.issue)(admin_user, vm, "vnc")
+    communicator = WebsocketCommunicator(application, f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}",
+                                         headers=[(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")])
+    connected, _ = await communicator.connect()
+    assert connected
+    vnc = VncOverWebsocket(CommunicatorSocket(communicator))
+    assert await vnc.handshake() == (64, 48, "test") and vnc_server.auth_ok
+    payload = os.urandom(100_000)
+    await vnc.ws.send(b"E" + struct.pack(">Q", len(payload)))
+    for start in range(0, len(payload), 30_000):
+        await vnc.ws.send(payload[start:start + 30_000])
+    assert await vnc.read(len(payload)) == payload
+    await communicator.disconnect()
