@@ -229,6 +229,11 @@ class VncConsumer(ConsoleConsumer):
     async def send_browser(self, data):
         await self.send(bytes_data=data)
 
+    async def refuse(self, refused):
+        if self.browser is not None:
+            self.browser.close()  # read the browser again (`pending` may have filled): its close frame must come in
+        await super().refuse(refused)
+
     async def disconnect(self, code):
         if self.browser is not None:
             self.browser.close()
