@@ -15,7 +15,9 @@ from markdown.treeprocessors import Treeprocessor
 
 # Languages with their own translation of the guide; any other language reads the English one.
 TRANSLATED = ("vi",)
-CLASSES = {"table": "table table-sm table-bordered bg-body", "pre": "bg-body border rounded p-2"}
+TABLE_CLASS = "table table-sm table-bordered bg-body"
+# fenced_code stashes its blocks as raw HTML, which tree processors never see: classed in the output instead.
+PRE_CLASS = "bg-body border rounded p-2"
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,8 @@ def source(language):
 class _BootstrapClasses(Treeprocessor):
     def run(self, root):
         for element in root.iter():
-            if element.tag in CLASSES:
-                element.set("class", CLASSES[element.tag])
+            if element.tag == "table":
+                element.set("class", TABLE_CLASS)
             element.attrib.pop("style", None)  # aligned table columns: the CSP would block it anyway
 
 
@@ -57,5 +59,5 @@ def render(language):
 def _render(language, path, _mtime):  # the mtime in the key: an edited file is read again
     md = markdown.Markdown(extensions=["attr_list", "toc", "tables", "fenced_code", _BootstrapExtension()],
                            extension_configs={"toc": {"toc_depth": "2"}})
-    html = md.convert(path.read_text(encoding="utf-8"))
+    html = md.convert(path.read_text(encoding="utf-8")).replace("<pre><code", f'<pre class="{PRE_CLASS}"><code')
     return Guide(language=language, html=html, toc=md.toc)

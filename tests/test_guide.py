@@ -62,7 +62,8 @@ def test_it_renders_no_inline_style_or_script(language):
     guide = rendering.render(language)
     for html in (guide.html, guide.toc):
         assert not re.search(r"<script|\sstyle=|\son\w+=|javascript:", html, re.IGNORECASE)
-    assert '<table class="table table-sm table-bordered bg-body">' in guide.html
+    assert f'<table class="{rendering.TABLE_CLASS}">' in guide.html
+    assert f'<pre class="{rendering.PRE_CLASS}">' in guide.html
 
 
 def test_it_links_the_guide_from_the_main_navigation(viewer):

@@ -116,8 +116,8 @@ def print_hops(job):
     print(f"\ntrace job {job.pk}: filter {job.result['filter']}, {job.result['seconds']} s")
     for hop in job.result["hops"]:
         capture = hop.get("capture")
-        flows = [f"arp x{f['packets']}" if f["proto"] == "arp" else f"{f['src']} > {f['dst']} {f['proto']} x{f['packets']}"
-                 for f in (capture or {}).get("flows", [])]
+        flows = [f"arp x{f['packets']}" if f["proto"] == "arp"
+                 else f"{f['src']} > {f['dst']} {f['proto']} x{f['packets']}" for f in (capture or {}).get("flows", [])]
         seen = "; ".join(flows) if capture else (f"{len(hop['rules'])} rules" if hop["kind"] == "firewall" else "")
         print(f"{hop['kind']:9} {hop['name']:18} {capture['packets'] if capture else '-':>3} packets  {seen}")
     for rule in (hop for hop in job.result["hops"] if hop["name"] == "nat POSTROUTING"):
