@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "console",
     "metrics",
     "dashboard",
+    "guide",
 ]
 
 MIDDLEWARE = [
