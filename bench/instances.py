@@ -5,10 +5,11 @@ Run: `.venv/bin/python bench/instances.py` (part of `make bench`). Figures and m
 
 1. 4 "hosts" x 50 running VMs, each a libvirt test-driver node served by the lab libvirtd over real RPC
    (test+tcp://127.0.0.1:16509/<abs path>.xml), registered through hosts.services.create_host.
-   After one untimed round, timed in alternating rounds: POST /api/instances/bulk/ {"action": "destroy"}
-   then {"action": "start"} for all 200 VMs (Django's test Client in-process: URL routing, auth, validation, the row and live
-   state checks, the action, the row re-read and written), against a direct loop over the same 200 VMs
-   with libvirt-python (lookupByUUIDString + destroy() / create(), one host after the other, no checks).
+   After one untimed round, timed in alternating rounds: POST /api/instances/bulk/ {"action": "destroy"} then
+   {"action": "start"} for all 200 VMs (Django's test Client in-process: URL routing, auth, validation, the
+   row and live state checks, the action, the row re-read and written), against a direct loop over the same
+   200 VMs with libvirt-python (lookupByUUIDString + destroy() / create(), one host after the other, no
+   checks).
    Over test+tcp each client connection gets its own copy of a node file, so both sides do the same work
    on their own copy.
 2. One action's round trip: POST /api/instances/{id}/suspend/ and .../resume/ alternately, from the POST
