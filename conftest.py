@@ -29,6 +29,7 @@ POSTGRES_SUBSET = (
     "storage/tests/test_inventory.py", "storage/tests/test_views.py", "storage/tests/test_api.py",
     "storage/tests/test_standard.py", "storage/tests/test_events.py",
     "audit/tests/test_audit.py",
+    "metrics/tests/test_store.py", "metrics/tests/test_migrated_series.py",
 )
 
 

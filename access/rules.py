@@ -65,10 +65,15 @@ def grants(user, capability=VIEW):
 
 
 def instances_q(user, capability=VIEW, prefix=""):
-    """Q over Instance (or a relation to it, through `prefix`) for the VMs `user` holds `capability` on."""
+    """Q over Instance (or a relation to it, through `prefix`) for the VMs `user` holds `capability` on.
+
+    One IN over a UNION (the granted VMs, the VMs on granted hosts), not `pk IN (...) OR host IN (...)`: neither
+    database can start from an OR of two subqueries, so they read every VM to test each one (PostgreSQL: 33-47 ms
+    for an operator at 50,000 VMs, bench/fleet.py); the UNION is read first, then its VMs by primary key."""
     held = grants(user, capability)
-    return (Q(**{f"{prefix}pk__in": held.filter(instance__isnull=False).values("instance")})
-            | Q(**{f"{prefix}host__in": held.filter(host__isnull=False).values("host")}))
+    granted = held.filter(instance__isnull=False).values("instance").order_by()  # no ORDER BY inside a UNION
+    on_granted_hosts = Instance.objects.filter(host__in=held.filter(host__isnull=False).values("host")).values("pk")
+    return Q(**{f"{prefix}pk__in": granted.union(on_granted_hosts.order_by())})
 
 
 def granted_hosts(user, capability=VIEW):
@@ -172,16 +177,37 @@ EVENT_MODELS = {"host": Host, "instance": Instance, "network": Network, "job": J
 def may_see_event(user_id, kind, data):
     """Whether the user `user_id` may receive the inventory event (kind, data), as of now (grants may have
     changed since their websocket opened: asked afresh for each event)."""
+    return bool(visible_events(user_id, kind, [data]))
+
+
+def visible_events(user_id, kind, items):
+    """The events of `items` (data dicts of one kind, a batch of core.events.publish_many) that the user
+    `user_id` may receive, as of now: the rule of may_see_event in at most three queries, whatever their number."""
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        return False
+        return []
     if is_admin(user):
-        return True
+        return list(items)
     model = EVENT_MODELS.get(kind)
-    if model is not None and data.get("id") is not None:
-        return restrict(model.objects.filter(pk=data["id"]), user).exists()
-    if kind in ("instance", "network", "storage") and data.get("host") is not None:
-        return restrict(Host.objects.filter(pk=data["host"]), user).exists()
-    return False
+    by_host = kind in ("instance", "network", "storage")
+
+    def about(data):
+        """("id", pk) or ("host", pk): what the event is about, or None when no rule lets anyone but admins see it."""
+        if model is not None and data.get("id") is not None:
+            return "id", data["id"]
+        if by_host and data.get("host") is not None:
+            return "host", data["host"]
+        return None
+
+    wanted = {"id": set(), "host": set()}
+    for data in items:
+        if (key := about(data)) is not None:
+            wanted[key[0]].add(key[1])
+    seen = {("id", pk) for pk in restrict(model.objects.filter(pk__in=wanted["id"]), user)
+            .values_list("pk", flat=True)} if wanted["id"] else set()
+    if wanted["host"]:
+        seen |= {("host", pk) for pk in restrict(Host.objects.filter(pk__in=wanted["host"]), user)
+                 .values_list("pk", flat=True)}
+    return [data for data in items if about(data) in seen]

@@ -8,19 +8,21 @@ can (throughput) or echoes 8-byte messages (round-trip latency). One client (the
 websocket paths, asyncio streams for raw TCP), in one run:
 
 - raw TCP: the client connects to the source itself: the physical limit of this machine.
-- websockify 0.13 (PyPI, the proxy noVNC ships with), `python -m websockify`, one process.
+- websockify 0.13 (PyPI, the proxy noVNC ships with), `python -m websockify`: it serves each connection in a
+  child process, whose CPU is counted once the parent has reaped it.
 - virtdeck: daphne serving virtdeck.asgi (the real path: origin check, session middleware, single-use ticket,
   the proxy's own RFB handshake with the source, then pass-through), the VM being a libvirt test-driver domain
   whose live XML says VNC is on the source's port.
 
-Throughput: MiB/s of --mib MiB, median of --rounds rounds, paths interleaved. Latency: --pings round trips of
-8 bytes, p50/p95; "added" is the path's p50 minus raw TCP's. Everything lives under var/bench/console/ (own
-SQLite database, Redis socket); a private Redis is started and stopped if none answers there.
+Throughput: MiB/s of --mib MiB, median of --rounds rounds, paths interleaved, one connection each, with the CPU
+seconds the source and the proxy (all its processes) spent on it and the load average. Latency: then --pings round
+trips of 8 bytes on a connection of its own per path, p50/p95; "added" is the path's p50 minus raw TCP's.
+Everything lives under var/bench/console/ (own SQLite database, Redis socket); a private Redis is started and
+stopped if none answers there.
 """
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import statistics
@@ -43,9 +45,18 @@ def log(message):
 
 
 def process_cpu(pid):
-    """User + system CPU seconds a process has used so far (/proc/PID/stat)."""
+    """User + system CPU seconds a process and the children it has reaped have used so far (/proc/PID/stat).
+
+    websockify serves each connection in a child process of its own (multiprocessing, reaped on SIGCHLD):
+    its CPU shows in the parent's only once reaped, so this waits for the parent to have no child left.
+    """
+    deadline = time.monotonic() + 10
+    while any(Path(task, "children").read_text().split() for task in Path(f"/proc/{pid}/task").iterdir()):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"process {pid} keeps a child process: its CPU cannot be counted")
+        time.sleep(0.05)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def free_port():
@@ -188,39 +199,38 @@ class Session:
         return times
 
 
-async def measure(path, mib, pings):
+async def measure_throughput(path, mib):
     session = Session(path)
     await session.start()
     try:
         rate = await session.throughput(mib * 2**20)
         path.messages, path.client_cpu = session.messages, session.client_cpu
-        times = await session.latency(pings) if pings else []
     finally:
         await path.close()
-    return rate, times
+    return rate
+
+
+async def measure_latency(path, pings):
+    session = Session(path)
+    await session.start()
+    try:
+        return await session.latency(pings)
+    finally:
+        await path.close()
 
 
 # --------------------------------------------------------------------------- virtdeck's side
 
 def setup_virtdeck(source_port):
-    """A fresh bench database with a user and a test-driver host whose running VM has VNC on the source's port."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
-    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
-    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
-    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
-        os.environ.pop(name, None)  # never the dev or a production database
-    for suffix in ("", "-wal", "-shm"):
-        (BENCH_DIR / f"virtdeck.sqlite3{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(BENCH_DIR / "credentials", ignore_errors=True)
-    import django
+    """A fresh bench database with a user granted the console of a test-driver host's running VM whose VNC is
+    on the source's port."""
+    from bench.django_setup import fresh_database
 
-    django.setup()
+    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"
+    fresh_database(BENCH_DIR)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from lxml import etree
 
-    call_command("migrate", verbosity=0, interactive=False)
     node = etree.Element("node")
     dom = etree.SubElement(node, "domain", type="test")
     etree.SubElement(dom, "name").text = "bench-vm"
@@ -233,13 +243,16 @@ def setup_virtdeck(source_port):
     node_file.parent.mkdir(parents=True, exist_ok=True)
     node_file.write_bytes(etree.tostring(node, pretty_print=True))
 
+    from access.models import Grant, Role
     from hosts.models import Host
     from hosts.services import create_host
     from instances.models import Instance
 
     user = get_user_model().objects.create_user("bench", password=os.urandom(8).hex())
     create_host(Host(name="bench", uri=f"test://{node_file}"))
-    return user, Instance.objects.get(name="bench-vm")
+    vm = Instance.objects.get(name="bench-vm")
+    Grant.objects.create(user=user, role=Role.OPERATOR, instance=vm, console=True)  # the console, nothing more
+    return user, vm
 
 
 def start_process(argv, name, env=None):
@@ -327,19 +340,20 @@ def main():
         times = {}
         log(f"console proxy benchmark: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
             f"{args.mib} MiB x {args.rounds} rounds, {args.pings} pings")
-        asyncio.run(measure(paths[2](), 8, 10))  # warm-up: imports, the first libvirt connection
+        asyncio.run(measure_throughput(paths[2](), 8))  # warm-up: imports, the first libvirt connection
         for round_number in range(args.rounds):
             for make in paths:  # interleaved: machine noise hits every path alike
                 path = make()
                 before = [process_cpu(p.pid) for p in cpu_of[path.name]]
-                rate, round_times = asyncio.run(measure(path, args.mib, args.pings if round_number == 0 else 0))
-                path.server_cpu = [process_cpu(p.pid) - b for p, b in zip(cpu_of[path.name], before)]
+                rate = asyncio.run(measure_throughput(path, args.mib))
+                server_cpu = [process_cpu(p.pid) - b for p, b in zip(cpu_of[path.name], before)]
                 rates[path.name].append(rate)
-                if round_times:
-                    times[path.name] = round_times
                 log(f"  round {round_number + 1}: {path.name:10} {rate:8.0f} MiB/s  ({path.messages} reads, "
                     f"client CPU {path.client_cpu:.0%}; CPU seconds source/proxy "
-                    f"{'/'.join(f'{c:.2f}' for c in path.server_cpu)})")
+                    f"{'/'.join(f'{c:.2f}' for c in server_cpu)}; load {os.getloadavg()[0]:.1f})")
+        for make in paths:  # a connection of its own: the throughput rounds leave no backlog behind
+            path = make()
+            times[path.name] = asyncio.run(measure_latency(path, args.pings))
         print_table(names, rates, times)
     finally:
         for process in processes:

@@ -3,13 +3,18 @@ import os
 import shutil
 
 
-def fresh_database(bench_dir):
-    """Settings pointed at `bench_dir` (never the dev or a production database), emptied, migrated."""
+def fresh_database(bench_dir, database_url=None):
+    """Settings pointed at `bench_dir` (never the dev or a production database), emptied, migrated.
+
+    `database_url`: a database of the bench's own instead of SQLite under `bench_dir` (bench/fleet.py's private
+    PostgreSQL), which the caller has emptied."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
     os.environ["VIRTDECK_STATE_DIR"] = str(bench_dir)
     os.environ["VIRTDECK_RUN_DIR"] = str(bench_dir / "run")
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
         os.environ.pop(name, None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
     shutil.rmtree(bench_dir, ignore_errors=True)
     bench_dir.mkdir(parents=True)
     import django

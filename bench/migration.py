@@ -83,7 +83,7 @@ def main(rounds):
     conn.defineXML(guest.domain_xml(name, disk, disk_format="raw", vnc_listen="0.0.0.0")).create()
     conn.close()
     time.sleep(2)  # let the guest reach its loop: every run then moves a guest that dirties memory
-    figures = {"bare": [], "virtdeck": [], "precheck": []}
+    figures = {"bare": [], "virtdeck": [], "precheck": [], "jobs": []}
     where = "hostA"
     try:
         for _ in range(rounds):
@@ -109,6 +109,7 @@ def main(rounds):
                         if status != "succeeded":
                             raise SystemExit(f"virtdeck job failed: {job.error}")
                         figures["virtdeck"].append((wall, job.result.get("downtime_ms")))
+                        figures["jobs"].append(job.result)
                     where = there
     finally:
         conn = libvirt.open(HOSTS[where][1])
@@ -137,6 +138,11 @@ def report(figures):
     print(f"{'downtime, median (ms)':28}{bare_dt:>14}{virtdeck_dt:>14}")
     print(f"all runs (s, ms): bare {[(round(w, 3), d) for w, d in figures['bare']]}")
     print(f"                  virtdeck {[(round(w, 3), d) for w, d in figures['virtdeck']]}")
+    print("virtdeck job results (MiB sent, memory passes, MiB left after each pass):")
+    for result in figures["jobs"]:
+        print(f"  {result['source']} -> {result['target']}: {(result['data_processed'] or 0) / 2**20:.0f} MiB, "
+              f"{result['memory_iterations']} passes, "
+              f"{[round(left / 2**20, 1) for _, left in result['remaining_by_iteration']]}")
     print(f"precheck before the job (median): {med(figures['precheck']):.3f} s")
     print(f"goal: virtdeck <= {GOAL_RATIO} x bare + {GOAL_SLACK_S} s = {goal:.3f} s: "
           + ("met" if virtdeck_s <= goal else "NOT met"))

@@ -70,7 +70,8 @@ def setup_virtdeck(pool_dir):
 
     call_command("migrate", verbosity=0, interactive=False)
     _, redis_started = daemons.start_redis(settings.RUN_DIR)
-    user = get_user_model().objects.create_user("bench", password=os.urandom(8).hex())
+    # A superuser: the volume routes show a user only the volumes its grants reach (access/).
+    user = get_user_model().objects.create_superuser("bench", password=os.urandom(8).hex())
     host = create_host(Host(name="lab", uri=QEMU))
     pool = services.create_pool(host, "dir", f"vd-bench-{uuid.uuid4().hex[:8]}", {"target_path": str(pool_dir)})
     return ApiToken.issue(user, "bench")[1], pool, redis_started

@@ -18,8 +18,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from virt.console import NoConsole, SerialConsole
 from virt.errors import NotFound, OperationInvalid, VirtError
 
-from . import rfb, services, upstream
-from .flow import Backpressure
+from . import rfb, services, splice, upstream
+from .flow import Backpressure, TransportFlow
 from .refusals import Refusal, Refused
 from .serial_output import SerialOutput
 
@@ -109,7 +109,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.refuse(Refused(Refusal.UNREACHABLE, str(exc)))
         except Exception:
             log.exception("console %s of %s failed", self.kind, self.scope["url_route"]["kwargs"].get("pk"))
-            await self.close(code=1011)  # internal error
+            # Not 1011: autobahn (daphne) lets an application close with 1000 or 3000-4999 only.
+            await self.close(code=Refusal.INTERNAL.value, reason=Refusal.INTERNAL.slug)
         else:
             await self.close(code=1000)
 
@@ -123,10 +124,16 @@ class VncConsumer(ConsoleConsumer):
     kind = "vnc"
     upstream = None  # the VNC server, once both handshakes are done
     pending = None  # what the browser sent before that
+    browser = None  # console.splice.BrowserLink: daphne's websocket without ASGI in between
+    PENDING_LIMIT = 64 * 1024  # browser bytes held before the handshakes are done (then it is not read)
 
-    def prepare(self):
+    async def connect(self):
+        # Before the accept, so every frame of the browser takes the one way (in order); nothing goes further
+        # than `pending` until the ticket is checked and the VNC server's handshake is done.
         self.pending = bytearray()
         self.arrived = asyncio.Event()
+        self.browser = splice.BrowserLink(self.base_send, self.from_browser)
+        await super().connect()
 
     async def run(self):
         target = await blocking(services.vnc_target)(self.instance)
@@ -147,19 +154,40 @@ class VncConsumer(ConsoleConsumer):
             server.write(bytes(self.pending))
             self.pending = None
             self.upstream = server
-            backpressure = Backpressure(self.base_send)
-            try:
-                while True:
-                    await backpressure.wait()  # the browser took what was sent: read what piled up meanwhile
-                    data = await server.read_some()
-                    if not data:
-                        break
-                    await self.send(bytes_data=data)
-            finally:
-                backpressure.close()
+            flow = None
+            if self.browser.active:  # Twisted's transport tells when its buffer fills and empties
+                flow = TransportFlow(self.browser.transport, server.pause_reading, server.resume_reading,
+                                     high_water=splice.HIGH_WATER)
+            if flow is not None and flow.active:
+                await self.splice(server, flow)
+            else:
+                await self.relay(server)
         finally:
             self.upstream = None
             server.close()
+
+    async def splice(self, server, flow):
+        """Under daphne: bytes pass in callbacks both ways (console.splice) until either side closes."""
+        server.forward_to(self.browser.send, self.browser.pause_reading, self.browser.resume_reading)
+        self.browser.resume_reading()  # if `pending` had filled up
+        try:
+            await server.ended
+        finally:
+            flow.close()
+            self.browser.close()
+
+    async def relay(self, server):
+        """Elsewhere (the tests' communicator): each read from the VNC server as one ASGI message."""
+        backpressure = Backpressure(self.base_send)
+        try:
+            while True:
+                await backpressure.wait()  # the browser took what was sent: read what piled up meanwhile
+                data = await server.read_some()
+                if not data:
+                    break
+                await self.send(bytes_data=data)
+        finally:
+            backpressure.close()
 
     @staticmethod
     async def open(target, stack):
@@ -167,8 +195,8 @@ class VncConsumer(ConsoleConsumer):
         if target.ssh:
             ssh = await stack.enter_async_context(await ssh_connect(target.ssh))
             if target.socket:
-                return upstream.StreamUpstream(*await ssh.open_unix_connection(target.socket, encoding=None))
-            return upstream.StreamUpstream(*await ssh.open_connection(target.address, target.port, encoding=None))
+                return await upstream.open_ssh_unix(ssh, target.socket)
+            return await upstream.open_ssh_tcp(ssh, target.address, target.port)
         if target.socket:
             return await upstream.open_unix(target.socket)
         server = await upstream.open_tcp(target.address, target.port)
@@ -176,13 +204,17 @@ class VncConsumer(ConsoleConsumer):
         return server
 
     async def receive(self, text_data=None, bytes_data=None):
-        if bytes_data is None:
-            return  # RFB is binary; text frames carry nothing for it
+        if bytes_data is not None:  # RFB is binary; text frames carry nothing for it
+            self.from_browser(bytes_data)
+
+    def from_browser(self, data):
         if self.upstream is not None:
-            self.upstream.write(bytes_data)
+            self.upstream.write(data)
         elif self.pending is not None:
-            self.pending += bytes_data
+            self.pending += data
             self.arrived.set()
+            if len(self.pending) > self.PENDING_LIMIT and self.browser.active:
+                self.browser.pause_reading()
 
     async def read_browser(self, count):
         while len(self.pending) < count:
@@ -190,10 +222,22 @@ class VncConsumer(ConsoleConsumer):
             await self.arrived.wait()
         data = bytes(self.pending[:count])
         del self.pending[:count]
+        if len(self.pending) <= self.PENDING_LIMIT and self.browser.active:
+            self.browser.resume_reading()
         return data
 
     async def send_browser(self, data):
         await self.send(bytes_data=data)
+
+    async def refuse(self, refused):
+        if self.browser is not None:
+            self.browser.close()  # read the browser again (`pending` may have filled): its close frame must come in
+        await super().refuse(refused)
+
+    async def disconnect(self, code):
+        if self.browser is not None:
+            self.browser.close()
+        await super().disconnect(code)
 
 
 class SerialConsumer(ConsoleConsumer):

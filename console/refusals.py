@@ -19,6 +19,7 @@ class Refusal(IntEnum):
     OTHER_KIND = 4411
     NOT_RUNNING = 4412
     NO_DISPLAY = 4413
+    INTERNAL = 4500
     UNREACHABLE = 4502
     AUTH_FAILED = 4503
     PROTOCOL = 4504
@@ -44,6 +45,7 @@ MESSAGES = {
     Refusal.OTHER_KIND: _("The console ticket was issued for another kind of console (graphical or serial)."),
     Refusal.NOT_RUNNING: _("The VM is not running: start it first."),
     Refusal.NO_DISPLAY: _("The VM has no console of this kind (no VNC display, or no serial console)."),
+    Refusal.INTERNAL: _("The console failed on the server (its log says why). Reconnect."),
     Refusal.UNREACHABLE: _("The VM's host or its console could not be reached."),
     Refusal.AUTH_FAILED: _("The host refused the VM's VNC password stored in its definition."),
     Refusal.PROTOCOL: _("The VM's console spoke a protocol virtdeck does not understand."),

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from access.rules import may_see_event
+from access.rules import may_see_event, visible_events
 
 from .events import GROUP, TOPIC_KINDS, session_group, topic_group
 
@@ -52,8 +52,9 @@ class InventoryConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"kind": event["kind"], "data": event["data"]})
 
     async def inventory_events(self, event):
-        """A batch from core.events.publish_many: the page gets each event as inventory_event sends it."""
-        for data in event["items"]:
+        """A batch from core.events.publish_many: the page gets each event it may see (one visibility check for
+        the batch, not one per event) as inventory_event sends it."""
+        for data in await database_sync_to_async(visible_events)(self.user_id, event["kind"], event["items"]):
             await self.send_json({"kind": event["kind"], "data": data})
 
     async def session_ended(self, event):

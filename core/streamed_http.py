@@ -252,6 +252,11 @@ class Exchange:
     def _done(self):
         if self.gone:
             return
+        # The channel is the transport's push producer. Were the last writes to pause it, the transport, once
+        # it has flushed them, would resume it instead of closing: a (half-)close after that never happened and
+        # the client waited for the end of the response forever (Twisted's loseConnection: "unregister your
+        # producer when it's finished, or the connection will never close"). Nothing produces after this.
+        self.channel.transport.unregisterProducer()
         if self.body.complete:
             self.channel.transport.loseConnection()  # after what is buffered is sent
         else:

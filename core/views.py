@@ -33,4 +33,7 @@ class JobDetailView(ObjectDetailView):
     object_actions = JOB_ACTIONS
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "commands": commands_for(self.object)}
+        # Its own events only (core/events.py); the page re-reads itself once its websocket is open while the job
+        # may still change (templates/core/job_detail.html): an end before that sent its event to nobody.
+        return {**super().get_context_data(**kwargs), "commands": commands_for(self.object),
+                "live_topics": f"job:{self.object.pk}"}

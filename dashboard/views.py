@@ -15,12 +15,13 @@ class DashboardView(TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         hosts = queries.hosts(user)
+        totals, states = queries.instance_summary(user)
         context.update(
             hosts=hosts,
             hosts_up=sum(1 for h in hosts if h.display_state == Host.State.UP),
             hosts_down=sum(1 for h in hosts if h.state == Host.State.UNREACHABLE),
-            totals=queries.instance_totals(user),
-            states=queries.states(user),
+            totals=totals,
+            states=states,
             active_jobs=queries.active_jobs(user),
             failures=queries.recent_failures(user),
             live_topics=LIVE_TOPICS,

@@ -1,9 +1,9 @@
 """One action on many VMs (the list's checkboxes, POST /api/instances/bulk/): a result per VM.
 
 One VM failing does not stop the others. VMs on different hosts are handled in parallel, one thread per
-host; a host's VMs go one after the other in one call on its pooled connection (virt.batch.each: a lookup
-and the action per VM, as a bare libvirt loop makes for start and force off), then are re-read together
-(4 RPCs per host, virt.inventory.collect_some). The threads
+host; a host's VMs go one after the other in one call on its pooled connection (virt.batch.each: one listing
+of the host, then the action per VM: one RPC each for start and force off), then are re-read together
+(3 RPCs per host, virt.inventory.collect_some). The threads
 only talk to libvirt; the rows are written afterwards, in the caller's thread, in one transaction, so the
 database sees one writer.
 """
@@ -41,10 +41,10 @@ def _failure(vm_id, name, status, message):
 
 
 def _run_host(action, vms):
-    """Act on one host's VMs in turn in one pool call (virt.batch.each: a lookup and the action per VM), then
-    re-read those done in one go (virt.inventory.collect_some): [(vm, record, error)], never raising. record
-    None: the domain is gone; False: not re-read (the host stopped answering), its row waits for the next
-    event or sync."""
+    """Act on one host's VMs in turn in one pool call (virt.batch.each: one listing, then the action per VM),
+    then re-read those done in one go (virt.inventory.collect_some): [(vm, record, error)], never raising.
+    record None: the domain is gone; False: not re-read (the host stopped answering), its row waits for the
+    next event or sync."""
     fn, timeout = lifecycle.LIVE[action.name]
     host = vms[0].host
     try:
@@ -53,17 +53,20 @@ def _run_host(action, vms):
                         timeout=(timeout or settings.VIRT_CALL_TIMEOUT) * len(vms))
     except VirtError as exc:  # the host: every VM of it gets its reason
         return [(vm, None, exc) for vm in vms]
-    done, acted = [], []
-    for vm, (_result, error) in zip(vms, outcomes):
+    done, acted, doms = [], [], []
+    for vm, (dom, _result, error) in zip(vms, outcomes):
         if error is None:
             lifecycle.after_act(vm, action.name)
             acted.append(vm)
+            doms.append(dom)
         else:
             done.append((vm, None, error))
     if acted:
         known = {str(vm.uuid): {f: getattr(vm, f) for f in KNOWN_FIELDS} for vm in acted}
+        # `doms` belong to the pooled connection of the first call: unless the host failed in between (the pool
+        # then replaced it), which this call then reports as any call to a failed host does.
         try:
-            records = {r["uuid"].lower(): r for r in call(host, lambda conn: collect_some(conn, known))}
+            records = {r["uuid"].lower(): r for r in call(host, lambda conn: collect_some(conn, doms, known))}
         except VirtError:
             records = {str(vm.uuid): False for vm in acted}
         done.extend((vm, records.get(str(vm.uuid)), None) for vm in acted)

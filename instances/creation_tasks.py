@@ -4,10 +4,9 @@ from core import jobs, permissions
 from core.jobs import JobTask
 from core.models import Job
 from hosts.models import Host
-from virt import commands as virt_commands
 from virtdeck.celery import app
 
-from . import cloning, creation
+from . import cloning, command_lines, creation
 from .models import Instance
 
 
@@ -18,15 +17,9 @@ class CreateInstance(JobTask):
     kind = "create_instance"
 
     def commands(self, job):
-        uri, name, volume = Host.objects.get(pk=job.params["host_id"]).uri, job.target_name, job.params.get("volume")
-        made = []
-        if volume:
-            made += virt_commands.volume_create(uri, volume["pool"], volume["name"], volume["capacity"],
-                                                volume["format"], volume["allocation"])
-        made += virt_commands.define(uri, f"{name}.xml")  # the XML the wizard previewed, saved to a file
-        if job.params.get("start", True):
-            made += virt_commands.lifecycle(uri, name, "start")
-        return made
+        params = job.params
+        return command_lines.create(Host.objects.get(pk=params["host_id"]), job.target_name, params["xml"],
+                                    params.get("volume"), params.get("start", True))
 
     def execute(self, job, host_id, xml, volume=None, start=True):
         return creation.run_create(Host.objects.get(pk=host_id), job, xml, volume=volume, start=start)

@@ -6,7 +6,7 @@ route (instances/api/devices.py) and calls the same service (instances/devices.p
 changes are live and which wait for the next boot. Then back to the page.
 """
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, View
 from django.views.generic.detail import SingleObjectMixin
 
+from core import command_preview
 from core.generic import redirect
 from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
@@ -23,7 +24,7 @@ from virt.volumes import ALLOCATIONS
 from virt.xml.cpu import CPU_MODES
 from virt.xml.storage import VOLUME_FORMATS
 
-from . import devices
+from . import command_lines, devices
 from .api import devices as api
 from .models import Instance
 
@@ -53,6 +54,20 @@ def form_data(post):
             continue
         data[key] = values if key in LIST_FIELDS else values[-1]
     return data
+
+
+class ValidatedSerializer:
+    """A serializer seen as a form (is_valid, cleaned_data) by core.command_preview."""
+
+    def __init__(self, serializer):
+        self.serializer = serializer
+
+    def is_valid(self):
+        return self.serializer.is_valid()
+
+    @property
+    def cleaned_data(self):
+        return dict(self.serializer.validated_data)
 
 
 def describe(changes):
@@ -89,12 +104,25 @@ class HardwareView(RestrictedQuerysetMixin, DetailView):
         return context
 
 
+# change -> its command lines (instances/command_lines.py), from the same validated data; GET ?commands=1 only.
+COMMAND_LINES = {"config": command_lines.counts, "nic-add": command_lines.nic_add,
+                 "disk-attach": command_lines.disk_attach}
+
+
 @method_decorator(sensitive_post_parameters("vnc_password"), name="post")  # kept out of Django's error reports
 class HardwareChangeView(RestrictedQuerysetMixin, SingleObjectMixin, View):
-    """POST only (CSRF checked by Django)."""
+    """POST (CSRF checked by Django) changes; GET ?commands=1 answers the virsh lines for a form's values."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
     queryset = Instance.objects.select_related("host")
+
+    def get(self, request, pk, change, device=None):
+        if change not in COMMAND_LINES or not command_preview.is_preview(request):
+            return HttpResponseNotAllowed(["POST"])
+        instance = self.get_object()
+        serializer = CHANGES[change][0](data=form_data(request.GET))
+        return command_preview.lines_response(
+            request, ValidatedSerializer(serializer), lambda form: COMMAND_LINES[change](instance, **form.cleaned_data))
 
     def post(self, request, pk, change, device=None):
         if change not in CHANGES:

@@ -109,18 +109,23 @@ def apply_rows(rows):
     """Store re-read records of rows that exist (a bulk action's VMs): one transaction and one UPDATE run, then
     their events in one trip once committed. rows: [(instance, record or None: the domain is gone)].
 
-    Returns {pk: the fresh row, or None when deleted}.
+    Returns {pk: the fresh row, or None when deleted}: the instances given, updated in place to what was
+    written (the UPDATE sets every synced field, so reading the rows back would only repeat it).
     """
     now = timezone.now()
-    changed = [{**{f: getattr(instance, f) for f in _FIELDS}, **_values(record), "pk": instance.pk}
-               for instance, record in rows if record is not None]
+    kept = [(instance, _values(record)) for instance, record in rows if record is not None]
+    changed = [{**{f: getattr(instance, f) for f in _FIELDS}, **values, "pk": instance.pk} for instance, values in kept]
     gone = [instance.pk for instance, record in rows if record is None]
     with transaction.atomic():
         if changed:
             _update_many(changed, now)
         if gone:
             Instance.objects.filter(pk__in=gone).delete()
-    fresh = Instance.objects.in_bulk([row["pk"] for row in changed])  # no host join: only host_id is needed
+    for instance, values in kept:
+        for field, value in values.items():
+            setattr(instance, field, value)
+        instance.updated_at = now
+    fresh = {instance.pk: instance for instance, _ in kept}
     events = [{"id": vm.pk, "host": vm.host_id, "uuid": str(vm.uuid), "state": vm.state} for vm in fresh.values()]
     events += [{"host": instance.host_id, "uuid": str(instance.uuid), "deleted": True}
                for instance, record in rows if record is None]

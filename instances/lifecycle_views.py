@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
+from core import command_preview
 from core.forms import ConfirmNameForm
 from core.generic import ObjectDeleteView, next_url, redirect
 from core.permissions import RestrictedQuerysetMixin
 from virt.errors import VirtError
 
-from . import bulk, edit, lifecycle
+from . import bulk, command_lines, edit, lifecycle
 from .actions import BULK, allows, deleting
 from .models import Instance
 
@@ -101,6 +102,18 @@ class InstanceDeleteView(ObjectDeleteView):
     def get_form_class(self):
         return InstanceDeleteForm
 
+    def get(self, request, *args, **kwargs):
+        if command_preview.is_preview(request):  # the undefine line for the box as it is ticked
+            self.object = self.get_object()
+            return command_preview.lines_response(request, DeleteChoiceForm(request.GET), self.command_lines)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(command_preview_url=command_preview.preview_url(self.request), **kwargs)
+
+    def command_lines(self, form):
+        return command_lines.delete(self.object, form.cleaned_data["delete_volumes"])
+
     def form_valid(self, form):
         chosen = deleting(form.cleaned_data["delete_volumes"])
         self.report = None
@@ -114,6 +127,12 @@ class InstanceDeleteView(ObjectDeleteView):
         for line in deletion_messages(self.report or {"deleted": [], "left": []}):
             messages.info(self.request, line)
         return response
+
+
+class DeleteChoiceForm(forms.Form):
+    """The delete dialog's choice alone: its command line does not wait for the typed name."""
+
+    delete_volumes = InstanceDeleteForm.base_fields["delete_volumes"]
 
 
 class InstanceIdsField(forms.Field):

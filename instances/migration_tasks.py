@@ -12,14 +12,13 @@ from core.jobs import JobCancelled, JobTask, request_cancel
 from hosts.connection import call, connection_spec, pool
 from hosts.models import Host
 from hosts.sync import sync_host
-from virt import commands as virt_commands
 from virt import migration as virt_migration
 from virt.connection import open_connection
 from virt.domain import Domain
 from virt.errors import NotFound, OperationFailed, VirtError
 from virtdeck.celery import app
 
-from . import evacuation
+from . import command_lines, evacuation
 from .inventory import refresh_one
 from .migration import destination_uri, move_instance
 from .models import Instance
@@ -45,10 +44,7 @@ class MigrateInstance(JobTask):
 
     def commands(self, job):
         source, target = Host.objects.get(pk=job.params["source_id"]), Host.objects.get(pk=job.params["target_id"])
-        options = job.params["options"]
-        destination = destination_uri(target) if options.get("peer2peer", True) else target.uri
-        return virt_commands.migrate(source.uri, job.target_name, destination,
-                                     migration_address=target.migration_address, **options)
+        return command_lines.migrate(source, job.target_name, target, job.params["options"])
 
     def execute(self, job, instance_id, source_id, target_id, options):
         instance = Instance.objects.select_related("host").get(pk=instance_id)

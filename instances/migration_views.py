@@ -1,5 +1,7 @@
 """The Migrate page of a VM: the precheck of every other host and the options; POST starts the job and
 shows its page (live progress). The same services as /api/instances/<id>/migrate/ (instances/migration.py)."""
+import dataclasses
+
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -7,11 +9,12 @@ from django.urls import path, reverse
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
+from core import command_preview
 from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import bulk_migration, evacuation, migration, migration_jobs
+from . import bulk_migration, command_lines, evacuation, migration, migration_jobs
 from .lifecycle_views import InstanceIdsField
 from .migration_forms import BulkMigrateForm, EvacuateForm, MigrateForm
 from .models import Instance
@@ -29,7 +32,8 @@ class MigrateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
 
     def render(self, form, status=200):
         context = {"instance": self.object, "object": self.object, "form": form,
-                   "running_job": migration.running_migration(self.object)}
+                   "running_job": migration.running_migration(self.object),
+                   "command_preview_url": command_preview.preview_url(self.request)}
         try:
             context["candidates"] = migration.precheck(self.object, list(self.targets()))
         except VirtError as exc:
@@ -38,8 +42,15 @@ class MigrateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if command_preview.is_preview(request):  # the virsh line for the options as the user sets them
+            return command_preview.lines_response(request, MigrateForm(request.GET, hosts=self.targets()),
+                                                  self.command_lines)
         form = MigrateForm(hosts=self.targets())
         return self.render(form)
+
+    def command_lines(self, form):
+        return command_lines.migrate(self.object.host, self.object.name, form.cleaned_data["target_host"],
+                                     dataclasses.asdict(form.options()))
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -34,9 +34,20 @@ class Instance(models.Model):
                      "cpu_time_ns", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")
 
     class Meta:
-        ordering = ["name", "host__name"]
+        # Name, then pk (not the host's name, across a join): a page of the list reads an index, not every row.
+        ordering = ["name", "pk"]
         constraints = [models.UniqueConstraint(fields=["host", "uuid"], name="instance_unique_per_host")]
-        indexes = [models.Index(fields=["host", "state"])]
+        indexes = [
+            models.Index(fields=["host", "state"]),
+            # One per sortable column of the list (core/sorting.py: ORDER BY col, pk), so that a page of 100
+            # costs the same at 50,000 VMs as at 5,000 (bench/fleet.py); pk in them for PostgreSQL. Not for
+            # cpu_time_ns and updated_at: every sync rewrites them on every running VM, and their indexes made
+            # those writes 3x slower; sorting by them is a bounded (top-N) sort of the table instead.
+            *(models.Index(fields=[field, "id"], name=f"instance_{field}_sort") for field in
+              ("name", "state", "vcpus", "memory_kib", "autostart")),
+            # The dashboard's counts and sums by state, read from the index alone.
+            models.Index(fields=["state", "vcpus", "memory_kib"], name="instance_state_totals"),
+        ]
 
     def __str__(self):
         return self.name

@@ -10,16 +10,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.views.generic import View
 from django.views.generic.detail import SingleObjectMixin
 
+from core import command_preview
 from core.generic import is_htmx, redirect
 from core.permissions import RestrictedQuerysetMixin
+from virt import commands as virt_commands
 from virt.errors import VirtError
 
-from . import lifecycle_jobs, snapshots
+from . import command_lines, lifecycle_jobs, snapshots
 from .choices import InstanceState
 from .models import Instance
 from .snapshot_forms import SnapshotForm
@@ -42,7 +44,12 @@ class SnapshotSectionView(InstanceSnapshotView):
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if command_preview.is_preview(request):  # the create form's line, as it is filled in
+            return command_preview.lines_response(request, SnapshotForm(request.GET), self.command_lines)
         return self.render(SnapshotForm())
+
+    def command_lines(self, form):
+        return command_lines.snapshot_create(self.object, **form.cleaned_data)
 
     def render(self, form, status=200):
         instance = self.object
@@ -55,6 +62,8 @@ class SnapshotSectionView(InstanceSnapshotView):
             context["snapshots"] = snapshots.list_snapshots(instance)
         except VirtError as exc:
             context["snapshots"], context["snapshots_error"] = [], exc.message
+        context["command_preview_url"] = f"{reverse('instances:instance_snapshots', args=[instance.pk])}?commands=1"
+        context["snapshot_commands"] = command_lines.snapshot_lines(instance, context["snapshots"])
         template = "instances/_snapshot_section.html" if is_htmx(self.request) else "instances/instance_snapshots.html"
         return TemplateResponse(self.request, template, context, status=status)
 
@@ -110,7 +119,8 @@ class SnapshotDeleteView(InstanceSnapshotView):
     def get(self, request, *args, name, **kwargs):
         instance = self.get_object()
         return TemplateResponse(request, "instances/snapshot_confirm_delete.html",
-                                {"object": instance, "instance": instance, "snapshot": name, "form": forms.Form()})
+                                {"object": instance, "instance": instance, "snapshot": name, "form": forms.Form(),
+                                 "commands": virt_commands.snapshot_delete(instance.host.uri, instance.name, name)})
 
     def post(self, request, *args, name, **kwargs):
         instance = self.get_object()

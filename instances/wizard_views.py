@@ -17,7 +17,7 @@ from core.permissions import RestrictedQuerysetMixin, restrict
 from hosts.models import Host
 from virt.errors import VirtError
 
-from . import creation, creation_tasks
+from . import command_lines, creation, creation_tasks
 from .builder import AnswerErrors
 from .filters import InstanceTemplateFilterSet
 from .models import Instance, InstanceTemplate
@@ -119,6 +119,7 @@ class InstanceCreateView(View):
         edited["xml"] = plan.xml
         context["form"] = AnswersForm(edited, offer=offer)
         context["preview"] = plan.xml
+        context["commands"] = command_lines.create(host, plan.answers.name, plan.xml, plan.volume, plan.answers.start)
         return render(request, TEMPLATE, context)
 
 

@@ -26,3 +26,17 @@ class SamplerState(models.Model):
 
     host = models.OneToOneField("hosts.Host", on_delete=models.CASCADE, primary_key=True, related_name="+")
     sample = models.JSONField()
+
+
+class Residence(models.Model):
+    """A host whose frames hold points of a VM: the VM's graph reads the frames of every host it lived on,
+    so a migration (its row moves, keeping its pk) does not hide the points from before it.
+
+    Written by the store when a host's frame first holds the VM (metrics.store.record); no database constraint
+    on the VM so that a sample racing the VM's deletion never fails its frame (the ORM still cascades)."""
+
+    instance = models.ForeignKey("instances.Instance", on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    host = models.ForeignKey("hosts.Host", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "host"], name="residence_unique_per_host")]

@@ -14,8 +14,9 @@ Why this shape (issue 12; 50,000 VMs on 200 hosts sampled every 10 s is 5,000 VM
   survives restarts; Redis here is a broker and cache that may be flushed. A TSDB (Prometheus itself)
   is what /metrics feeds for those who run one.
 - Reading one VM's week reads its host's 336 frames and finds the VM in each by binary search.
-  A VM's graph shows the frames of its current host: after a migration, the points from before it
-  (kept under the old host) are not shown.
+  A migration moves the VM's row (same pk) to another host, whose frames then hold its points: the
+  store notes each host whose frames hold a VM (Residence), and the VM's graph reads the frames of all
+  of them, so the points from before the move stay on it.
 """
 import time
 
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .frames import average, encode, find, mean
-from .models import Frame, SamplerState
+from .models import Frame, Residence, SamplerState
 
 RAW = 0
 RAW_KEEP = 3600
@@ -52,8 +53,19 @@ def record(host, sample, host_values, vm_points):
         Frame.objects.bulk_create([Frame(host=host, step=RAW, ts=ts, vms=encode(vm_points), **host_values)],
                                   ignore_conflicts=True)  # two samples in one second: keep the first
         SamplerState.objects.update_or_create(host=host, defaults={"sample": sample})
+        note_residences(host, vm_points)
         if previous:
             roll_up(host, int(previous["taken"]), ts)
+
+
+def note_residences(host, instance_ids):
+    """Note that `host`'s frames hold these VMs, for those not noted yet (a VM new on the host or moved there):
+    one read of the host's ids a sample, a write only when a VM arrives."""
+    noted = set(Residence.objects.filter(host=host).values_list("instance_id", flat=True))
+    arrived = set(instance_ids) - noted
+    if arrived:
+        Residence.objects.bulk_create([Residence(instance_id=pk, host=host) for pk in sorted(arrived)],
+                                      ignore_conflicts=True)
 
 
 def roll_up(host, before, now):
@@ -82,26 +94,28 @@ def _mean_int(field, values):
 
 def host_series(host_id, range_name, since=None, now=None):
     """[[ts, cpu %, memory used KiB, memory total KiB], ...] of one host over a graph range."""
-    frames = _frames(host_id, range_name, since, now)
+    frames = _frames({host_id}, range_name, since, now)
     return [[ts, *values] for ts, *values in frames.values_list("ts", *HOST_FIELDS)]
 
 
 def vm_series(host_id, instance_id, range_name, since=None, now=None):
-    """[[ts, {field: value}], ...] of one VM over a graph range: the frames of its host that hold it."""
+    """[[ts, {field: value}], ...] of one VM over a graph range: the frames that hold it, of its host `host_id`
+    and of the hosts it lived on before (a migration)."""
+    hosts = {host_id, *Residence.objects.filter(instance_id=instance_id).values_list("host_id", flat=True)}
     series = []
-    for ts, blob in _frames(host_id, range_name, since, now).values_list("ts", "vms"):
+    for ts, blob in _frames(hosts, range_name, since, now).values_list("ts", "vms"):
         values = find(bytes(blob), instance_id)
         if values is not None:
             series.append([ts, values])
     return series
 
 
-def _frames(host_id, range_name, since, now):
+def _frames(host_ids, range_name, since, now):
     step, span = RANGES[range_name]
     start = int((now or time.time()) - span)
     if since is not None:
         start = max(start, since + 1)
-    return Frame.objects.filter(host_id=host_id, step=step, ts__gte=start).order_by("ts")
+    return Frame.objects.filter(host_id__in=host_ids, step=step, ts__gte=start).order_by("ts")
 
 
 def latest_frames(now=None):

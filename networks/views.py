@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, View
 from django.views.generic.detail import SingleObjectMixin
 
+from core.command_preview import CommandPreviewMixin
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
 from core.models import Job
 from core.permissions import AdminRequiredMixin, RestrictedQuerysetMixin, restrict
@@ -15,7 +16,7 @@ from instances.models import Instance
 from virt.errors import InvalidConfig, VirtError
 from virt.xml.parser import parse_untrusted
 
-from . import bridges, hostnet, services, tracing
+from . import bridges, command_lines, hostnet, services, tracing
 from .actions import ACTIONS, DELETE
 from .choices import NetworkMode
 from .filters import NetworkFilterSet
@@ -30,6 +31,7 @@ class NetworkListView(ObjectListView):
     queryset = Network.objects.select_related("host")
     filterset_class = NetworkFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "network"}  # its rows change only with network events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -66,8 +68,9 @@ class NetworkDetailView(ObjectDetailView):
         return context
 
 
-class NetworkCreateView(AdminRequiredMixin, FormView):
-    """Create a network: "Preview XML" shows what would be defined (nothing changes); "Create" defines it."""
+class NetworkCreateView(AdminRequiredMixin, CommandPreviewMixin, FormView):
+    """Create a network: "Preview XML" shows what would be defined (nothing changes); "Create" defines it.
+    Beside it, the virsh lines for the same values (core/command_preview.py)."""
 
     template_name = "networks/network_form.html"
     form_class = NetworkForm
@@ -95,6 +98,9 @@ class NetworkCreateView(AdminRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Network %(name)s created.") % {"name": network.name})
         return redirect(network.get_absolute_url())
+
+    def command_lines(self, form):
+        return command_lines.create(form.cleaned_data["host"], form.network_fields())
 
 
 class NetworkXMLView(AdminRequiredMixin, FormView):

@@ -5,14 +5,13 @@ from core.jobs import JobCancelled, JobTask
 from core.models import Job
 from hosts.connection import call, run_long
 from instances.models import Instance
-from virt import commands as virt_commands
 from virt import storage as virt_storage
 from virt import volumes as virt_volumes
 from virt.errors import NotFound, OperationInvalid
 from virt.volume_users import use_volume_instead
 from virtdeck.celery import app
 
-from . import inventory
+from . import command_lines, inventory
 from .models import StoragePool, Volume
 
 
@@ -35,12 +34,8 @@ class CopyVolume(JobTask):
         params = job.params
         source = Volume.objects.select_related("pool__host").get(pk=params["volume_id"])
         target = StoragePool.objects.get(pk=params["target_pool_id"])
-        volume_format = params.get("volume_format") or source.format
-        allocation = params.get("allocation", "thin")
-        if target.pk == source.pool_id and volume_format == source.format and allocation == "thin":
-            return virt_commands.volume_clone(source.pool.host.uri, target.name, source.name, params["name"])
-        target_path = f"{target.target_path.rstrip('/')}/{params['name']}"
-        return virt_commands.convert(source.path, source.format, target_path, volume_format, allocation)
+        return command_lines.copy_volume(source, target, params["name"], params.get("volume_format"),
+                                         params.get("allocation", "thin"))
 
     def cleanup_lost(self, job):
         """The copy under way when the worker died: libvirt finishes (or fails) it on the host whatever

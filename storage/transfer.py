@@ -10,6 +10,7 @@ progress while the request is open. A client that stops half-way leaves the volu
 not unchanged: libvirt has written what arrived (a volume cannot be swapped in atomically), so the job
 fails saying how many bytes reached the volume, and the volume must be uploaded again.
 """
+import itertools
 import queue
 import threading
 import time
@@ -22,10 +23,11 @@ from core.models import Job
 from core.permissions import restrict
 from hosts.connection import call, run_long
 from virt import streams
+from virt import volumes as virt_volumes
 from virt.errors import InvalidConfig, OperationInvalid
 from virt.volume_users import domains_using
 
-from . import inventory
+from . import inventory, transfer_slots
 from .models import Volume
 
 # The job row's progress is written at most this often (seconds).
@@ -52,7 +54,8 @@ def _check_not_in_use(conn, volume):
 def check_upload(volume, length):
     """Refuse an upload of `length` bytes before any is read: size, pool state, VMs using the volume.
 
-    Returns whether the upload may send zeros as holes (the volume has nothing written yet).
+    Returns (whether the upload may send zeros as holes (the volume has nothing written yet), the volume's
+    format, the size of its file).
     """
     if length is None:
         raise InvalidConfig(_("Content-Length: an upload must announce its size."))
@@ -60,11 +63,20 @@ def check_upload(volume, length):
         raise OperationInvalid(_("Pool %(pool)s is not running: start it first.") % {"pool": volume.pool})
 
     def check(conn):
-        allocation = streams.check_upload(conn, volume.pool.name, volume.name, length)
+        allocation, volume_format, physical = streams.check_upload(conn, volume.pool.name, volume.name, length)
         _check_not_in_use(conn, volume)
-        return allocation == 0
+        return allocation == 0, volume_format, physical
 
     return call(volume.pool.host, check)
+
+
+def _read_head(pieces, length):
+    """The body's first streams.IMAGE_HEADER bytes (all of it if shorter), read from `pieces`, for check_image."""
+    head = b""
+    wanted = min(streams.IMAGE_HEADER, length)
+    while len(head) < wanted:
+        head += next(pieces)
+    return head
 
 
 def _body_pieces(body, length, received):
@@ -85,14 +97,28 @@ def _body_pieces(body, length, received):
 def upload(volume, body, length, *, user=None, abort_body=None):
     """Write the `length` bytes read from `body` (a file-like request body) into the volume: a finished Job.
 
-    Refusals (size, in use, pool stopped) come before any byte is read, and leave no job. Once bytes flow,
+    It holds a transfer slot (transfer_slots) throughout: none free is a TransfersBusy. Refusals (size, in
+    use, pool stopped) come before any byte is read, and leave no job; so does an image of another format
+    than the volume's (streams.check_image: its first bytes are read, nothing is written). Once bytes flow,
     a failure (the client went away, the host broke) fails the job, names how far it got, and is raised.
     abort_body(reason): makes a read of `body` that waits for the client fail (core.streamed_http.body_abort),
     so that a cancel takes effect even while the client sends nothing.
     """
-    sparse = check_upload(volume, length)
+    with transfer_slots.acquire(volume.pool.host_id):  # TransfersBusy before anything else
+        return _upload(volume, body, length, user=user, abort_body=abort_body)
+
+
+def _upload(volume, body, length, *, user, abort_body):
+    sparse, volume_format, physical = check_upload(volume, length)
     pool = volume.pool
     received = [0]
+    pieces = _body_pieces(body, length, received)
+    # Its format is checked before anything is written (nothing written yet: a refusal leaves no job).
+    head = _read_head(pieces, length)
+    image_capacity = streams.check_image(volume_format, head, length)
+    # A qcow2 image shorter than the volume's file would leave the old file's tail behind it: the previous
+    # guest data, still in the file and in its downloads. Such a volume is made anew (empty) first.
+    renew = image_capacity is not None and (physical is None or physical > length)
 
     def execute(ctx):
         last = [time.monotonic()]
@@ -104,15 +130,28 @@ def upload(volume, body, length, *, user=None, abort_body=None):
                 last[0] = time.monotonic()
                 ctx.progress(100 * sent // max(length, 1))  # also raises JobCancelled once cancel is asked
 
+        changed = [False]  # a byte handed to the libvirt stream, or the volume made anew
+
+        def stream_pieces():
+            for piece in itertools.chain([head], pieces):
+                changed[0] = True
+                yield piece
+
         def transfer(conn):
-            sent = streams.upload_volume(conn, pool.name, volume.name, _body_pieces(body, length, received),
-                                         length=length, sparse=sparse, progress=progress)
+            if renew:
+                ctx.log(_("The image is smaller than the volume's file: the volume is made anew before it is "
+                          "written."))
+                changed[0] = True
+                virt_volumes.delete_volume(conn, pool.name, volume.name)
+                virt_volumes.create_volume(conn, pool.name, volume.name, image_capacity, volume_format="qcow2")
+            sent = streams.upload_volume(conn, pool.name, volume.name, stream_pieces(),
+                                         length=length, sparse=sparse and not renew, progress=progress)
             return sent, inventory.read_pool(conn, pool.name)
 
         try:
             sent, (pool_record, volumes) = run_long(pool.host, transfer)
         except BaseException:
-            if received[0]:
+            if changed[0]:
                 ctx.log(_("%(bytes)d of %(length)d bytes had been sent to the volume: it holds a partial upload; "
                           "upload it again.") % {"bytes": received[0], "length": length}, level="error")
             else:
@@ -186,6 +225,18 @@ def download(volume, length):
             raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
     finally:
         stop.set()
+
+
+def open_download(volume):
+    """(length, pieces) of the whole volume's download, holding a transfer slot until `pieces` is closed
+    (TransfersBusy if none is free): the content of a streaming response, which Django closes."""
+    slot = transfer_slots.acquire(volume.pool.host_id)
+    try:
+        length = download_size(volume)
+    except BaseException:
+        slot.release()
+        raise
+    return length, transfer_slots.ReleasingIterator(slot, download(volume, length))
 
 
 def last_upload(volume):

@@ -3,7 +3,7 @@
 Served below daphne's request buffering by core/streamed_http.py (settings.STREAMED_ROUTES), so neither
 direction holds a whole volume. The volume page uses these routes too (session and CSRF header).
 """
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +20,7 @@ from virt.errors import InvalidConfig
 
 from . import transfer
 from .models import Volume
+from .transfer_slots import TransfersBusy
 
 
 def _volume(request, pk, action):
@@ -39,17 +40,32 @@ def _length(request):
     return int(value)
 
 
+def busy_response(exc):
+    """503 with Retry-After: every transfer slot is taken (storage/transfer_slots.py)."""
+    return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": str(exc.retry_after)})
+
+
+BUSY = OpenApiResponse(description="as many transfers run as virtdeck allows (VIRTDECK_MAX_TRANSFERS, per host "
+                                   "VIRTDECK_MAX_TRANSFERS_PER_HOST): try again after Retry-After seconds")
+
+
 class VolumeUploadView(APIView):
     """Replace the volume's content with the request body, streamed into libvirt as it arrives."""
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
-        responses={200: JobSerializer, 400: OpenApiResponse(description="too large for the volume, or the body "
-                                                                        "ended early (the job says how far)"),
-                   409: OpenApiResponse(description="a running VM uses the volume, or its pool is stopped")},
+        responses={200: JobSerializer, 400: OpenApiResponse(description="too large for the volume, not an image of "
+                                                                        "its format, or the body ended early (the "
+                                                                        "job says how far)"),
+                   409: OpenApiResponse(description="a running VM uses the volume, or its pool is stopped"),
+                   503: BUSY},
         description=(
             "The body (Content-Length required; it must fit a raw volume's capacity) is written from byte 0: "
-            "a qcow2 volume gets the uploaded image file. Memory stays bounded whatever the size. The answer "
+            "a qcow2 volume gets the uploaded image file, which must be a self-contained qcow2 image (no backing "
+            "or external data file; its header gives the volume's new capacity), and a raw volume takes any bytes "
+            "but a qcow2 image: a mismatch is a 400 before anything is written. Memory stays bounded whatever the "
+            "size. The answer "
             "comes once the bytes are on the host: the finished upload job (progress on the job while it runs). "
             "A body that stops early fails the job and leaves the volume with a partial upload."),
     )
@@ -61,6 +77,8 @@ class VolumeUploadView(APIView):
 
     def handle_exception(self, exc):
         job = getattr(exc, "job", None)  # set by core.jobs.run_inline: the upload had started
+        if isinstance(exc, TransfersBusy):
+            return busy_response(exc)
         if isinstance(exc, JobCancelled):
             response = Response({"detail": _("The upload was cancelled.")}, status=status.HTTP_409_CONFLICT)
         else:
@@ -73,13 +91,22 @@ class VolumeUploadView(APIView):
 class VolumeDownloadView(APIView):
     """The volume's bytes, streamed from libvirt (holes travel as holes from the host)."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 503: BUSY},
                    description="The volume's file as stored (a qcow2 volume downloads as a qcow2 image), with "
                                "Content-Length and a file name. Memory stays bounded whatever the size.")
     def get(self, request, pk):
         volume = _volume(request, pk, "view")
-        length = transfer.download_size(volume)
-        response = StreamingHttpResponse(transfer.download(volume, length), content_type="application/octet-stream")
+        if request.method == "HEAD":  # the length only: no stream, no transfer slot
+            response = HttpResponse(content_type="application/octet-stream")
+            length = transfer.download_size(volume)
+        else:
+            length, pieces = transfer.open_download(volume)
+            response = StreamingHttpResponse(pieces, content_type="application/octet-stream")
         response["Content-Length"] = str(length)
         response["Content-Disposition"] = content_disposition_header(True, volume.name)  # quoted, UTF-8 safe
         return response
+
+    def handle_exception(self, exc):
+        if isinstance(exc, TransfersBusy):
+            return busy_response(exc)
+        return super().handle_exception(exc)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
+from core.command_preview import CommandPreviewMixin
 from core.generic import ObjectDeleteView, ObjectDetailView, ObjectListView, is_htmx
 from core.permissions import AdminRequiredMixin, restrict
 from hosts.models import Host
@@ -16,7 +17,7 @@ from instances.choices import InstanceState
 from instances.models import Instance
 from virt.errors import VirtError
 
-from . import services, transfer
+from . import command_lines, services, transfer
 from .actions import DELETE_POOL, DELETE_VOLUME, POOL_ACTIONS
 from .choices import POOL_TYPE_CHOICES, PoolState
 from .filters import PoolFilterSet, VolumeFilterSet
@@ -34,6 +35,7 @@ class PoolListView(ObjectListView):
     queryset = StoragePool.objects.select_related("host")
     filterset_class = PoolFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "storage"}  # its rows change only with pool and volume events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -53,7 +55,7 @@ class PoolDetailView(ObjectDetailView):
         return context
 
 
-class PoolCreateView(AdminRequiredMixin, FormView):
+class PoolCreateView(AdminRequiredMixin, CommandPreviewMixin, FormView):
     """A new pool in two steps: host and type (only the types the host supports), then that type's fields."""
 
     template_name = "storage/storagepool_form.html"
@@ -113,6 +115,14 @@ class PoolCreateView(AdminRequiredMixin, FormView):
         messages.success(self.request, _("Pool %(name)s created on %(host)s.") % {"name": pool, "host": self.host})
         return redirect(pool.get_absolute_url())
 
+    def command_lines(self, form):
+        if not self.support:  # step one (host and type): nothing to show yet
+            return []
+        data = form.cleaned_data
+        return command_lines.create_pool(self.host, self.support.type, data["name"], form.pool_fields(),
+                                         build=data.get("build", False), start=data["start"],
+                                         autostart=data["autostart"])
+
 
 class PoolDeleteView(ObjectDeleteView):
     model = StoragePool
@@ -131,6 +141,7 @@ class VolumeListView(ObjectListView):
     queryset = Volume.objects.select_related("pool__host")
     filterset_class = VolumeFilterSet
     paginate_by = 100
+    extra_context = {"live_topics": "storage"}  # its rows change only with pool and volume events (core/events.py)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -175,10 +186,15 @@ class _ObjectFormView(AdminRequiredMixin, FormView):
         return redirect(result.get_absolute_url())
 
 
-class VolumeCreateView(_ObjectFormView):
+class VolumeCreateView(CommandPreviewMixin, _ObjectFormView):
     queryset = StoragePool.objects.select_related("host")
     template_name = "storage/volume_form.html"
     form_class = VolumeForm
+
+    def command_lines(self, form):
+        data = form.cleaned_data
+        return command_lines.create_volume(self.object, data["name"], data["capacity"], data["format"],
+                                           data["allocation"])
 
     def perform(self, data):
         volume = services.create_volume(self.object, data["name"], data["capacity"], data["format"],
@@ -201,10 +217,15 @@ class VolumeResizeView(_ObjectFormView):
         return volume
 
 
-class VolumeCloneView(_ObjectFormView):
+class VolumeCloneView(CommandPreviewMixin, _ObjectFormView):
     queryset = Volume.objects.select_related("pool__host")
     template_name = "storage/volume_clone.html"
     form_class = CloneForm
+
+    def command_lines(self, form):
+        data = form.cleaned_data
+        return command_lines.copy_volume(self.object, data["pool"], data["name"], data["format"] or None,
+                                         data["allocation"])
 
     def get_form_kwargs(self):
         pools = restrict(StoragePool.objects.filter(host=self.object.pool.host_id), self.request.user)
@@ -225,6 +246,11 @@ class VolumeConvertView(VolumeCloneView):
     def get_form_kwargs(self):
         instances = Instance.objects.filter(host=self.object.pool.host_id, state=InstanceState.SHUTOFF)
         return {**super().get_form_kwargs(), "instances": restrict(instances, self.request.user)}
+
+    def command_lines(self, form):
+        data = form.cleaned_data
+        name = data["name"] or services.converted_name(self.object, data["format"])
+        return command_lines.copy_volume(self.object, data["pool"], name, data["format"], data["allocation"])
 
     def perform(self, data):
         job = services.convert_volume(self.object, data["format"], data["allocation"], name=data["name"] or None,

@@ -74,3 +74,78 @@ def test_it_shows_vol_create_as_that_makes_the_same_volume(api, lab, lab_pool, t
         key: qemu_img_info(theirs)[key] for key in ("format", "virtual-size")}
     # The same policy on disk: nothing, tables only, or all of it, within a MiB of each other.
     assert abs(on_disk(ours) - on_disk(theirs)) <= MIB, (on_disk(ours), on_disk(theirs))
+
+
+def run_in(directory, command_list):
+    """Run the lines as an admin would in `directory`, first saving each file a line reads (the XML shown)."""
+    for command in command_list:
+        if command.reads:
+            (directory / command.argv[-1]).write_text(command.reads)
+        subprocess.run(command.argv, check=True, capture_output=True, text=True, timeout=120, cwd=directory)
+
+
+def test_it_shows_net_define_lines_that_make_the_same_network(lab, make_host, tmp_path):
+    import random
+    import uuid
+
+    import libvirt
+    from lxml import etree
+
+    from core.testing import ip_forward_kept, remove_network
+    from networks import command_lines as network_lines
+    from networks import services as network_services
+
+    host, direct = make_host("lab", uri=lab["uri"]), libvirt.open(lab["uri"])
+    tag, third = uuid.uuid4().hex[:6], random.randint(1, 120)
+    ours, theirs = f"vd-test-{tag}", f"vd-hand-{tag}"
+
+    def fields(name, net, bridge):
+        return {"name": name, "mode": "nat", "bridge": bridge, "ipv4_address": f"10.215.{net}.1", "ipv4_prefix": 24,
+                "dhcp_start": f"10.215.{net}.10", "dhcp_end": f"10.215.{net}.20", "autostart": True}
+
+    with ip_forward_kept():
+        try:
+            network_services.create_network(host, **fields(ours, third, f"vda{tag}"))
+            shown = network_lines.create(host, fields(theirs, third + 100, f"vdh{tag}"))
+            assert [command.argv[3] for command in shown] == ["net-define", "net-start", "net-autostart"]
+            run_in(tmp_path, shown)
+            a, b = direct.networkLookupByName(ours), direct.networkLookupByName(theirs)
+            assert (a.isActive(), a.autostart()) == (b.isActive(), b.autostart()) == (1, 1)
+
+            def shape(network, name, net, bridge):
+                root = etree.fromstring(network.XMLDesc(0).encode())
+                for element in root.xpath("uuid | mac"):
+                    root.remove(element)
+                text = etree.tostring(root, encoding="unicode")
+                return text.replace(name, "NAME").replace(f"10.215.{net}.", "NET.").replace(bridge, "BRIDGE")
+
+            assert shape(a, ours, third, f"vda{tag}") == shape(b, theirs, third + 100, f"vdh{tag}")
+        finally:
+            for name in (ours, theirs):
+                remove_network(direct, name)
+            direct.close()
+
+
+@pytest.mark.parametrize("kind", ["internal", "external"])
+def test_it_shows_snapshot_create_as_that_takes_the_same_snapshot(api, lab, lab_host, lab_guests, kind):
+    from instances import command_lines as instance_lines
+    from instances.tests.jobs import run_queued
+
+    by_virtdeck, by_hand = lab_guests.define(start=False), lab_guests.define(start=False)
+    vm = refresh_one(lab_host, by_virtdeck.UUIDString())
+    hand_vm = refresh_one(lab_host, by_hand.UUIDString())
+    job = run_queued(api.post(f"/api/instances/{vm.pk}/snapshots/",
+                              {"name": "s1", "kind": kind, "description": "before; $(id)"}, format="json"))
+    assert job.status == "succeeded", job.error
+    run(instance_lines.snapshot_create(hand_vm, "s1", kind, "before; $(id)"))
+
+    def facts(dom):
+        from lxml import etree
+
+        root = etree.fromstring(dom.snapshotLookupByName("s1").getXMLDesc(0).encode())
+        return {"names": dom.snapshotListNames(0), "state": root.findtext("state"),
+                "description": root.findtext("description"),
+                "disks": sorted((disk.get("name"), disk.get("snapshot")) for disk in root.xpath("disks/disk"))}
+
+    assert facts(by_hand) == facts(by_virtdeck)
+    assert facts(by_hand)["description"] == "before; $(id)"  # one word for the shell, kept as typed

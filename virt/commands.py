@@ -21,6 +21,7 @@ _UNITS = (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10))
 class Command:
     argv: tuple
     note: str = ""  # when the line is not simply "run this" (e.g. "from another shell while it runs")
+    reads: str = ""  # the text of the file the line names (the XML to define), shown beside it to save
 
     def __str__(self):
         return shlex.join(self.argv)
@@ -56,8 +57,8 @@ def rename(uri, name, new_name):
     return [_virsh(uri, "domrename", name, new_name)]
 
 
-def define(uri, xml_file):
-    return [_virsh(uri, "define", xml_file)]
+def define(uri, xml_file, xml=""):
+    return [Command(_virsh(uri, "define", xml_file).argv, reads=xml)]
 
 
 def delete(uri, name, volume_paths=(), nvram=True):
@@ -91,11 +92,13 @@ def set_memory(uri, name, kib, *, live=False, config=True, maximum_kib=None):
 
 
 def attach_disk(uri, name, source, target, *, bus="virtio", driver_format="qcow2", device="disk", live=False,
-                config=True):
+                config=True, cache="default"):
     words = ["attach-disk", name, source, target, "--targetbus", bus, "--driver", "qemu",
              "--subdriver", driver_format]
     if device != "disk":
-        words += ["--type", device]
+        words += ["--type", device, *(["--mode", "readonly"] if device == "cdrom" else [])]
+    if cache and cache != "default":
+        words += ["--cache", cache]
     return [_virsh(uri, *words, *_where(live, config))]
 
 
@@ -175,13 +178,17 @@ def migrate(uri, name, destination_uri, *, live=True, persistent=True, undefine_
 # Storage
 
 
-def pool_define(uri, name, pool_type, target="", source_host="", source_path="", source_name=""):
-    words = ["pool-define-as", name, pool_type]
-    for option, value in (("--source-host", source_host), ("--source-path", source_path),
-                          ("--source-name", source_name), ("--target", target)):
-        if value:
-            words += [option, value]
-    return [_virsh(uri, *words), _virsh(uri, "pool-build", name), _virsh(uri, "pool-start", name)]
+def pool_define(uri, name, xml_file, xml="", *, build=True, overwrite_check=False, start=True, autostart=False):
+    """pool-define of the XML, then build (--no-overwrite: refuse to format existing data, as virtdeck does for
+    fs, disk and logical pools), start and autostart as asked."""
+    commands = [Command(_virsh(uri, "pool-define", xml_file).argv, reads=xml)]
+    if build:
+        commands.append(_virsh(uri, "pool-build", name, *(("--no-overwrite",) if overwrite_check else ())))
+    if start:
+        commands.append(_virsh(uri, "pool-start", name))
+    if autostart:
+        commands.append(_virsh(uri, "pool-autostart", name))
+    return commands
 
 
 def pool_action(uri, name, action):
@@ -236,8 +243,8 @@ def convert(source_path, source_format, target_path, target_format, allocation="
 # Networks
 
 
-def network_define(uri, name, xml_file, *, start=True, autostart=False):
-    commands = [_virsh(uri, "net-define", xml_file)]
+def network_define(uri, name, xml_file, *, start=True, autostart=False, xml=""):
+    commands = [Command(_virsh(uri, "net-define", xml_file).argv, reads=xml)]
     if start:
         commands.append(_virsh(uri, "net-start", name))
     if autostart:

@@ -154,6 +154,10 @@ class DiskChanges(ConfigChanges):
                     raise
                 time.sleep(0.5 * attempt)
 
+    def disk_target(self, target=None, bus="virtio", cache="default"):
+        """The target an attach with these values would use (checked; the next free one when none is given)."""
+        return self._check_disk_placement(target, bus, cache)
+
     def _check_disk_placement(self, target, bus, cache):
         choice(bus, DISK_BUSES, "bus")
         choice(cache, CACHE_MODES, "cache")

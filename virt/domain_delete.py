@@ -152,6 +152,16 @@ def _delete_images(conn, uuid, owned):
     return {"deleted": deleted, "left": left}
 
 
+def owned_images(domain):
+    """The images a delete with delete_volumes considers the VM's (owned_disks of its definitions and its
+    snapshots'), before it asks which of them another VM uses or no pool holds. Reads only."""
+    dom = domain._dom
+    texts = [dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)]
+    if dom.isActive():
+        texts.append(dom.XMLDesc(0))
+    return owned_disks(texts, [snap.getXMLDesc(0) for snap in dom.listAllSnapshots(0)])
+
+
 def delete_domain(domain, delete_volumes=False, keep_nvram=False):
     """Undefine `domain` (a virt.domain.Domain of a shut-off VM), then with delete_volumes delete its images.
 
@@ -159,13 +169,7 @@ def delete_domain(domain, delete_volumes=False, keep_nvram=False):
     {"deleted": [images], "left": [{"path", "reason", ("vm")}]} (both empty without delete_volumes).
     """
     dom = domain._dom
-    owned = None
-    if delete_volumes:
-        texts = [dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)]
-        if dom.isActive():
-            texts.append(dom.XMLDesc(0))
-        snapshots = [snap.getXMLDesc(0) for snap in dom.listAllSnapshots(0)]
-        owned = owned_disks(texts, snapshots)
+    owned = owned_images(domain) if delete_volumes else None
     uuid = dom.UUIDString()
     domain.undefine(keep_nvram=keep_nvram)
     if owned is None:

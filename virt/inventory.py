@@ -85,11 +85,10 @@ def collect(conn, known=None):
     return _records(conn, conn.getAllDomainStats(STATS_GROUPS, 0), known or {})
 
 
-def collect_some(conn, known):
-    """Records of the domains whose uuids key `known` (their previous records), in 4 RPCs whatever their
-    number: after a bulk action, rather than one collect_one (5-6 RPCs) per domain. A domain gone is left out."""
-    wanted = {uuid.lower() for uuid in known}
-    doms = [dom for dom in conn.listAllDomains(0) if dom.UUIDString() in wanted]
+def collect_some(conn, doms, known):
+    """Records of these domains (virDomain objects of `conn`, as virt.batch.each found them), in 3 RPCs whatever
+    their number: after a bulk action, rather than one collect_one (5-6 RPCs) per domain. `known` maps their
+    uuids to their previous records. A domain gone meanwhile is left out."""
     return _records(conn, conn.domainListGetStats(doms, STATS_GROUPS, 0) if doms else [], known)
 
 

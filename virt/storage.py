@@ -146,6 +146,12 @@ def _lookup(conn, name):
 _BUILD_FORMATS = {"fs", "disk", "logical"}
 
 
+def build_refuses_overwrite(pool_type):
+    """Whether virtdeck builds a pool of this type refusing to format existing data (virsh pool-build
+    --no-overwrite)."""
+    return pool_type in _BUILD_FORMATS
+
+
 def _build_flags(pool_type, overwrite):
     if pool_type not in _BUILD_FORMATS:
         return libvirt.VIR_STORAGE_POOL_BUILD_NEW

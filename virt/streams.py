@@ -8,10 +8,17 @@ or sink aborts the stream, and libvirt stops writing.
 
 What moves is the volume's file as stored: a qcow2 volume downloads as a qcow2
 image, and an upload into one replaces its content with the uploaded image.
+
+libvirt writes the bytes as they come, whatever they are, and then probes the file
+(a dir pool's volume format is what its header says). So an upload must be an image
+of the volume's format (check_image): raw bytes into a qcow2 volume would turn it
+into a raw one, and a qcow2 image into a raw volume a qcow2 one.
 """
+import struct
+
 import libvirt
 
-from .errors import InvalidConfig
+from .errors import InvalidConfig, InvalidValue
 from .xml.storage import VolumeXML, check_size
 from .i18n import _, gettext_noop
 
@@ -21,6 +28,47 @@ CHUNK = 256 * 1024
 WINDOW = 8 * 1024 * 1024
 _ZERO_BYTES = bytes(CHUNK)
 _ZEROS = memoryview(_ZERO_BYTES)
+
+
+QCOW2_MAGIC = b"QFI\xfb"
+# The bytes of an upload check_image reads: a version 3 qcow2 header up to its header_length field.
+IMAGE_HEADER = 104
+# qcow2 version 3 incompatible feature bit 2: the guest's data lives in another file, named in the image.
+_QCOW2_EXTERNAL_DATA = 1 << 2
+
+
+def check_image(volume_format, head, length):
+    """Raise InvalidValue("body") unless the upload whose first bytes are `head` (IMAGE_HEADER of them, or all
+    `length` if fewer) is an image of `volume_format`; returns the virtual size a qcow2 image's header gives
+    (None for raw bytes).
+
+    A qcow2 volume takes a self-contained qcow2 image only: a backing file or an external data file named
+    in its header would make the host open that file (another guest's disk, any file) for whoever uses
+    the volume. A raw volume takes any bytes but a qcow2 image. Other formats are not checked."""
+    is_qcow2 = head.startswith(QCOW2_MAGIC)
+    if volume_format == "raw" and is_qcow2:
+        raise InvalidValue("body", "body: this is a qcow2 image and the volume is raw: upload it into a qcow2 "
+                                   "volume (or convert it to raw first: qemu-img convert -O raw).")
+    if volume_format != "qcow2":
+        return None
+    if not is_qcow2:
+        raise InvalidValue("body", "body: the volume is qcow2 and this is not a qcow2 image (it does not start "
+                                   "with QFI\\xfb): upload a qcow2 image, or upload raw bytes into a raw volume.")
+    if len(head) < IMAGE_HEADER:
+        raise InvalidValue("body", f"body: {length} bytes are too short for a qcow2 image.")
+    version, backing_offset, _, _, size = struct.unpack_from(">IQIIQ", head, 4)
+    if version not in (2, 3):
+        raise InvalidValue("body", f"body: qcow2 version {version} is not one QEMU writes (2 or 3).")
+    if backing_offset:
+        raise InvalidValue("body", "body: this qcow2 image has a backing file: upload a self-contained image "
+                                   "(qemu-img convert -O qcow2 merges the chain into one).")
+    if version == 3 and struct.unpack_from(">Q", head, 72)[0] & _QCOW2_EXTERNAL_DATA:
+        raise InvalidValue("body", "body: this qcow2 image keeps its data in an external file: upload a "
+                                   "self-contained image.")
+    try:
+        return check_size(size, "virtual size in the qcow2 header")
+    except InvalidConfig as exc:
+        raise InvalidValue("body", f"body: {exc.message}") from None
 
 
 def _volume(conn, pool_name, name):
@@ -66,9 +114,10 @@ def _upload_target(conn, pool_name, name, length, offset):
 
 def check_upload(conn, pool_name, name, length, offset=0):
     """Raise InvalidConfig unless `length` bytes from `offset` fit the volume: checked before a client
-    sends them. Returns the volume's allocation on the host (0: nothing written yet, it reads as zeros)."""
-    volume, _, _ = _upload_target(conn, pool_name, name, length, offset)
-    return volume.info()[2]
+    sends them. Returns (its allocation on the host (0: nothing written yet, it reads as zeros), its format,
+    the size of its file, None if libvirt does not say)."""
+    volume, current, _ = _upload_target(conn, pool_name, name, length, offset)
+    return volume.info()[2], current.format, current.physical
 
 
 def download_length(conn, pool_name, name):

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "console",
     "metrics",
     "dashboard",
+    "guide",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,12 @@ STREAMED_ROUTES = [
 ]
 # A streamed request's client that sends (or reads) nothing for this long while virtdeck waits for it is dropped.
 STREAMED_IDLE_SECONDS = float(os.environ.get("VIRTDECK_STREAMED_IDLE_SECONDS", "120"))
+# Volume uploads and downloads running at once, over all web processes and per host (0: no limit); a slot's
+# lease in Redis, renewed while the transfer runs, frees it this long after a web process dies
+# (storage/transfer_slots.py).
+MAX_TRANSFERS = int(os.environ.get("VIRTDECK_MAX_TRANSFERS", "8"))
+MAX_TRANSFERS_PER_HOST = int(os.environ.get("VIRTDECK_MAX_TRANSFERS_PER_HOST", "4"))
+TRANSFER_LEASE_SECONDS = float(os.environ.get("VIRTDECK_TRANSFER_LEASE_SECONDS", "30"))
 # Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
 # from anyone else the header is ignored and the TCP peer is the client (core/asgi_middleware.py).
 TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("instances/", include("instances.urls")),
     path("networks/", include("networks.urls")),
     path("storage/", include("storage.urls")),
+    path("guide/", include("guide.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/tokens/", include("accounts.api.urls")),

@@ -8,7 +8,7 @@ from django.test import Client
 from access.models import Grant
 from console import tickets
 from console.refusals import Refusal
-from core.events import publish
+from core.events import publish, publish_many
 from core.models import Job
 from core.testing.personas import make_personas
 from core.testing.routes import websocket_routes
@@ -86,5 +86,27 @@ async def test_it_pushes_only_the_events_the_user_may_see(world):
         "id": own_job.pk, "status": "queued", "progress": 0}}
     assert [(await admin.receive_json_from(timeout=5))["kind"] for _ in range(4)] == [
         "instance", "host", "instance", "job"]
+    for communicator in (operator, outsider, admin):
+        await communicator.disconnect()
+
+
+async def test_it_pushes_only_the_events_of_a_batch_the_user_may_see(world):
+    operator, outsider = await socket("/ws/inventory/", world["operator"]), await socket("/ws/inventory/",
+                                                                                          world["outsider"])
+    admin = await socket("/ws/inventory/", world["admin"])
+    for communicator in (operator, outsider, admin):
+        assert (await communicator.connect())[0]
+    vm, other, host = world["vm"], world["other_vm"], world["host"]
+    batch = [{"id": other.pk, "host": host.pk, "state": "shutoff"},  # a bulk action's rows (publish_many)
+             {"id": vm.pk, "host": host.pk, "state": "shutoff"},
+             {"host": host.pk, "uuid": "00000000-0000-4000-8000-000000000099", "deleted": True}]
+    await sync_to_async(publish_many)("instance", batch)
+    own_job = await sync_to_async(Job.objects.create)(kind="test", user=world["outsider"])
+    await sync_to_async(publish)("job", id=own_job.pk, status="queued", progress=0)
+    assert await operator.receive_json_from(timeout=5) == {"kind": "instance", "data": batch[1]}
+    # The outsider's first message is their own job's: none of the batch came before it.
+    assert (await outsider.receive_json_from(timeout=5))["kind"] == "job"
+    assert [await admin.receive_json_from(timeout=5) for _ in batch] == [
+        {"kind": "instance", "data": data} for data in batch]
     for communicator in (operator, outsider, admin):
         await communicator.disconnect()

@@ -112,6 +112,19 @@ async def test_it_says_a_vm_that_is_not_running_is_not_running(vms, admin_user):
     assert (await close_code(await socket(ws(vms["db1"], ticket), admin_user)))[0] == Refusal.NOT_RUNNING
 
 
+async def test_it_closes_with_a_code_of_its_own_when_the_console_fails_unexpectedly(vms, admin_user, monkeypatch):
+    from console import services
+
+    def broken(instance):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "vnc_target", broken)
+    ticket, _ = await issue(admin_user, vms["web1"])
+    code = await close_code(await socket(ws(vms["web1"], ticket), admin_user))
+    # daphne's autobahn refuses a close code outside 1000 and 3000-4999 (1011 raised there).
+    assert code == (Refusal.INTERNAL, "internal") and 3000 <= code[0] <= 4999
+
+
 async def test_it_refuses_another_origin_before_anything(vms, admin_user):
     ticket, _ = await issue(admin_user, vms["web1"])
     communicator = WebsocketCommunicator(application, ws(vms["web1"], ticket),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "accounts", "access", "audit", "hosts", "instances", "networks", "storage", "console", "metrics",
-            "dashboard", "virt", "virtdeck")
+            "dashboard", "guide", "virt", "virtdeck")
 
 
 def module_name(path):

@@ -3,9 +3,10 @@ their groups, and an event reaches the groups of its kind, its object, its host 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from channels_redis.core import RedisChannelLayer
 
 from core.consumers import topic_groups
-from core.events import GROUP, groups_for, publish
+from core.events import GROUP, groups_for, publish, publish_many
 from core.tests.test_consumers import HOST, ORIGIN, over
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,4 +55,28 @@ async def test_it_pushes_only_to_pages_showing_the_object(admin_user, client):
     assert await old_page.receive_json_from(timeout=5) == expected
     assert await other_vm_page.receive_nothing(timeout=0.5)
     for communicator in (vm_page, other_vm_page, host_page, old_page):
+        await communicator.disconnect()
+
+
+async def test_it_sends_a_batch_only_to_the_groups_someone_listens_to(admin_user, client, monkeypatch):
+    sent = []
+    real_group_send = RedisChannelLayer.group_send
+
+    async def spy(layer, group, message):
+        sent.append(group)
+        return await real_group_send(layer, group, message)
+
+    monkeypatch.setattr(RedisChannelLayer, "group_send", spy)
+    vm_page = await socket(client, admin_user, "instance:5")
+    host_page = await socket(client, admin_user, "host:3")
+    items = [{"id": n, "host": 2 + n % 2, "state": "shutoff"} for n in range(1, 41)]  # a bulk action's rows
+    await sync_to_async(publish_many)("instance", items)
+    # Nobody shows the other 39 VMs nor host 2: no send to their groups (GROUP and "live.instance" may have
+    # members left by other tests of the session).
+    assert {group for group in sent if group.startswith(("live.instance.", "live.host."))} == {
+        "live.instance.5", "live.host.3"}
+    assert await vm_page.receive_json_from(timeout=5) == {"kind": "instance", "data": items[4]}
+    assert [await host_page.receive_json_from(timeout=5) for _ in range(20)] == [
+        {"kind": "instance", "data": data} for data in items if data["host"] == 3]
+    for communicator in (vm_page, host_page):
         await communicator.disconnect()

@@ -112,6 +112,18 @@ def _hops(job_id):
     return job, {hop["kind"] if hop["kind"] != "firewall" else hop["name"]: hop for hop in job.result["hops"]}
 
 
+def print_hops(job):
+    print(f"\ntrace job {job.pk}: filter {job.result['filter']}, {job.result['seconds']} s")
+    for hop in job.result["hops"]:
+        capture = hop.get("capture")
+        flows = [f"arp x{f['packets']}" if f["proto"] == "arp"
+                 else f"{f['src']} > {f['dst']} {f['proto']} x{f['packets']}" for f in (capture or {}).get("flows", [])]
+        seen = "; ".join(flows) if capture else (f"{len(hop['rules'])} rules" if hop["kind"] == "firewall" else "")
+        print(f"{hop['kind']:9} {hop['name']:18} {capture['packets'] if capture else '-':>3} packets  {seen}")
+    for rule in (hop for hop in job.result["hops"] if hop["name"] == "nat POSTROUTING"):
+        print("\n".join(f"  {r['chain']}: {r['spec']}" for r in rule["rules"]))
+
+
 def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     instance = Instance.objects.get(pk=setup["instance"].pk)
     # Two traces at once: everything the guest sends, and what goes to the far side (whose route is the uplink).
@@ -141,6 +153,7 @@ def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     assert leases[0].ip.startswith(f"{setup['subnet']}.")
 
     job, hops = _hops(everything.pk)
+    print_hops(job)
     assert hops["tap"]["capture"]["packets"] > 0, hops["tap"]  # the guest's own frames: DHCP from its boot ROM
     assert ("0.0.0.0", "255.255.255.255") in {(f["src"], f["dst"]) for f in hops["tap"]["capture"]["flows"]}
     # The bridge device sees what reaches the host's own port (broadcasts, dnsmasq's answers), not every frame
@@ -152,7 +165,7 @@ def test_it_traces_a_guest_and_a_nat_rewrite_on_every_hop(setup, admin_user):
     assert [r["spec"] for r in hops["nat POSTROUTING"]["rules"]][-1] == (
         f"-s {setup['subnet']}.0/24 ! -d {setup['subnet']}.0/24 -j MASQUERADE")
     bridge_flows = {(f["src"], f["dst"]) for f in hops["bridge"]["capture"]["flows"]}
-    print("DEBUG", job.log, hops["bridge"], [(p.name, p.stat().st_size) for p in tracing.trace_dir(job.pk).glob("*")])
+    print_hops(job)  # with -s: the trace as docs/concepts.md shows it
     assert (f"{setup['subnet']}.50", f"{setup['far']}.2") in bridge_flows  # the peer's own address here
     uplink_flows = {(f["src"], f["dst"]) for f in hops["uplink"]["capture"]["flows"] if f["proto"] != "arp"}
     assert uplink_flows == {(f"{setup['far']}.1", f"{setup['far']}.2")}  # rewritten to the host's address

@@ -1,6 +1,8 @@
 // Live updates: one websocket per page; each event makes the page's live
 // regions (hx-trigger="live from:body") re-fetch themselves, at most every 300 ms.
-// After a drop, the reconnect does the same: events sent meanwhile were lost.
+// After a drop, the reconnect does the same: events sent meanwhile were lost. So does the first connect of a
+// page that may change before its socket opens (an element with data-live-refetch-on-open: a running job's
+// page, whose end could otherwise come and go unseen in between).
 // A page that names its topics (<meta name="live-topics" content="host:3 job">) gets only their events.
 (function () {
   "use strict";
@@ -31,7 +33,7 @@
     socket.onopen = function () {
       retry = 1000;
       show("live");
-      if (dropped) refresh();
+      if (dropped || document.querySelector("[data-live-refetch-on-open]")) refresh();
     };
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);

@@ -296,3 +296,26 @@ def test_it_drops_a_client_that_stops_sending_and_fails_the_job(api, lab_pool, t
         job = eventually(lambda: Job.objects.filter(kind="upload", status="failed").first(), timeout=30,
                          message="the upload job failing")
     assert "stopped sending after 1048576 of 8388608 bytes" in job.error
+
+
+def test_it_closes_a_download_whose_reader_is_slow_at_the_end(api, lab_pool, server, token, tmp_path):
+    """The server's last writes pause the channel (its send buffer is full) just before it closes: the close
+    must still come once the reader has taken everything (it was lost, 1 run in 5, as a 300 s stall)."""
+    port, _ = server
+    volume = make_volume(api, lab_pool, "tail.raw", "raw", "thin", capacity=16 * MIB)
+    with open(tmp_path / "tail.raw", "r+b") as data:
+        data.write(os.urandom(16 * MIB))
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    received = 0
+    with sock:
+        sock.sendall(f"GET {reverse('api-storage:volume-download', args=[volume.pk])} HTTP/1.1\r\n"
+                     f"Host: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n".encode())
+        try:
+            while chunk := sock.recv(64 * 1024):
+                received += len(chunk)
+                if received > 12 * MIB:
+                    time.sleep(0.01)  # slow for the last MiBs, while the server finishes
+        except TimeoutError:
+            pytest.fail(f"no end of the response after {received} bytes: the server did not close the connection")
+    assert received > 16 * MIB  # headers and the whole body

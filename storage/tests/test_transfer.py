@@ -80,3 +80,28 @@ def test_it_shows_the_upload_form_and_download_link_on_the_volume_page(admin_cli
     page = admin_client.get(target.get_absolute_url()).content.decode()
     assert reverse("api-storage:volume-upload", args=[target.pk]) in page
     assert reverse("api-storage:volume-download", args=[target.pk]) in page
+
+
+def qcow2_header(size=GIB, version=3, backing_offset=0, incompatible=0):
+    """The first 104 bytes of a qcow2 image (as qemu-img writes them; what check_image reads)."""
+    import struct
+
+    header = struct.pack(">4sIQIIQ", b"QFI\xfb", version, backing_offset, 0, 16, size)
+    header += bytes(72 - len(header)) + struct.pack(">QQQII", incompatible, 0, 0, 4, 104)
+    return header + bytes(512 - len(header))
+
+
+@pytest.mark.parametrize("name, body, says", [
+    ("base.qcow2", b"\x00" * 4096, "this is not a qcow2 image"),
+    ("base.qcow2", b"QFI\xfb", "too short for a qcow2 image"),
+    ("base.qcow2", qcow2_header(backing_offset=512), "has a backing file"),
+    ("base.qcow2", qcow2_header(incompatible=1 << 2), "external file"),
+    ("base.qcow2", qcow2_header(version=9), "qcow2 version 9"),
+    ("base.qcow2", qcow2_header(size=2**62), "virtual size in the qcow2 header"),
+    ("thin.raw", qcow2_header(), "this is a qcow2 image and the volume is raw"),
+])
+def test_it_refuses_an_image_of_another_format_before_writing_it(api, images, name, body, says):
+    response = upload(api, volume(images, name), body)
+    assert response.status_code == 400, response.content
+    assert says in response.json()["detail"] and response.json()["body"] == [response.json()["detail"]]
+    assert not Job.objects.exists()
