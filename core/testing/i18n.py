@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 from django.utils.translation import trans_real
 
 SKIPPED_DIRS = (".venv", "node_modules", "static/vendor", "var")
@@ -25,3 +26,12 @@ def compiled_catalogs():
         call_command("compilemessages", ignore_patterns=list(SKIPPED_DIRS), verbosity=0)
         # A catalog loaded before compiling stays cached otherwise.
         trans_real._translations, trans_real._default = {}, None
+
+
+@pytest.fixture
+def translated(compiled_catalogs):
+    """Compiled catalogs, and no language left active after the test: LocaleMiddleware activates a request's
+    language for the thread and leaves it there (a server thread's next request activates its own), so a
+    test's Accept-Language: vi would otherwise carry over to the next tests."""
+    yield
+    translation.deactivate()

@@ -1,11 +1,11 @@
 """virt/'s messages in the API answer in the request's language (Accept-Language), English by default."""
 import pytest
 
-from core.testing.i18n import compiled_catalogs  # noqa: F401 - the fixture
+from core.testing.i18n import compiled_catalogs, translated  # noqa: F401 - the fixtures
 from hosts.connection import call
 from networks import services
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_catalogs")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("translated")]
 LIST = "/api/networks/"
 
 

@@ -2,12 +2,12 @@
 import pytest
 from django.urls import reverse
 
-from core.testing.i18n import compiled_catalogs  # noqa: F401 - the fixture
+from core.testing.i18n import compiled_catalogs, translated  # noqa: F401 - the fixtures
 from hosts.connection import call
 
 from .conftest import volume
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_catalogs")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("translated")]
 SHRINK = {
     "en": "thin.raw would shrink from 4294967296 to 1048576 bytes, losing the data past the new end; shrinking must "
           "be asked for explicitly.",
