@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("VIRTDECK_STATE_DIR", BASE_DIR / "var"))
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "core.middleware.RequestCharsetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: cookie (the switcher), else Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -154,6 +156,10 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("VIRTDECK_TIME_ZONE", "UTC")
 USE_I18N = True
+# English and Vietnamese (issue 13). Root templates and virtdeck/ translate in locale/, each app in its own
+# <app>/locale/, virt/ (which never imports Django) in virt/locale/. Catalogs are compiled by scripts/setup.sh.
+LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese"))]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "virt" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
