@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from access.tests.test_ownership import OBJECT_ROUTES, LIST_ROUTES, model_of, path_for, world  # noqa: F401 - world
 
 ROOT = Path(settings.BASE_DIR)
 # The fixed layout (scripts/makemessages.sh): root templates and static/js in locale/; each app in its own locale/.
-CATALOG_DIRS = ["locale", "virt/locale"] + [
+CATALOG_DIRS = ["locale", "virt/locale", "locale/libraries"] + [
     f"{config.label}/locale" for config in apps.get_app_configs() if Path(config.path).parent == ROOT]
 NOT_SOURCE = {".git", ".venv", "node_modules", "vendor", "var", "bench", "__pycache__", "staticfiles", ".pytest_cache"}
 
@@ -104,3 +105,144 @@ def test_it_compiles_every_catalog_together(source_copy):
         check = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, (path, check.stderr)
         assert path.with_suffix(".mo").exists()
+
+
+# Words a Vietnamese page shows as they are: names, units, formats, protocols, commands, and the English terms
+# Vietnamese admins keep (docs/vi/GLOSSARY.md).
+KEPT_WORDS = set("""
+virtdeck libvirt libvirtd qemu kvm tcg kvm-no-vmx virsh qemu-img qemu-nbd tcpdump fio iptables nft ovmf uefi bios
+xml json csv api uri uuid url mac ip ipv4 ipv6 dhcp dns nat pxe lan mtu vnc ssh tls tcp udp sasl spice iso raw qcow2
+vmdk vdi cpu cpus vcpu vcpus numa rss vmx svm vt-x amd-v intel amd x86_64 i686 i440fx q35 pc virtio sata ide scsi usb
+e1000 rtl8139 iops mib gib kib tib b kb mb gb ms s µs p50 p95 p99 mhz ghz ok id pid
+snapshot snapshots pool pools volume volumes bridge bridges console token tokens overlay thin thick internal external
+admin operator viewer worker macvtap model bus cache link up down driver kernel policy chain firewall clipboard
+ctrl alt del ctrl+alt+del hypervisor domain backing file image host-passthrough host-model custom
+""".split())
+# Where text is code, a command line or data rather than the UI's words.
+CODE_TAGS = {"script", "style", "pre", "code", "textarea", "kbd", "samp"}
+SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
+# A word: letters, maybe joined by ' + - (host-passthrough, qemu+ssh); tokens with digits (br0, x86_64) are data.
+WORD = re.compile(r"(?<![\w+-])[A-Za-z][A-Za-z'’+-]*[A-Za-z](?![\w+-])")
+
+
+class VisibleText(html.parser.HTMLParser):
+    """The text nodes and shown attributes of a page, outside code and scripts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts, self.inside_code = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in CODE_TAGS:
+            self.inside_code += 1
+        self.texts += [value for name, value in attrs if name in SHOWN_ATTRIBUTES and value]
+
+    def handle_endtag(self, tag):
+        if tag in CODE_TAGS:
+            self.inside_code = max(0, self.inside_code - 1)
+
+    def handle_data(self, data):
+        if not self.inside_code and data.strip():
+            self.texts.append(data.strip())
+
+
+def data_words():
+    """Every word stored in the database (object names, URIs, libvirt's XML and facts): data, not the UI's text."""
+    words = set()
+
+    def add(value):
+        if isinstance(value, str):
+            words.update(word.lower() for word in WORD.findall(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                add(key)
+                add(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                add(item)
+
+    for model in apps.get_models():
+        fields = [f.name for f in model._meta.concrete_fields
+                  if isinstance(f, models.CharField | models.TextField | models.JSONField)]
+        for row in model.objects.values_list(*fields) if fields else []:
+            add(list(row))
+    return words
+
+
+def vietnamese_words():
+    """The words of the Vietnamese catalogs' translations: Vietnamese words without diacritics ("Ai", "Menu") and
+    the English terms a translator kept, as the glossary says."""
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("vi")._catalog
+    return {word.lower() for _, msgstr in catalog.items() if isinstance(msgstr, str) for word in WORD.findall(msgstr)}
+
+
+def english_left(text, allowed):
+    """The words of a visible text that are still English: none if it has Vietnamese letters in it."""
+    if VIETNAMESE.search(text):
+        return []
+    return [word for word in WORD.findall(text) if word.lower() not in allowed]
+
+
+PAGE_ROUTES = [route for route in LIST_ROUTES + OBJECT_ROUTES
+               if not route.pattern.startswith(("api/", "admin/", "i18n/", "jsi18n/")) and route.name != "prometheus"]
+
+
+@pytest.mark.django_db
+def test_it_shows_every_page_in_vietnamese(world):
+    from core.testing.personas import client_for
+
+    client = client_for(world["admin"])
+    allowed = KEPT_WORDS | data_words() | vietnamese_words()
+    english, rendered = {}, 0
+    for route in PAGE_ROUTES:
+        path = path_for(route, world["objects"][model_of(route)]) if route.kwargs else route.path()
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="vi")
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        rendered += 1
+        parser = VisibleText()
+        parser.feed(response.content.decode())
+        left = sorted({text for text in parser.texts if english_left(text, allowed)})
+        if left:
+            english[path] = left
+    report = "\n".join(f"{path}:\n  " + "\n  ".join(texts) for path, texts in english.items())
+    assert not english, f"English text on Vietnamese pages (wrap it for translation, or translate it):\n{report}"
+    assert rendered > 40
+
+
+def texts_of(body):
+    """Every message of a JSON answer (keys are field names)."""
+    if isinstance(body, dict):  # "error": the error's class name, for programs
+        return [text for key, value in body.items() if key != "error" for text in texts_of(value)]
+    if isinstance(body, list):
+        return [text for value in body for text in texts_of(value)]
+    return [body] if isinstance(body, str) else []
+
+
+@pytest.mark.django_db
+def test_it_answers_api_errors_in_vietnamese(make_host):
+    """A 400 of DRF's own field errors, a filter's, a 404, and a 409 of virt/'s lifecycle rules, in Vietnamese."""
+    from core.testing.personas import api_for
+    from instances.models import Instance
+
+    make_host("small")
+    web1 = Instance.objects.get(name="web1")
+    api = api_for(get_user_model().objects.create_superuser("admin", "admin@example.org", "x"))
+    answers = [
+        (400, api.post("/api/hosts/", {}, format="json", HTTP_ACCEPT_LANGUAGE="vi")),
+        (400, api.get("/api/instances/", {"state": "exploded"}, HTTP_ACCEPT_LANGUAGE="vi")),
+        (404, api.get("/api/instances/999999/", HTTP_ACCEPT_LANGUAGE="vi")),
+        (409, api.post(f"/api/instances/{web1.pk}/start/", HTTP_ACCEPT_LANGUAGE="vi")),
+    ]
+    allowed = KEPT_WORDS | data_words() | vietnamese_words()
+    english = {}
+    for status, response in answers:
+        assert response.status_code == status, (response.request["PATH_INFO"], response.status_code)
+        assert response["Content-Language"] == "vi"
+        left = [text for text in texts_of(response.json()) if english_left(text, allowed)]
+        if left:
+            english[f"{response.request['REQUEST_METHOD']} {response.request['PATH_INFO']}"] = left
+    assert not english, f"English in API errors asked for in Vietnamese: {english}"

@@ -161,7 +161,8 @@ USE_I18N = True
 # The names come translated from Django's own catalog, so makemessages is not meant to extract them (its
 # directory-prefix test would file virtdeck/'s strings under virt/locale or locale/ depending on walk order).
 LANGUAGES = [("en", language_name("English")), ("vi", language_name("Vietnamese"))]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "virt" / "locale"]
+# locale/libraries: what the libraries' own catalogs leave in English (most of Django REST framework's vi).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "virt" / "locale", BASE_DIR / "locale" / "libraries"]
 USE_TZ = True
 
 STATIC_URL = "static/"
