@@ -117,6 +117,7 @@ e1000 rtl8139 iops mib gib kib tib b kb mb gb ms s µs p50 p95 p99 mhz ghz ok id
 snapshot snapshots pool pools volume volumes bridge bridges console token tokens overlay thin thick internal external
 admin operator viewer worker macvtap model bus cache link up down driver kernel policy chain firewall clipboard
 ctrl alt del ctrl+alt+del hypervisor domain backing file image host-passthrough host-model custom
+dir fs netfs logical iscsi rbd zfs gluster mpath hd fd cdrom writeback writethrough directsync icmp arp
 """.split())
 # Where text is code, a command line or data rather than the UI's words.
 CODE_TAGS = {"script", "style", "pre", "code", "textarea", "kbd", "samp"}
@@ -148,7 +149,8 @@ class VisibleText(html.parser.HTMLParser):
 
 
 def data_words():
-    """Every word stored in the database (object names, URIs, libvirt's XML and facts): data, not the UI's text."""
+    """Every word stored in the database (object names, URIs, libvirt's XML and facts): data, not the UI's text.
+    Choices are left out: a page shows their labels, which are translated."""
     words = set()
 
     def add(value):
@@ -163,8 +165,8 @@ def data_words():
                 add(item)
 
     for model in apps.get_models():
-        fields = [f.name for f in model._meta.concrete_fields
-                  if isinstance(f, models.CharField | models.TextField | models.JSONField)]
+        fields = [f.name for f in model._meta.concrete_fields  # not choices: their codes are shown by their labels
+                  if isinstance(f, models.CharField | models.TextField | models.JSONField) and not f.choices]
         for row in model.objects.values_list(*fields) if fields else []:
             add(list(row))
     return words
