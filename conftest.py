@@ -270,13 +270,7 @@ def lab_guests(lab, tmp_path):
     guests = Guests()
     yield guests
     for dom in guests.made:
-        try:
-            if dom.isActive():
-                dom.destroy()
-            # A test that failed halfway may leave a saved state or snapshots, which a plain undefine refuses.
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-        except libvirt.libvirtError:
-            pass  # the test removed it already
+        guest.remove(guests.conn, dom.name())  # a test that failed halfway may leave a saved state or snapshots
     guests.conn.close()
 
 

@@ -147,6 +147,23 @@ def may_create(user, model):
     return model is Instance and grants(user, "edit").filter(host__isnull=False).exists()
 
 
+def share_clone(user, source, clone):
+    """Give `user` the VM they just cloned when they see the source only through VM grants: else the clone would
+    vanish from their lists the moment it exists. The new grant is theirs, with the capabilities their grants give
+    on the source (cloning needed `edit` there). Returns the Grant, or None when none was needed."""
+    if user is None or source is None or clone is None or is_admin(user):
+        return None
+    if restrict(Instance.objects.filter(pk=clone.pk), user).exists():
+        return None  # a host grant shows it already
+    held = list(grants(user).filter(instance=source))
+    if not held:
+        return None
+    operator = [grant for grant in held if grant.role == Role.OPERATOR]
+    capabilities = {name: any(getattr(grant, name) for grant in operator) for name in CAPABILITIES}
+    return Grant.objects.create(user=user, instance=clone, role=Role.OPERATOR if operator else Role.VIEWER,
+                                **capabilities)
+
+
 # The live push (core/events.py): which object each kind of event is about. An event without its object's id
 # (a deletion) is shown to those who may see the host it names.
 EVENT_MODELS = {"host": Host, "instance": Instance, "network": Network, "job": Job}

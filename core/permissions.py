@@ -27,6 +27,22 @@ def may_create(user, model):
     return rules.may_create(user, model)
 
 
+def share_clone(user, source, clone):
+    return rules.share_clone(user, source, clone)
+
+
+def may(obj, user, action):
+    """Whether `user` may `action` the object `obj`: what a page asks before it shows a form. Remembered on the
+    user object, which lives for one request."""
+    if is_admin(user):
+        return True
+    key = (type(obj), obj.pk, action)
+    known = user.__dict__.setdefault("_virtdeck_may", {})
+    if key not in known:
+        known[key] = restrict(type(obj).objects.filter(pk=obj.pk), user, action).exists()
+    return known[key]
+
+
 def get_permitted_object(queryset, user, action, **lookup):
     """The object of `queryset` matching `lookup` if `user` may `action` it; 403 if they may only see it, 404
     if not even that (for views that are no RestrictedQuerysetMixin)."""

@@ -1,6 +1,6 @@
 """The create and clone jobs: thin JobTasks around instances/creation.py and instances/cloning.py, and the
 functions pages and API call to start them."""
-from core import jobs
+from core import jobs, permissions
 from core.jobs import JobTask
 from core.models import Job
 from hosts.models import Host
@@ -8,6 +8,7 @@ from virt import commands as virt_commands
 from virtdeck.celery import app
 
 from . import cloning, creation
+from .models import Instance
 
 
 class CreateInstance(JobTask):
@@ -38,7 +39,13 @@ class CloneInstance(JobTask):
     kind = "clone_instance"
 
     def execute(self, job, host_id, source_uuid, name, pool, paused_copy=False):
-        return cloning.run_clone(Host.objects.get(pk=host_id), job, source_uuid, name, pool, paused_copy)
+        result = cloning.run_clone(Host.objects.get(pk=host_id), job, source_uuid, name, pool, paused_copy)
+        clone = Instance.objects.filter(pk=result["instance"]).first()
+        source = Instance.objects.filter(host_id=host_id, uuid=source_uuid).first()
+        user = job.job.user
+        if permissions.share_clone(user, source, clone) is not None:
+            job.log(f"{user} may now see and act on {name} as on its source")
+        return result
 
 
 create_instance_task = app.register_task(CreateInstance())

@@ -19,6 +19,7 @@ from .models import Instance
 
 class MigrateView(RestrictedQuerysetMixin, SingleObjectMixin, View):
     permission_action = "migrate"  # access/rules.py: an operator grant with `migrate`
+    read_action = "migrate"  # the precheck asks every host: not for those who may only look
     queryset = Instance.objects.select_related("host")
     context_object_name = "instance"
     http_method_names = ["get", "post"]

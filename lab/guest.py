@@ -94,6 +94,20 @@ def define_and_start(conn, name, directory, memory_mib=256):
     return dom
 
 
+def remove(conn, name):
+    """Stop and undefine the domain `name` on `conn` if it is there, whatever state a test left it in (its
+    saved state and snapshot metadata too). A cleanup: a domain already gone is not an error."""
+    import libvirt
+
+    try:
+        dom = conn.lookupByName(name)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    except libvirt.libvirtError:
+        pass
+
+
 def main(argv):
     import libvirt
 

@@ -290,6 +290,8 @@ def test_it_creates_a_vm_with_the_wizard_after_previewing_its_xml(admin_user, la
 
     import libvirt
 
+    from lab import guest
+
     name = f"vd-browser-{uuid.uuid4().hex[:8]}"
     conn = libvirt.open(lab["uri"])  # out of band: what libvirt itself says
     try:
@@ -310,10 +312,6 @@ def test_it_creates_a_vm_with_the_wizard_after_previewing_its_xml(admin_user, la
             expect(page.locator("body")).to_contain_text("succeeded", timeout=60_000)
         assert conn.lookupByName(name).isActive()
     finally:
-        with contextlib.suppress(libvirt.libvirtError):
-            dom = conn.lookupByName(name)
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
+        guest.remove(conn, name)
         conn.close()
 

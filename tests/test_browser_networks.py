@@ -32,12 +32,7 @@ def cleanup(lab):
     with ip_forward_kept():
         yield direct, made
         for dom in made["domains"]:
-            try:
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
-            except libvirt.libvirtError:
-                pass
+            guest.remove(direct, dom.name())
         for name in made["networks"]:
             remove_network(direct, name)
     direct.close()

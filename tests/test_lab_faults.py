@@ -48,13 +48,7 @@ def guest_on_b(two_hosts):
     conn.close()
     yield name
     conn = libvirt.open(two_hosts["b"]["uri"])
-    try:
-        dom = conn.lookupByName(name)
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
-    except libvirt.libvirtError:
-        pass
+    guest.remove(conn, name)
     conn.close()
     os.unlink(disk)
 

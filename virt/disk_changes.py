@@ -4,12 +4,13 @@ Part of virt.hardware.HardwareChanges (its docstring says the rules every change
 the host's storage pools are attached or inserted: a path is looked up as a volume, never taken as any file.
 """
 import re
+import time
 
 import libvirt
 
 from . import lifecycle
 from .domain_config import ConfigChanges
-from .errors import InvalidValue, NotFound
+from .errors import InvalidValue, NotFound, OperationInvalid
 from .volumes import collect_volume, create_volume, delete_volume
 from .xml.devices import DiskXML
 from .xml.domain import DomainXML
@@ -19,6 +20,9 @@ DISK_BUSES = ("virtio", "sata", "scsi", "ide", "usb")
 CACHE_MODES = ("default", "none", "writeback", "writethrough", "directsync", "unsafe")
 _TARGET_PREFIXES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "usb": "sd", "ide": "hd"}
 _TARGET = re.compile(r"^(vd|sd|hd)[a-z]{1,2}$")
+# QEMU's words when the guest closed the tray between libvirt opening it and inserting the medium.
+_TRAY_CLOSED_AGAIN = "is not open"
+_TRAY_ATTEMPTS = 4
 
 
 def choice(value, choices, field):
@@ -134,7 +138,15 @@ class DiskChanges(ConfigChanges):
                 else:
                     disk.source_file = record.path
 
-        return self.update_each_place(locate, change, affect)
+        for attempt in range(1, _TRAY_ATTEMPTS + 1):
+            try:
+                return self.update_each_place(locate, change, affect)
+            except OperationInvalid as exc:
+                # A guest that probes its drive (firmware at boot, the OS's CD driver) may close the tray
+                # again in between; libvirt opens it anew on the next try. Nothing changed meanwhile.
+                if _TRAY_CLOSED_AGAIN not in exc.message or attempt == _TRAY_ATTEMPTS:
+                    raise
+                time.sleep(0.5 * attempt)
 
     def _check_disk_placement(self, target, bus, cache):
         choice(bus, DISK_BUSES, "bus")

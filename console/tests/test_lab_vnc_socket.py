@@ -54,12 +54,7 @@ def hostA_socket_vm(two_hosts):
         dom.create()
         yield dom
     finally:
-        try:
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-        except libvirt.libvirtError:
-            pass
+        guest.remove(conn, dom.name())
         conn.close()
         subprocess.run(["rm", "-f", disk], check=False)
 

@@ -84,3 +84,13 @@ def minutes(delta):
     if delta is None:
         return ""
     return max(1, -(-int(delta.total_seconds()) // 60))
+
+
+@register.simple_tag(takes_context=True)
+def may(context, obj, action):
+    """{% may instance "snapshots" as may_snapshot %}: whether the request's user may do `action` to `obj`
+    (core.permissions.may), so a page shows a form only to those whose submit would not be refused."""
+    from core.permissions import may as user_may
+
+    request = context.get("request")
+    return request is not None and user_may(obj, request.user, action)

@@ -71,6 +71,7 @@ class NoMigrationRunning(APIException):
 
 class InstanceMigrationView(ObjectAPIView):
     permission_action = "migrate"  # access/rules.py: an operator grant with `migrate`
+    read_action = "migrate"  # the precheck asks every host: not for those who may only look
     queryset = Instance.objects.select_related("host")
     serializer_class = PrecheckSerializer
 

@@ -84,13 +84,7 @@ def lab_vms(two_hosts):
     yield define
     for name, files in made:
         for conn in conns.values():
-            try:
-                dom = conn.lookupByName(name)
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
-            except libvirt.libvirtError:
-                pass
+            guest.remove(conn, name)
         for path in files:
             subprocess.run(["rm", "-f", str(path)], check=False)
     for conn in conns.values():
