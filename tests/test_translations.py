@@ -115,7 +115,7 @@ xml json csv api uri uuid url mac ip ipv4 ipv6 dhcp dns nat pxe lan mtu vnc ssh 
 vmdk vdi cpu cpus vcpu vcpus numa rss vmx svm vt-x amd-v intel amd x86_64 i686 i440fx q35 pc virtio sata ide scsi usb
 e1000 rtl8139 iops mib gib kib tib b kb mb gb ms s µs p50 p95 p99 mhz ghz ok id pid
 snapshot snapshots pool pools volume volumes bridge bridges console token tokens overlay thin thick internal external
-admin operator viewer worker macvtap model bus cache link up down driver kernel policy chain firewall clipboard
+en vi admin operator viewer worker macvtap model bus cache link up down driver kernel policy chain firewall clipboard
 ctrl alt del ctrl+alt+del hypervisor domain backing file image host-passthrough host-model custom
 dir fs netfs logical iscsi rbd zfs gluster mpath hd fd cdrom writeback writethrough directsync icmp arp
 """.split())
@@ -248,3 +248,20 @@ def test_it_answers_api_errors_in_vietnamese(make_host):
         if left:
             english[f"{response.request['REQUEST_METHOD']} {response.request['PATH_INFO']}"] = left
     assert not english, f"English in API errors asked for in Vietnamese: {english}"
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_chosen_language_in_live_regions_and_partials(admin_client, make_host):
+    """htmx re-fetches (a live region's page, the health banner) carry the language cookie the switcher set."""
+    from django.urls import reverse
+
+    make_host("small")
+    chosen = admin_client.post(reverse("set_language"), {"language": "vi", "next": "/instances/"})
+    assert chosen.status_code == 302 and chosen["Location"] == "/instances/"
+    assert admin_client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "vi"
+    region = admin_client.get("/instances/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="instance-table")
+    assert region["Content-Language"] == "vi"
+    assert "Tự khởi động" in region.content.decode()  # the table's "Autostart" column
+    banner = admin_client.get(reverse("core:health_banner"), HTTP_HX_REQUEST="true")
+    assert banner.status_code == 200 and banner["Content-Language"] == "vi"
+    assert admin_client.get("/instances/", HTTP_ACCEPT_LANGUAGE="en")["Content-Language"] == "vi"  # cookie first
