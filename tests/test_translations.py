@@ -25,7 +25,7 @@ from access.tests.test_ownership import OBJECT_ROUTES, LIST_ROUTES, model_of, pa
 ROOT = Path(settings.BASE_DIR)
 # The fixed layout (scripts/makemessages.sh): root templates and static/js in locale/; each app in its own locale/.
 CATALOG_DIRS = ["locale", "virt/locale", "locale/libraries"] + [
-    f"{config.label}/locale" for config in apps.get_app_configs() if Path(config.path).parent == ROOT]
+    f"{Path(config.path).name}/locale" for config in apps.get_app_configs() if Path(config.path).parent == ROOT]
 NOT_SOURCE = {".git", ".venv", "node_modules", "vendor", "var", "bench", "__pycache__", "staticfiles", ".pytest_cache"}
 
 
