@@ -31,6 +31,17 @@ ENV PATH=/opt/venv/bin:$PATH \
 COPY requirements.txt /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt
 
+# --- Translations: the .mo catalogs compiled from the .po files (msgfmt stays out of the runtime image)
+FROM build AS messages
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY . /src
+RUN VIRTDECK_SECRET_KEY=compilemessages-build-only VIRTDECK_STATE_DIR=/tmp/state \
+    python manage.py compilemessages
+
 # --- Runtime -------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
 # libvirt0: the client library (TLS via GnuTLS, libssh, SASL);
@@ -57,7 +68,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Code stays owned by root: the app user can read it, not change it.
-COPY . /app
+COPY --from=messages /src /app
 COPY --from=vendor /src/static/vendor /app/static/vendor
 # The key is a throwaway for this step only; it is not kept in the image's environment.
 # STATIC_ROOT is in the image (/app/staticfiles), not in the state volume, so that an

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 # Paths reachable without a session. The API and /metrics (Prometheus) authenticate themselves (tokens),
 # and refuse anonymous callers through DRF's IsAuthenticated.
 TOKEN_PREFIXES = ("/api/", "/metrics")
-PUBLIC_PREFIXES = ("/login/", "/static/", *TOKEN_PREFIXES)
+# /i18n/setlang/ only sets the caller's language cookie: the login page offers the switcher too.
+PUBLIC_PREFIXES = ("/login/", "/static/", "/i18n/setlang/", *TOKEN_PREFIXES)
 
 
 class LoginRequiredMiddleware:

@@ -44,3 +44,15 @@ if [ "$(cat static/vendor/.virtdeck-stamp 2>/dev/null)" != "$want" ]; then
   scripts/vendor.sh
   echo "$want" > static/vendor/.virtdeck-stamp
 fi
+# Translations: compile the .po catalogs (root, apps, virt/) into .mo files, which are not committed; only when
+# a .po is newer than its .mo, so that a run with nothing changed does not even start Django.
+stale=0
+while read -r po; do
+  [ "${po%.po}.mo" -nt "$po" ] || stale=1
+done < <(find . \( -path ./.venv -o -path ./node_modules -o -path ./static/vendor -o -path ./var \) -prune \
+              -o -path '*/locale/*/LC_MESSAGES/*.po' -print)
+if [ "$stale" -eq 1 ]; then
+  echo "== compiling translations"
+  VIRTDECK_LOG_LEVEL=WARNING .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=static/vendor --ignore=var \
+    >/dev/null
+fi

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as language_name
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("VIRTDECK_STATE_DIR", BASE_DIR / "var"))
@@ -159,8 +159,11 @@ TIME_ZONE = os.environ.get("VIRTDECK_TIME_ZONE", "UTC")
 USE_I18N = True
 # English and Vietnamese (issue 13). Root templates and virtdeck/ translate in locale/, each app in its own
 # <app>/locale/, virt/ (which never imports Django) in virt/locale/. Catalogs are compiled by scripts/setup.sh.
-LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese"))]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "virt" / "locale"]
+# The names come translated from Django's own catalog, so makemessages is not meant to extract them (its
+# directory-prefix test would file virtdeck/'s strings under virt/locale or locale/ depending on walk order).
+LANGUAGES = [("en", language_name("English")), ("vi", language_name("Vietnamese"))]
+# locale/libraries: what the libraries' own catalogs leave in English (most of Django REST framework's vi).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "virt" / "locale", BASE_DIR / "locale" / "libraries"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from console.api import views as console_api
@@ -23,6 +24,8 @@ urlpatterns = [
     path("storage/", include("storage.urls")),
     path("guide/", include("guide.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher's POST
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),  # gettext() for static/js
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/tokens/", include("accounts.api.urls")),
     path("api/audit/", include("audit.api.urls")),

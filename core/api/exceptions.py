@@ -1,6 +1,7 @@
 """VirtError -> HTTP, once for the whole API: libvirt's own message as `detail`."""
+from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -25,4 +26,6 @@ def exception_handler(exc, context):
         if getattr(exc, "field", None):  # InvalidValue: the field at fault, shaped as DRF's own field errors
             body[exc.field] = [exc.message]
         return Response(body, status=code)
+    if isinstance(exc, Http404):  # get_object_or_404's "No Instance matches the given query." is never translated
+        exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)

@@ -5,7 +5,7 @@ from channels.testing import WebsocketCommunicator
 from core.testing.routes import url_routes
 from virtdeck.asgi import application
 
-PUBLIC = {"login"}  # the only page an anonymous visitor may see
+PUBLIC = {"login", "set_language"}  # the only page an anonymous visitor may see, and the language switcher
 ALL_ROUTES = sorted({(route.name, route.path()) for route in url_routes()}, key=lambda route: route[1])
 # Login is public; Django's admin has its own login gate (checked below).
 ROUTES = [(name, path) for name, path in ALL_ROUTES if name not in PUBLIC and not path.startswith("/admin/")]

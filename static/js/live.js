@@ -7,6 +7,7 @@
 (function () {
   "use strict";
   var status = document.getElementById("live-status");
+  var gettext = window.gettext || function (text) { return text; };  // Django's catalog (/jsi18n/), in base.html
   var pending = null;
   var retry = 1000;
   var dropped = false;
@@ -14,7 +15,7 @@
   function show(state) {
     if (!status) return;
     status.className = "nav-link " + state;
-    status.querySelector("span").textContent = state === "live" ? "live" : "reconnecting";
+    status.querySelector("span").textContent = state === "live" ? gettext("live") : gettext("reconnecting");
   }
 
   function refresh() {

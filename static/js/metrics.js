@@ -3,8 +3,13 @@
 // and each poll asks only for points newer than the last one (?since=), one indexed query.
 (function () {
   "use strict";
+  // Numbers and dates in the page's language (<html lang>, set by the language switcher), not the browser's.
+  var LANGUAGE = document.documentElement.lang || undefined;
+  function number(v, digits) {
+    return v.toLocaleString(LANGUAGE, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
   var UNITS = {
-    percent: function (v) { return v.toFixed(v < 10 ? 1 : 0) + " %"; },
+    percent: function (v) { return number(v, v < 10 ? 1 : 0) + " %"; },
     kib: function (v) { return bytes(v * 1024); },
     bps: function (v) { return bytes(v) + "/s"; },
   };
@@ -13,13 +18,13 @@
     var units = ["B", "KiB", "MiB", "GiB", "TiB"];
     var i = 0;
     while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-    return (i ? v.toFixed(1) : v.toFixed(0)) + " " + units[i];
+    return number(v, i ? 1 : 0) + " " + units[i];
   }
 
   function time(ms, span) {
     var date = new Date(ms);
-    return span > 86400 ? date.toLocaleDateString([], { weekday: "short", hour: "2-digit" })
-                        : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return span > 86400 ? date.toLocaleDateString(LANGUAGE, { weekday: "short", hour: "2-digit" })
+                        : date.toLocaleTimeString(LANGUAGE, { hour: "2-digit", minute: "2-digit" });
   }
 
   function chartFor(canvas, box) {
@@ -41,7 +46,7 @@
             y: { beginAtZero: true, ticks: { callback: format } },
           },
           plugins: { tooltip: { callbacks: {
-            title: function (items) { return items.length ? new Date(items[0].parsed.x).toLocaleString() : ""; },
+            title: function (items) { return items.length ? new Date(items[0].parsed.x).toLocaleString(LANGUAGE) : ""; },
             label: function (item) { return item.dataset.label + ": " + format(item.parsed.y); },
           } } },
         },
