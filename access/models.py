@@ -42,7 +42,7 @@ class Grant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="grants")
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="grants")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OPERATOR)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.OPERATOR)
     host = models.ForeignKey("hosts.Host", null=True, blank=True, on_delete=models.CASCADE, related_name="grants")
     instance = models.ForeignKey("instances.Instance", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="grants")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnly(Exception):
@@ -23,9 +24,9 @@ class AuditEntry(models.Model):
         JOB = "job"
 
     class Result(models.TextChoices):
-        OK = "ok"
-        REFUSED = "refused"  # 4xx: the request was not allowed or not valid; nothing changed
-        FAILED = "failed"  # 5xx, or a job that failed
+        OK = "ok", _("OK")
+        REFUSED = "refused", _("Refused")  # 4xx: the request was not allowed or not valid; nothing changed
+        FAILED = "failed", _("Failed")  # 5xx, or a job that failed
 
     time = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -33,9 +33,9 @@ class Host(models.Model):
     """A KVM host: a libvirt URI plus credentials, and what virtdeck last saw of it."""
 
     class State(models.TextChoices):
-        UNKNOWN = "unknown"
-        UP = "up"
-        UNREACHABLE = "unreachable"
+        UNKNOWN = "unknown", _("Unknown")
+        UP = "up", _("Up")
+        UNREACHABLE = "unreachable", _("Unreachable")
 
     job_target_kind = "host"
 
@@ -59,7 +59,7 @@ class Host(models.Model):
     migration_address = models.CharField(
         max_length=255, blank=True, validators=[no_control_characters], help_text=_("Address other hosts use to reach this one for migration")
     )
-    description = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    description = models.CharField(_("description"), max_length=200, blank=True, validators=[no_control_characters])
     created = models.DateTimeField(auto_now_add=True)
 
     # What virtdeck last saw (written by sync, never by users).
@@ -103,9 +103,9 @@ class Host(models.Model):
     @property
     def transport(self):
         try:
-            return virt_uri.SCHEMES[self.parsed_uri.scheme]
+            return _(virt_uri.SCHEMES[self.parsed_uri.scheme])
         except virt_uri.URIError:
-            return "invalid URI"
+            return _("invalid URI")
 
     @property
     def memory_used_percent(self):

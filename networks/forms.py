@@ -119,7 +119,7 @@ class NetworkXMLForm(forms.Form):
 class TraceForm(forms.Form):
     seconds = forms.IntegerField(min_value=1, max_value=60, initial=10, label=_("Seconds"),
                                  widget=forms.NumberInput(attrs={"class": "form-control"}))
-    protocol = forms.ChoiceField(choices=[(p, p) for p in ("any", "icmp", "udp", "tcp", "arp")], initial="any",
+    protocol = forms.ChoiceField(choices=[("any", _("any")), *((p, p) for p in ("icmp", "udp", "tcp", "arp"))], initial="any",
                                  label=_("Protocol"), widget=forms.Select(attrs={"class": "form-select"}))
     port = forms.IntegerField(min_value=1, max_value=65535, required=False, label=_("Port"),
                               widget=forms.NumberInput(attrs={"class": "form-control"}))

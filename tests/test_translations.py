@@ -117,8 +117,8 @@ e1000 rtl8139 iops mib gib kib tib b kb mb gb ms s µs p50 p95 p99 mhz ghz ok id
 snapshot snapshots pool pools volume volumes bridge bridges console token tokens overlay thin thick internal external
 en vi admin operator viewer worker macvtap model bus cache link up down driver kernel policy chain firewall clipboard
 ctrl alt del ctrl+alt+del hypervisor domain backing file image host-passthrough host-model custom
-dir fs netfs logical iscsi rbd zfs gluster mpath hd fd cdrom writeback writethrough directsync icmp arp
-""".split())
+dir fs netfs logical iscsi rbd zfs gluster mpath hd fd cdrom writeback writethrough directsync icmp arp none unsafe
+""".split())  # none, unsafe: libvirt's cache modes, shown as libvirt names them
 # Where text is code, a command line or data rather than the UI's words.
 CODE_TAGS = {"script", "style", "pre", "code", "textarea", "kbd", "samp"}
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
@@ -133,18 +133,30 @@ class VisibleText(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.texts, self.inside_code = [], 0
+        # An element marked data-document holds a translated document (the guide, docs/vi/), not the UI's
+        # strings: its Vietnamese prose keeps English terms and quotes commands and outputs.
+        self.document_tag, self.document_depth = None, 0
 
     def handle_starttag(self, tag, attrs):
+        if self.document_tag is None and any(name == "data-document" for name, _value in attrs):
+            self.document_tag = tag
+        if tag == self.document_tag:
+            self.document_depth += 1
         if tag in CODE_TAGS:
             self.inside_code += 1
-        self.texts += [value for name, value in attrs if name in SHOWN_ATTRIBUTES and value]
+        if not self.document_depth:
+            self.texts += [value for name, value in attrs if name in SHOWN_ATTRIBUTES and value]
 
     def handle_endtag(self, tag):
         if tag in CODE_TAGS:
             self.inside_code = max(0, self.inside_code - 1)
+        if tag == self.document_tag:
+            self.document_depth -= 1
+            if not self.document_depth:
+                self.document_tag = None
 
     def handle_data(self, data):
-        if not self.inside_code and data.strip():
+        if not self.inside_code and not self.document_depth and data.strip():
             self.texts.append(data.strip())
 
 

@@ -17,20 +17,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import testnode
 from .errors import URIError
-from .i18n import _
+from .i18n import _, gettext_noop
 
 __all__ = ["HostURI", "URIError", "parse"]
 
+# Names of the transports, shown translated (hosts.models.Host.transport).
 SCHEMES = {
-    "qemu": "local socket",
-    "qemu+unix": "local socket",
-    "qemu+tcp": "TCP (plain, or SASL with Kerberos)",
-    "qemu+tls": "TLS",
-    "qemu+ssh": "SSH (OpenSSH client)",
-    "qemu+libssh": "SSH (libssh)",
-    "test": "libvirt test driver (in-process)",
-    "test+tcp": "libvirt test driver over TCP",
-    "test+unix": "libvirt test driver over the local socket",
+    "qemu": gettext_noop("local socket"),
+    "qemu+unix": gettext_noop("local socket"),
+    "qemu+tcp": gettext_noop("TCP (plain, or SASL with Kerberos)"),
+    "qemu+tls": gettext_noop("TLS"),
+    "qemu+ssh": gettext_noop("SSH (OpenSSH client)"),
+    "qemu+libssh": gettext_noop("SSH (libssh)"),
+    "test": gettext_noop("libvirt test driver (in-process)"),
+    "test+tcp": gettext_noop("libvirt test driver over TCP"),
+    "test+unix": gettext_noop("libvirt test driver over the local socket"),
 }
 REMOTE_SCHEMES = {"qemu+tcp", "qemu+tls", "qemu+ssh", "qemu+libssh", "test+tcp"}
 SSH_SCHEMES = {"qemu+ssh", "qemu+libssh"}
