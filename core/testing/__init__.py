@@ -178,3 +178,21 @@ def ip_forward_kept():
     finally:
         with open(path, "w") as handle:
             handle.write(before)
+
+
+@contextlib.contextmanager
+def redis_cleared(prefix):
+    """Every key under `prefix` (and `prefix` itself) deleted from virtdeck's Redis before and after: tests share
+    one Redis, and ids repeat from one test database to the next."""
+    from core import health
+
+    client = health.client()
+
+    def clear():
+        client.delete(prefix, *client.keys(f"{prefix}:*"))
+
+    clear()
+    try:
+        yield client
+    finally:
+        clear()

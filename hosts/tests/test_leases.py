@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from core import health
-from core.testing import AppProcess, eventually
+from core.testing import AppProcess, eventually, redis_cleared
 from hosts.leases import LEASE, MEMBERS, PREFIX, HostLeases, holders, rendezvous_owner
 from hosts.watcher import Watcher
 
@@ -22,10 +22,8 @@ LEASE_SECONDS = 3.0  # short, so that a crashed watcher's hosts move within the 
 @pytest.fixture(autouse=True)
 def no_leases():
     """No membership or lease left from another test (host ids repeat from one test database to the next)."""
-    redis = health.client()
-    redis.delete(*redis.keys(f"{PREFIX}:*") or [MEMBERS])
-    yield
-    redis.delete(*redis.keys(f"{PREFIX}:*") or [MEMBERS])
+    with redis_cleared(PREFIX):
+        yield
 
 
 @pytest.fixture

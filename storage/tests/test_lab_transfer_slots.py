@@ -7,9 +7,8 @@ import socket
 
 import pytest
 
-from core import health
 from core.models import Job
-from core.testing import daphne_process, eventually
+from core.testing import daphne_process, eventually, redis_cleared
 from core.tests.test_request_limits import read_response
 from storage.transfer_slots import PREFIX, running
 
@@ -23,10 +22,8 @@ MIB = 2**20
 @pytest.fixture(autouse=True)
 def no_slots():
     """No slot left from another test in this Redis."""
-    client = health.client()
-    client.delete(*client.keys(f"{PREFIX}:*") or [PREFIX])
-    yield
-    client.delete(*client.keys(f"{PREFIX}:*") or [PREFIX])
+    with redis_cleared(PREFIX):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from core import health
-from core.testing import eventually
+from core.testing import eventually, redis_cleared
 from storage.transfer_slots import ALL, PREFIX, TransfersBusy, acquire, running
 
 HOST = 4242
@@ -18,10 +18,8 @@ HOST = 4242
 
 @pytest.fixture(autouse=True)
 def no_slots():
-    client = health.client()
-    client.delete(*client.keys(f"{PREFIX}:*") or [PREFIX])
-    yield
-    client.delete(*client.keys(f"{PREFIX}:*") or [PREFIX])
+    with redis_cleared(PREFIX):
+        yield
 
 
 @override_settings(MAX_TRANSFERS=2, MAX_TRANSFERS_PER_HOST=1)
