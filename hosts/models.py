@@ -3,11 +3,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField
+from core.reverse import reverse_pk
 from core.validators import CREDENTIAL_MAX, no_control_characters
 from virt import testnode
 from virt import uri as virt_uri
@@ -82,7 +82,7 @@ class Host(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("hosts:host_detail", args=[self.pk])
+        return reverse_pk("hosts:host_detail", self.pk)
 
     @property
     def stale(self):

@@ -1,6 +1,7 @@
 from django.db import models
 from django.urls import reverse
 
+from core.reverse import reverse_pk
 from core.validators import no_control_characters
 from virt import inventory as virt_inventory
 
@@ -62,7 +63,7 @@ class Instance(models.Model):
             return self.state
 
     def get_absolute_url(self):
-        return reverse("instances:instance_detail", args=[self.pk])
+        return reverse_pk("instances:instance_detail", self.pk)
 
     @property
     def memory_mib(self):

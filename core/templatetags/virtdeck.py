@@ -94,3 +94,29 @@ def may(context, obj, action):
 
     request = context.get("request")
     return request is not None and user_may(obj, request.user, action)
+
+
+@register.simple_tag
+def fill(message, **values):
+    """{% translate "Select %(name)s" as select %} once, then {% fill select name=vm.name %} in each row: what
+    blocktranslate gives, without a catalog lookup and context copy per row (a third of a 100-row list's time).
+    The result is escaped like any tag's output."""
+    return message % values
+
+
+_BADGE_COLOURS = {
+    **dict.fromkeys(("running", "up", "succeeded"), "success"),
+    **dict.fromkeys(("paused", "stale", "queued", "pmsuspended", "blocked"), "warning"),
+    **dict.fromkeys(("crashed", "unreachable", "failed"), "danger"),
+    "running_job": "primary",
+}
+
+
+@register.simple_tag
+def state_badge(state, label=""):
+    """A state's badge, coloured by the state (templates/core/_state_badge.html includes it): a tag, since a list
+    draws one per row and an include costs a context copy each."""
+    from django.utils.translation import pgettext
+
+    text = label or (pgettext("job status", "running") if state == "running_job" else state)
+    return format_html('<span class="badge text-bg-{}">{}</span>', _BADGE_COLOURS.get(state, "secondary"), text)
