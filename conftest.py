@@ -92,6 +92,17 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: LocaleMiddleware leaves a request's language active on the
+    thread, so a test that asked in Vietnamese would otherwise hand it to the next one."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fresh_pool():
     """Each test gets new libvirt connections (a node fixture's state is per connection)."""
     from hosts.connection import pool
