@@ -70,4 +70,5 @@ class CommandPreviewMixin:
         return context
 
     def command_lines(self, form):
-        raise NotImplementedError
+        """The view's own: the virt.commands lines for the valid `form`, built as its action will act."""
+        raise NotImplementedError(f"{type(self).__name__} must say which command lines its form stands for")

@@ -142,18 +142,11 @@ class EvacuateView(ObjectAPIView):
         return accepted(request, job)
 
 
-class BulkMigrateRequestSerializer(UnknownFieldsMixin, serializers.Serializer):
+class BulkMigrateRequestSerializer(UnknownFieldsMixin, EvacuateRequestSerializer):
+    """The evacuation's choices, for the VMs named instead of a host's."""
+
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False,
                                 max_length=bulk_migration.MAX_IDS, help_text="The VMs to migrate, each once")
-    target_host = serializers.PrimaryKeyRelatedField(queryset=Host.objects.all(), required=False, allow_null=True,
-                                                     help_text="omit: each VM to the fitting host with most free memory")
-    parallel = serializers.IntegerField(default=1, min_value=1, max_value=evacuation.MAX_PARALLEL)
-    unsafe = serializers.BooleanField(default=False, help_text="allow hosts that see the disks in a plain directory")
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if request is not None:
-            self.fields["target_host"].queryset = _hosts(request)
 
     def validate_ids(self, ids):
         if len(set(ids)) != len(ids):
