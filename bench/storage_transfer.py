@@ -9,10 +9,12 @@ pool), one file of random bytes. Each round, interleaved so both see the same ba
 - upload: `virsh -c qemu+tcp://127.0.0.1:16509/system vol-upload` of the file, then virtdeck's
   `PUT /api/storage/volumes/{id}/upload/` of the same file through daphne (a named API token), http.client
   sending 1 MiB blocks;
-- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file.
+- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file; and both
+  again into /dev/null (the disk's share, the same on both sides, left out).
 
-MiB/s per path (median of --rounds), virtdeck's ratio to virsh (goal: at least 0.9), and daphne's peak RSS
-growth and CPU seconds. The last upload is checked byte for byte (sha256 of virsh's download). Everything lives
+MiB/s per path (median of --rounds), virtdeck's ratio to virsh (goal: at least 0.9), the CPU seconds per GiB
+each side spends outside libvirtd (virsh's process; daphne's and the HTTP client's: on a 2-core machine every
+process in the path competes for the same cores), and daphne's peak RSS growth and CPU seconds. The last upload is checked byte for byte (sha256 of virsh's download). Everything lives
 under var/bench/transfer/ (own SQLite database, Redis socket); a private Redis is started and stopped if none
 answers there.
 """
@@ -20,6 +22,7 @@ import argparse
 import hashlib
 import http.client
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -123,15 +126,28 @@ def http_upload(port, token, volume, path):
 
 
 def http_download(port, token, volume, path):
+    """GET the volume into `path`, or into nothing (None: as virsh writes to /dev/null)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     connection.request("GET", f"/api/storage/volumes/{volume.pk}/download/",
                        headers={"Authorization": f"Token {token}"})
     response = connection.getresponse()
     if response.status != 200:
         raise SystemExit(f"virtdeck download answered {response.status}: {response.read()[:500]!r}")
-    with open(path, "wb") as out:
-        while block := response.read(MIB):
-            out.write(block)
+    block = memoryview(bytearray(MIB))
+    with open(path or os.devnull, "wb") as out:
+        while count := response.readinto(block):
+            if path is not None:
+                out.write(block[:count])
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def process_cpu(pid):
@@ -163,7 +179,7 @@ def main():
     from storage import services
     from virtdeck import daemons
 
-    source, copy = BENCH_DIR / "source.bin", BENCH_DIR / "copy.bin"
+    source, copy, virsh_copy = BENCH_DIR / "source.bin", BENCH_DIR / "copy.bin", BENCH_DIR / "virsh-copy.bin"
     daphne = None
     try:
         volume = services.create_volume(pool, "bench.raw", size)
@@ -174,36 +190,58 @@ def main():
         wait_port(port, daphne)
         http_download(port, token, volume, copy)  # warm-up: daphne imports the views and connects to the host
         rss_before, cpu_before = peak_rss_mib(daphne.pid), process_cpu(daphne.pid)
-        times = {"virsh upload": [], "virtdeck upload": [], "virsh download": [], "virtdeck download": []}
+        paths = {  # direction: (virsh's way, virtdeck's way)
+            "upload": (lambda: virsh("vol-upload", "--pool", pool.name, volume.name, str(source)),
+                       lambda: http_upload(port, token, volume, source)),
+            "download to a file": (lambda: virsh("vol-download", "--pool", pool.name, volume.name, str(virsh_copy)),
+                                   lambda: http_download(port, token, volume, copy)),
+            "download to /dev/null": (lambda: virsh("vol-download", "--pool", pool.name, volume.name, os.devnull),
+                                      lambda: http_download(port, token, volume, None)),
+        }
+        times = {(direction, who): [] for direction in paths for who in ("virsh", "virtdeck")}
+        cpu_used = {key: [] for key in times}
         for round_number in range(args.rounds):
-            times["virsh upload"].append(timed(lambda: virsh("vol-upload", "--pool", pool.name, volume.name,
-                                                             str(source))))
-            times["virtdeck upload"].append(timed(lambda: http_upload(port, token, volume, source)))
-            times["virsh download"].append(timed(lambda: virsh("vol-download", "--pool", pool.name, volume.name,
-                                                               str(copy))))
-            times["virtdeck download"].append(timed(lambda: http_download(port, token, volume, copy)))
-            log(f"round {round_number + 1}: " + ", ".join(f"{name} {values[-1]:.2f} s"
-                                                          for name, values in times.items()))
+            for direction, (by_virsh, by_virtdeck) in paths.items():
+                for who, transfer in (("virsh", by_virsh), ("virtdeck", by_virtdeck)):
+                    # Each starts with no file to replace and nothing dirty to write back: a download into a file
+                    # the other side has just written waits for the kernel to drop its pages.
+                    copy.unlink(missing_ok=True)
+                    virsh_copy.unlink(missing_ok=True)
+                    os.sync()
+                    # virsh's own CPU; virtdeck's: daphne's and the HTTP client's (this process). libvirtd's
+                    # is the same work either way.
+                    before = children_cpu() + own_cpu() + process_cpu(daphne.pid)
+                    times[direction, who].append(timed(transfer))
+                    cpu_used[direction, who].append(children_cpu() + own_cpu() + process_cpu(daphne.pid) - before)
+            log(f"round {round_number + 1}: " + ", ".join(f"{who} {direction} {values[-1]:.2f} s"
+                                                          for (direction, who), values in times.items()))
+        http_download(port, token, volume, copy)
         if sha256(copy) != expected:
             raise SystemExit("virtdeck's download differs from the uploaded file")
         virsh("vol-download", "--pool", pool.name, volume.name, str(copy))
         if sha256(copy) != expected:
             raise SystemExit("the volume differs from the uploaded file")
         rss_grown, cpu = peak_rss_mib(daphne.pid) - rss_before, process_cpu(daphne.pid) - cpu_before
-        rates = {name: args.mib / statistics.median(values) for name, values in times.items()}
         log(f"\n{args.mib} MiB, median of {args.rounds}; load average {os.getloadavg()[0]:.1f}\n")
-        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh |")
-        log("|---|---|---|---|")
-        for direction in ("upload", "download"):
-            virsh_rate, virtdeck_rate = rates[f"virsh {direction}"], rates[f"virtdeck {direction}"]
-            log(f"| {direction} | {virsh_rate:.0f} | {virtdeck_rate:.0f} | {virtdeck_rate / virsh_rate:.2f}x |")
-        log(f"\ndaphne: peak RSS +{rss_grown:.1f} MiB, {cpu:.1f} CPU s for {2 * args.rounds} transfers of "
+        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh | CPU s per GiB: virsh | virtdeck (daphne + "
+            "client) |")
+        log("|---|---|---|---|---|---|")
+        per_gib = 1024 / args.mib
+        for direction in paths:
+            virsh_rate, virtdeck_rate = (args.mib / statistics.median(times[direction, who])
+                                         for who in ("virsh", "virtdeck"))
+            virsh_cpu, virtdeck_cpu = (statistics.median(cpu_used[direction, who]) * per_gib
+                                       for who in ("virsh", "virtdeck"))
+            log(f"| {direction} | {virsh_rate:.0f} | {virtdeck_rate:.0f} | {virtdeck_rate / virsh_rate:.2f}x | "
+                f"{virsh_cpu:.2f} | {virtdeck_cpu:.2f} |")
+        log(f"\ndaphne: peak RSS +{rss_grown:.1f} MiB, {cpu:.1f} CPU s for {len(paths) * args.rounds} transfers of "
             f"{args.mib} MiB; bytes checked identical (sha256)")
     finally:
         if daphne is not None:
             stop(daphne)
         source.unlink(missing_ok=True)
         copy.unlink(missing_ok=True)
+        virsh_copy.unlink(missing_ok=True)
         _remove_pool(pool.name)  # with its volume, straight through libvirt: whatever state the run left
         shutil.rmtree(pool_dir, ignore_errors=True)
         if redis_started:

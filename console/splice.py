@@ -20,7 +20,7 @@ consumer keeps to ASGI messages.
 """
 import struct
 
-from twisted.internet import tcp
+from core.twisted_sockets import idle_socket
 
 from .flow import daphne_protocol
 
@@ -81,11 +81,12 @@ class BrowserLink:
             return  # closing: autobahn sends nothing more either
         header = frame_header(len(data))
         transport = protocol.transport
-        if not self._nothing_waits(transport):
+        sock = idle_socket(transport)
+        if sock is None:
             transport.writeSequence((header, data))
             return
         try:
-            sent = transport.socket.sendmsg((header, data))
+            sent = sock.sendmsg((header, data))
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:
@@ -94,16 +95,6 @@ class BrowserLink:
             transport.writeSequence((header[sent:], data))
         elif sent < len(header) + len(data):
             transport.write(data[sent - len(header):])
-
-    @staticmethod
-    def _nothing_waits(transport):
-        """Whether a write may go to the socket itself: a plain TCP (or unix) connection, no TLS in between (a TLS
-        wrapper passes attribute look-ups on to the TCP transport under it: hence the isinstance), open, its
-        buffer empty (Twisted's FileDescriptor keeps dataBuffer[offset:] and the list _tempDataBuffer; Twisted
-        is pinned)."""
-        return (isinstance(transport, tcp.Connection) and not getattr(transport, "TLS", False)
-                and transport.connected and not transport.disconnecting and not transport._tempDataBuffer
-                and len(transport.dataBuffer) == transport.offset)
 
     def close(self):
         """Give the browser's frames back to daphne (the session is over; the websocket may still close)."""

@@ -18,7 +18,7 @@ import time
 from django.http import UnreadablePostError
 from django.utils.translation import gettext as _
 
-from core import jobs
+from core import jobs, streamed_http
 from core.models import Job
 from core.permissions import restrict
 from hosts.connection import call, run_long
@@ -191,14 +191,22 @@ class _QueueSink:
 def download(volume, length):
     """The volume's first `length` bytes (download_size), as an iterator of pieces for a streaming response.
 
-    A libvirt thread of its own feeds a bounded queue; when the response stops being read (the client went
-    away, the iterator is closed) the stream is aborted. Holes travel as holes from the host (sparse stream)
-    and become zeros here: HTTP has no holes.
+    A libvirt thread of its own reads the stream. Answering a streamed route (core.streamed_http), it writes
+    each piece to the client itself and the iterator yields nothing; elsewhere it feeds a bounded queue that
+    the iterator empties, and when the response stops being read (the client went away, the iterator is
+    closed) the stream is aborted. Holes travel as holes from the host (sparse stream) and become zeros
+    here: HTTP has no holes.
     """
+    pool = volume.pool
+    sink = streamed_http.response_sink()
+    if sink is not None:
+        carried = run_long(pool.host, lambda conn: streams.download_volume(
+            conn, pool.name, volume.name, sink, length=length, sparse=True))
+        _check_carried(volume, carried, length)
+        return
     pieces = queue.Queue(maxsize=DOWNLOAD_QUEUE_PIECES)
     stop = threading.Event()
     outcome = {}
-    pool = volume.pool
 
     def produce():
         try:
@@ -220,11 +228,15 @@ def download(volume, length):
             yield piece
         if "error" in outcome:
             raise outcome["error"]
-        if outcome["bytes"] != length:
-            # The file changed size since the length was read: the response's Content-Length would lie.
-            raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
+        _check_carried(volume, outcome["bytes"], length)
     finally:
         stop.set()
+
+
+def _check_carried(volume, carried, length):
+    if carried != length:
+        # The file changed size since the length was read: the response's Content-Length would lie.
+        raise InvalidConfig(_("%(volume)s changed size during the download.") % {"volume": volume})
 
 
 def open_download(volume):

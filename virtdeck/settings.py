@@ -187,6 +187,10 @@ STREAMED_ROUTES = [
 ]
 # A streamed request's client that sends (or reads) nothing for this long while virtdeck waits for it is dropped.
 STREAMED_IDLE_SECONDS = float(os.environ.get("VIRTDECK_STREAMED_IDLE_SECONDS", "120"))
+# On a plain TCP connection, a streamed body's bytes go between the socket and the thread feeding libvirt
+# without passing through daphne's reactor (about twice a download's throughput). 0: always through the reactor,
+# as under TLS (core/streamed_http.py).
+STREAMED_DIRECT_IO = os.environ.get("VIRTDECK_STREAMED_DIRECT_IO", "1") != "0"
 # Volume uploads and downloads running at once, over all web processes and per host (0: no limit); a slot's
 # lease in Redis, renewed while the transfer runs, frees it this long after a web process dies
 # (storage/transfer_slots.py).

@@ -1,6 +1,9 @@
-"""core/streamed_http.py's parts that need no server: the body pipe's bounds, route matching, the WSGI environ.
+"""core/streamed_http.py's parts that need no server: the body pipe's bounds and its reads straight from a socket
+(a socket pair), route matching, the WSGI environ.
 The whole path through a real daphne is tested in storage/tests/test_lab_transfer.py."""
+import socket
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -95,3 +98,66 @@ def test_it_builds_the_environ_django_would_see_without_header_spoofing(settings
     assert environ["REMOTE_ADDR"] == "127.0.0.1"  # X-Forwarded-For from an untrusted peer is ignored
     assert "HTTP_X_REMOTE_USER" not in environ and environ["HTTP_COOKIE"] == "a=1; b=2"
     assert environ[STREAMED_BODY] is True
+
+
+def socket_pipe(length, **callbacks):
+    """A BodyPipe reading straight from one end of a socket pair (as under daphne on plain TCP), the client's
+    end, and the calls it made."""
+    server, client = socket.socketpair()
+    server.setblocking(False)  # as Twisted keeps it
+    calls = []
+    body = BodyPipe(length, pause=lambda: calls.append("pause"), resume=lambda: calls.append("resume"),
+                    first_read=lambda: None, take_socket=lambda: server,
+                    give_back=lambda: calls.append("give back"), drop=lambda: calls.append("drop"), **callbacks)
+    return body, server, client, calls
+
+
+def test_it_reads_whole_pieces_from_the_socket_and_gives_it_back_non_blocking_at_the_end():
+    body, server, client, calls = socket_pipe(3 * 100_000)
+    with server, client:
+        sender = threading.Thread(target=lambda: [client.sendall(b"x" * 1000) or time.sleep(0.0005)
+                                                  for _ in range(300)])
+        sender.start()
+        pieces = [body.read(100_000) for _ in range(3)]
+        sender.join()
+        assert [len(piece) for piece in pieces] == [100_000] * 3  # not the kernel's small reads
+        assert body.complete and calls == ["give back"] and body.read(10) == b""
+        assert not server.getblocking()
+        assert server.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16) == bytes(16)
+
+
+def test_it_takes_what_the_reactor_read_before_the_socket():
+    body, server, client, calls = socket_pipe(10)
+    with server, client:
+        body.feed(b"abc")
+        client.sendall(b"defghij")
+        assert body.read(10) == b"abc" and body.read(10) == b"defghij" and calls == ["give back"]
+
+
+def test_it_fails_the_reader_and_gives_the_socket_back_when_the_client_closes_early():
+    body, server, client, calls = socket_pipe(100)
+    with server:
+        client.sendall(b"abc")
+        client.close()
+        assert body.read(3) == b"abc"
+        with pytest.raises(UnreadablePostError, match="closed the connection"):
+            body.read(10)
+        assert calls == ["give back"] and not server.getblocking()
+
+
+def test_it_hangs_up_on_a_client_that_sends_nothing(settings):
+    settings.STREAMED_IDLE_SECONDS = 0.2
+    body, server, client, calls = socket_pipe(100)
+    with server, client:
+        with pytest.raises(UnreadablePostError, match="sent nothing"):
+            body.read(10)
+        assert calls == ["drop", "give back"]
+
+
+def test_it_stops_waiting_for_the_client_when_aborted():
+    body, server, client, calls = socket_pipe(100)
+    with server, client:
+        threading.Timer(0.1, body.abort, args=["the upload was cancelled"]).start()
+        with pytest.raises(UnreadablePostError, match="cancelled"):
+            body.read(10)  # wakes within SOCKET_POLL
+        assert calls == ["give back"]

@@ -319,3 +319,29 @@ def test_it_closes_a_download_whose_reader_is_slow_at_the_end(api, lab_pool, ser
         except TimeoutError:
             pytest.fail(f"no end of the response after {received} bytes: the server did not close the connection")
     assert received > 16 * MIB  # headers and the whole body
+
+
+def test_it_round_trips_through_the_reactor_when_direct_io_is_off(api, lab, lab_pool, token, tmp_path):
+    """The way a TLS connection goes (settings.STREAMED_DIRECT_IO off): every piece through Twisted's buffers,
+    with the same flow control and the same bytes."""
+    volume = make_volume(api, lab_pool, "reactor.raw", "raw", "thin", capacity=48 * MIB)
+    logs = tmp_path.parent / f"{tmp_path.name}-daphne"
+    logs.mkdir()
+    source = tmp_path.parent / f"{tmp_path.name}-source"
+    expected = random_file(source, 48 * MIB)
+    try:
+        with daphne_process(logs, env={"VIRTDECK_STREAMED_DIRECT_IO": "0"}) as (base, _):
+            port = int(base.rsplit(":", 1)[1])
+            status, body = put_file(port, upload_url(volume), source, {"Authorization": f"Token {token}"})
+            assert status == 200, body
+            assert virsh_sha256(lab, lab_pool, volume, tmp_path) == expected
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            connection.request("GET", reverse("api-storage:volume-download", args=[volume.pk]),
+                               headers={"Authorization": f"Token {token}"})
+            response = connection.getresponse()
+            digest = hashlib.sha256()
+            while block := response.read(MIB):
+                digest.update(block)
+            assert (response.status, digest.hexdigest()) == (200, expected)
+    finally:
+        source.unlink()
