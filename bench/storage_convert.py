@@ -3,7 +3,7 @@
 Run: `.venv/bin/python bench/storage_convert.py [ROUNDS] [--mib N]` with the lab up (lab/up; it is not started
 here). Figures and method: bench/README.md.
 
-A raw volume of 1 GiB holding N MiB of random data (default 256) in a dir pool of its own (a temporary directory
+A raw volume of 1 GiB (or N MiB if more) holding N MiB of random data (default 256) in a dir pool of its own (a temporary directory
 under var/bench-storage-convert/, removed at the end with its pool) is converted to qcow2 and back, ROUNDS times
 each, three ways, in turns so the page cache favours none of them:
 - bare: `qemu-img convert -f raw -O qcow2 SRC DST` (and -f qcow2 -O raw), wall time of the command;
@@ -55,7 +55,7 @@ def timed(fn):
     return time.perf_counter() - began
 
 
-def main(rounds, mib):
+def main(rounds, mib, in_memory):
     # LAB_DIR=/work/main/var/lab when the lab was started from another checkout.
     if subprocess.run([str(ROOT / "lab" / "status")], capture_output=True).returncode != 0:
         raise SystemExit("the lab is down: run lab/up first")
@@ -77,14 +77,17 @@ def main(rounds, mib):
     libvirt.registerErrorHandler(lambda *args: None, None)
     tasks.convert_volume.apply_async = lambda *args, **kwargs: SimpleNamespace(id="in-process")
     host = create_host(Host(name="lab", uri=QEMU))
-    directory = BENCH_DIR / "pool"
+    # In memory (tmpfs): the conversion's own cost, without the disk's writeback, whose noise on a shared
+    # virtual disk (single runs of one conversion from 0.2 s to 8 s) is larger than what is measured.
+    directory = Path(f"/dev/shm/virtdeck-bench-convert-{uuid.uuid4().hex[:8]}") if in_memory else BENCH_DIR / "pool"
     directory.mkdir()
     pool_name = f"vd-bench-{uuid.uuid4().hex[:8]}"
     pool = services.create_pool(host, "dir", pool_name, {"target_path": str(directory)})
     conn = libvirt.open(QEMU)
+    capacity = max(CAPACITY, mib * MIB)
     figures = {(way, leg): [] for way in ("bare", "libvirt", "virtdeck") for leg in ("raw->qcow2", "qcow2->raw")}
     try:
-        services.create_volume(pool, "source.raw", CAPACITY, "raw", "thin")
+        services.create_volume(pool, "source.raw", capacity, "raw", "thin")
         fill_random(directory / "source.raw", mib)
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(directory / "source.raw"),
                         str(directory / "source.qcow2")], check=True)
@@ -102,7 +105,7 @@ def main(rounds, mib):
 
         def plain_libvirt(leg):
             name, _source_format, target_format = sources[leg]
-            xml = build_volume(f"libvirt.{target_format}", CAPACITY, volume_format=target_format, allocation=0)
+            xml = build_volume(f"libvirt.{target_format}", capacity, volume_format=target_format, allocation=0)
             source = libvirt_pool.storageVolLookupByName(name)
             made = []
             wall = timed(lambda: made.append(libvirt_pool.createXMLFrom(xml.to_xml(), source, 0)))
@@ -137,27 +140,33 @@ def main(rounds, mib):
         shutil.rmtree(directory, ignore_errors=True)
         if redis_started:
             daemons.stop_redis(settings.RUN_DIR)
-    report(figures, rounds, mib)
+    report(figures, rounds, mib, capacity, directory)
 
 
-def report(figures, rounds, mib):
-    print(f"1 GiB raw volume holding {mib} MiB of random data; {rounds} runs per way and direction")
+def report(figures, rounds, mib, capacity, directory):
+    print(f"{capacity // MIB} MiB raw volume holding {mib} MiB of random data in {directory.parent}; {rounds} runs "
+          f"per way and direction; load average {os.getloadavg()[0]:.1f}")
     print(f"{'':14}{'bare qemu-img':>16}{'libvirt call':>16}{'virtdeck job':>16}{'job / bare':>12}")
     met = True
-    for leg in ("raw->qcow2", "qcow2->raw"):
-        medians = {way: statistics.median(figures[(way, leg)]) for way in ("bare", "libvirt", "virtdeck")}
-        ratio = medians["virtdeck"] / medians["bare"]
-        met = met and ratio <= GOAL_RATIO
-        print(f"{leg:14}{medians['bare']:>15.3f}s{medians['libvirt']:>15.3f}s{medians['virtdeck']:>15.3f}s"
-              f"{ratio:>11.2f}x")
+    for statistic, pick in (("median", statistics.median), ("best", min)):
+        print(statistic)
+        for leg in ("raw->qcow2", "qcow2->raw"):
+            picked = {way: pick(figures[(way, leg)]) for way in ("bare", "libvirt", "virtdeck")}
+            ratio = picked["virtdeck"] / picked["bare"]
+            met = met and ratio <= GOAL_RATIO
+            print(f"  {leg:12}{picked['bare']:>15.3f}s{picked['libvirt']:>15.3f}s{picked['virtdeck']:>15.3f}s"
+                  f"{ratio:>11.2f}x")
     for (way, leg), values in figures.items():
         print(f"  {way:9}{leg:12}{[round(value, 3) for value in values]}")
-    print(f"goal: virtdeck job <= {GOAL_RATIO}x bare qemu-img convert: " + ("met" if met else "NOT met"))
+    # The best run of each way is the one the machine's other work disturbed least: noise only adds time.
+    print(f"goal: virtdeck job <= {GOAL_RATIO}x bare qemu-img convert, median and best run: "
+          + ("met" if met else "NOT met"))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rounds", nargs="?", type=int, default=3)
-    parser.add_argument("--mib", type=int, default=256, help="MiB of random data in the 1 GiB source")
+    parser.add_argument("--mib", type=int, default=256, help="MiB of random data in the source (1 GiB or more)")
+    parser.add_argument("--in-memory", action="store_true", help="the pool in /dev/shm (tmpfs), not on the disk")
     arguments = parser.parse_args()
-    main(arguments.rounds, arguments.mib)
+    main(arguments.rounds, arguments.mib, arguments.in_memory)
