@@ -4,7 +4,8 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.base import token_kwargs
 from django.utils.formats import localize
-from django.utils.html import escape, format_html
+from django.db import models
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
@@ -106,6 +107,19 @@ def translated_once(context, labels):
     if key not in context.render_context:
         context.render_context[key] = {name: str(text) for name, text in labels.items()}
     return context.render_context[key]
+
+
+@register.simple_tag
+def filter_options(choices, chosen):
+    """A list page's filter <option>s: `choices` are (value, label) pairs or model rows (their pk and str()),
+    those whose value is `chosen` (the filter form field's value: a string, a list of them, or None) selected.
+    A tag: a template loop over a 200-host filter costs a list page about 6 ms."""
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    chosen = {str(value) for value in chosen or ()}
+    pairs = ((choice.pk, str(choice)) if isinstance(choice, models.Model) else choice for choice in choices)
+    return format_html_join("", '<option value="{}"{}>{}</option>',
+                            ((value, " selected" if str(value) in chosen else "", label) for value, label in pairs))
 
 
 @register.simple_tag
