@@ -23,7 +23,7 @@ POSTGRES_SUBSET = (
     "hosts/tests/test_standard.py", "hosts/tests/test_services.py", "hosts/tests/test_stale.py",
     "hosts/tests/test_watcher*.py", "hosts/tests/test_leases.py",
     "instances/tests/test_inventory.py", "instances/tests/test_views.py", "instances/tests/test_api.py",
-    "instances/tests/test_standard.py", "instances/tests/test_sync_race.py",
+    "instances/tests/test_standard.py", "instances/tests/test_sync_race.py", "instances/tests/test_list_order.py",
     "instances/tests/test_migration_inventory.py", "instances/tests/test_lifecycle_bulk.py",
     "networks/tests/test_inventory.py", "networks/tests/test_views.py", "networks/tests/test_api.py",
     "storage/tests/test_inventory.py", "storage/tests/test_views.py", "storage/tests/test_api.py",

@@ -41,11 +41,13 @@ class Instance(models.Model):
         indexes = [
             models.Index(fields=["host", "state"]),
             # One per sortable column of the list (core/sorting.py: ORDER BY col, pk), so that a page of 100
-            # costs the same at 50,000 VMs as at 5,000 (bench/fleet.py); pk in them for PostgreSQL. Not for
-            # cpu_time_ns and updated_at: every sync rewrites them on every running VM, and their indexes made
-            # those writes 3x slower; sorting by them is a bounded (top-N) sort of the table instead.
+            # costs the same at 50,000 VMs as at 5,000 (bench/fleet.py); pk in them for PostgreSQL. cpu_time_ns
+            # and updated_at too, though every sync rewrites them on each running VM: without them a page sorted
+            # by them sorted the whole table (15-20 ms at 50,000 VMs on SQLite, 40 ms on PostgreSQL); with them,
+            # the sync's UPDATE costs more (bench/README.md, "Fleet at 50,000 VMs"). PostgreSQL has one more
+            # for cpu_time_ns, DESC NULLS LAST, which SQLite cannot declare (migration 0006).
             *(models.Index(fields=[field, "id"], name=f"instance_{field}_sort") for field in
-              ("name", "state", "vcpus", "memory_kib", "autostart")),
+              ("name", "state", "vcpus", "memory_kib", "autostart", "cpu_time_ns", "updated_at")),
             # The dashboard's counts and sums by state, read from the index alone.
             models.Index(fields=["state", "vcpus", "memory_kib"], name="instance_state_totals"),
         ]

@@ -3,8 +3,11 @@ import json
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.base import token_kwargs
-from django.utils.html import escape, format_html
+from django.utils.formats import localize
+from django.db import models
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -96,6 +99,29 @@ def may(context, obj, action):
     return request is not None and user_may(obj, request.user, action)
 
 
+def translated_once(context, labels):
+    """`labels` (a dict of lazy translations, built once at import) as text in the page's language, looked up at
+    the first row of a page and kept for the rest of its render: a tag drawn on each of 200 rows would otherwise
+    look up every label 200 times (a few µs each: a fifth of the dashboard's time at 200 hosts)."""
+    key = id(labels)
+    if key not in context.render_context:
+        context.render_context[key] = {name: str(text) for name, text in labels.items()}
+    return context.render_context[key]
+
+
+@register.simple_tag
+def filter_options(choices, chosen):
+    """A list page's filter <option>s: `choices` are (value, label) pairs or model rows (their pk and str()),
+    those whose value is `chosen` (the filter form field's value: a string, a list of them, or None) selected.
+    A tag: a template loop over a 200-host filter costs a list page about 6 ms."""
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    chosen = {str(value) for value in chosen or ()}
+    pairs = ((choice.pk, str(choice)) if isinstance(choice, models.Model) else choice for choice in choices)
+    return format_html_join("", '<option value="{}"{}>{}</option>',
+                            ((value, " selected" if str(value) in chosen else "", label) for value, label in pairs))
+
+
 @register.simple_tag
 def fill(message, **values):
     """{% translate "Select %(name)s" as select %} once, then {% fill select name=vm.name %} in each row: what
@@ -120,3 +146,20 @@ def state_badge(state, label=""):
 
     text = label or (pgettext("job status", "running") if state == "running_job" else state)
     return format_html('<span class="badge text-bg-{}">{}</span>', _BADGE_COLOURS.get(state, "secondary"), text)
+
+
+_USE_BAR_LABELS = {"title": gettext_lazy("%(percent)s %% of %(total)s")}
+
+
+@register.simple_tag(takes_context=True)
+def use_bar(context, percent, total):
+    """A bar of how much of something is in use (a host's memory, its storage), red from 90 %, amber from 75 %,
+    "percent % of total" as its title; a dash when the percentage is unknown (None). A tag: the dashboard draws
+    two per host."""
+    if percent is None:
+        return "—"
+    colour = " bg-danger" if percent >= 90 else " bg-warning" if percent >= 75 else ""
+    title = translated_once(context, _USE_BAR_LABELS)["title"] % {"percent": localize(percent), "total": total}
+    return format_html('<div class="progress" style="height: .9rem; min-width: 6rem" role="progressbar" '
+                       'aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100" title="{}">'
+                       '<div class="progress-bar{}" style="width: {}%"></div></div>', percent, title, colour, percent)

@@ -70,3 +70,16 @@ def test_it_calls_no_libvirt(admin_client, make_host, monkeypatch):
 
     monkeypatch.setattr(connection.Pool, "call", refuse)
     assert admin_client.get("/").status_code == 200
+
+
+def test_its_host_rows_speak_the_requests_language(admin_client, make_host):
+    """The row tags translate their labels once per page (core.templatetags.virtdeck.translated_once): a page in
+    English, then one in Vietnamese, each gets its own language's labels."""
+    make_host("small")  # web1 running, cache1 paused, db1 shut off
+    english = admin_client.get("/").content.decode()
+    vietnamese = admin_client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert '<span class="badge text-bg-success">up</span>' in english
+    assert '<span class="text-success" title="running">1 running</span>' in english and "(3 in all)" in english
+    assert '<span class="badge text-bg-success">hoạt động</span>' in vietnamese
+    assert '<span class="text-success" title="đang chạy">1 đang chạy</span>' in vietnamese
+    assert "(tổng 3)" in vietnamese
