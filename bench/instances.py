@@ -183,16 +183,10 @@ def main():
     table = []
     try:
         inv.setup_django()
-        from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.test import Client
 
-        from virtdeck import daemons
-
-        try:
-            _, redis_started = daemons.start_redis(settings.RUN_DIR)
-        except daemons.ServiceError as exc:
-            inv.log(f"  no private Redis ({exc}): events will only log warnings")
+        redis_started = inv.start_redis()
         user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-password-not-used")
         client = Client(SERVER_NAME="localhost")
         client.force_login(user)
@@ -200,19 +194,7 @@ def main():
         phase_round_trip(client, ids, table)
         phase_list(lab, client, table)
     finally:
-        try:
-            from hosts.connection import pool
-
-            pool().close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up
-            pass
-        if redis_started:
-            from django.conf import settings
-
-            from virtdeck import daemons
-
-            daemons.stop_redis(settings.RUN_DIR)
-        lab.stop_if_started()
+        inv.tear_down(lab, redis_started)
     inv.print_table(table)
     inv.log(f"total {time.perf_counter() - started:.0f} s")
 
