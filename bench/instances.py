@@ -158,11 +158,7 @@ def phase_list(lab, client, table, requests=50, warmup=5):
             assert response.status_code == 200
         if not url.startswith("/api/"):
             assert 'data-action="shutdown"' in response.content.decode()  # the buttons are there
-        times = []
-        for _ in range(requests):
-            t = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t) * 1000)
+        times = inv.request_ms(client, url, requests)
         p50, p95 = inv.pct(times, 50), inv.pct(times, 95)
         inv.log(f"  {url:20s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({len(response.content) // 1024} KiB)")
         table.append((f"GET {url} with action buttons, p50 / p95 ms", "", f"{p50:.1f} / {p95:.1f}", "",

@@ -55,6 +55,16 @@ def median(xs):
     return statistics.median(xs)
 
 
+def request_ms(client, url, requests):
+    """The time of each of `requests` GETs of `url` by Django's test `client`, in ms."""
+    times = []
+    for _ in range(requests):
+        t = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def pct(xs, p):
     """Nearest-rank percentile."""
     s = sorted(xs)
@@ -515,11 +525,7 @@ def phase_pages(table, requests=50, warmup=5, profile=False):
         queries = []  # request_started resets connection.queries: count with a wrapper instead
         with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
             response = client.get(url)
-        times = []
-        for _ in range(requests):
-            t = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t) * 1000)
+        times = request_ms(client, url, requests)
         p50, p95 = pct(times, 50), pct(times, 95)
         extra = ""
         if url.startswith("/api/"):
