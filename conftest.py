@@ -239,6 +239,35 @@ def lab_host(lab, make_host):
 
 
 @pytest.fixture
+def watcher():
+    """A host watcher that the test drives by hand (rescan, handle, its event queue); its subscriptions closed
+    after."""
+    from hosts.watcher import Watcher
+
+    idle = Watcher()
+    yield idle
+    for subscription in idle.subscriptions.values():
+        subscription.close()
+
+
+@pytest.fixture
+def running_watcher(lab_host):
+    """The host watcher running in its own thread, as watch_hosts runs it, once it has subscribed to the lab."""
+    import threading
+
+    from core.testing import eventually
+    from hosts.watcher import Watcher
+
+    running = Watcher(rescan_interval=0.5)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    eventually(lambda: lab_host.pk in running.subscriptions, timeout=10, message="watcher subscribed")
+    yield running
+    running.stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
 def pool_names(lab):
     """Names for pools this test makes; each is removed (volumes, definition) at the end."""
     import uuid

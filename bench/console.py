@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench" / "console"
 sys.path.insert(0, str(ROOT))
 
+from core.testing import free_port  # noqa: E402
+
 SERVER_INIT = struct.pack(">HH", 720, 400) + bytes(16) + struct.pack(">I", 5) + b"bench"
 BLAST_PIECE = 1024 * 1024
 
@@ -57,12 +59,6 @@ def process_cpu(pid):
         time.sleep(0.05)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- the source (its own process)
@@ -226,8 +222,7 @@ def setup_virtdeck(source_port):
     on the source's port."""
     from bench.django_setup import fresh_database
 
-    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"
-    fresh_database(BENCH_DIR)
+    fresh_database(BENCH_DIR, allow_test_driver=True)
     from django.contrib.auth import get_user_model
     from lxml import etree
 

@@ -158,11 +158,7 @@ def phase_list(lab, client, table, requests=50, warmup=5):
             assert response.status_code == 200
         if not url.startswith("/api/"):
             assert 'data-action="shutdown"' in response.content.decode()  # the buttons are there
-        times = []
-        for _ in range(requests):
-            t = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t) * 1000)
+        times = inv.request_ms(client, url, requests)
         p50, p95 = inv.pct(times, 50), inv.pct(times, 95)
         inv.log(f"  {url:20s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({len(response.content) // 1024} KiB)")
         table.append((f"GET {url} with action buttons, p50 / p95 ms", "", f"{p50:.1f} / {p95:.1f}", "",
@@ -183,16 +179,10 @@ def main():
     table = []
     try:
         inv.setup_django()
-        from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.test import Client
 
-        from virtdeck import daemons
-
-        try:
-            _, redis_started = daemons.start_redis(settings.RUN_DIR)
-        except daemons.ServiceError as exc:
-            inv.log(f"  no private Redis ({exc}): events will only log warnings")
+        redis_started = inv.start_redis()
         user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-password-not-used")
         client = Client(SERVER_NAME="localhost")
         client.force_login(user)
@@ -200,19 +190,7 @@ def main():
         phase_round_trip(client, ids, table)
         phase_list(lab, client, table)
     finally:
-        try:
-            from hosts.connection import pool
-
-            pool().close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up
-            pass
-        if redis_started:
-            from django.conf import settings
-
-            from virtdeck import daemons
-
-            daemons.stop_redis(settings.RUN_DIR)
-        lab.stop_if_started()
+        inv.tear_down(lab, redis_started)
     inv.print_table(table)
     inv.log(f"total {time.perf_counter() - started:.0f} s")
 

@@ -27,7 +27,6 @@ import collections
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,16 @@ def log(msg):
 
 def median(xs):
     return statistics.median(xs)
+
+
+def request_ms(client, url, requests):
+    """The time of each of `requests` GETs of `url` by Django's test `client`, in ms."""
+    times = []
+    for _ in range(requests):
+        t = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
 
 
 def pct(xs, p):
@@ -158,40 +167,6 @@ def known_from(records):
 
 # --------------------------------------------------------------------------- RPC counting
 
-# virDomain/virConnect methods answered from the client's own object (no RPC).
-LOCAL_METHODS = {"name", "UUID", "UUIDString", "ID", "connect", "c_pointer"}
-
-
-class Counting:
-    """Proxy around a virConnect/virDomain: counts every method call that goes to the daemon."""
-
-    def __init__(self, target, counter):
-        self._target, self._counter = target, counter
-
-    def __getattr__(self, name):
-        attr = getattr(self._target, name)
-        if not callable(attr) or name in LOCAL_METHODS:
-            return attr
-
-        def call(*args, **kwargs):
-            self._counter[name] += 1
-            return _wrap(attr(*args, **kwargs), self._counter)
-
-        return call
-
-
-def _wrap(value, counter):
-    import libvirt
-
-    if isinstance(value, libvirt.virDomain):
-        return Counting(value, counter)
-    if isinstance(value, list):
-        return [_wrap(v, counter) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_wrap(v, counter) for v in value)
-    return value
-
-
 def sync_host_libvirt_part(conn, known):
     """The libvirt calls of hosts.sync.sync_host (its `gather`), without Django."""
     from virt import host as virt_host
@@ -202,8 +177,10 @@ def sync_host_libvirt_part(conn, known):
 
 
 def proxy_counts(uri):
-    """{way: (rpcs, {method: n})} for one host sync, counted by the proxy."""
+    """{way: (rpcs, {method: n})} for one host sync, counted by the proxy (virt/tests/counting.py, the tests' own)."""
     import libvirt
+
+    from virt.tests.counting import Counting
 
     conn = libvirt.open(uri)
     try:
@@ -213,9 +190,9 @@ def proxy_counts(uri):
                         ("bulk", lambda c: bulk_sync(c, known)),
                         ("sync_host", lambda c: sync_host_libvirt_part(c, known)),
                         ("naive", naive_sync)):
-            counter = collections.Counter()
-            fn(Counting(conn, counter))
-            result[way] = (sum(counter.values()), dict(counter))
+            counting = Counting(conn)
+            fn(counting)
+            result[way] = (counting.rpcs, dict(counting.counter))
         return result
     finally:
         conn.close()
@@ -346,21 +323,40 @@ def phase_rpc(lab, table):
 
 
 def setup_django():
-    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
-    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
-    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
-    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"  # every benchmark host is a test-driver node
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
-        os.environ.pop(name, None)  # never the dev or a production database
-    for suffix in ("", "-wal", "-shm"):
-        (BENCH_DIR / f"virtdeck.sqlite3{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(BENCH_DIR / "credentials", ignore_errors=True)
-    import django
+    from bench.django_setup import fresh_database
 
-    django.setup()
-    from django.core.management import call_command
+    # Every benchmark host is a test-driver node; var/bench holds the node files and the other benches' directories.
+    fresh_database(BENCH_DIR, keep_files=True, allow_test_driver=True)
 
-    call_command("migrate", verbosity=0, interactive=False)
+
+def start_redis():
+    """A private Redis for the bench's events; whether it was started (False: events will only log warnings)."""
+    from django.conf import settings
+
+    from virtdeck import daemons
+
+    try:
+        return daemons.start_redis(settings.RUN_DIR)[1]
+    except daemons.ServiceError as exc:
+        log(f"  no private Redis ({exc}): events will only log warnings")
+        return False
+
+
+def tear_down(lab, redis_started):
+    """What a bench leaves behind: libvirt connections closed, its Redis and the lab stopped if it started them."""
+    try:
+        from hosts.connection import pool
+
+        pool().close_all()
+    except Exception:  # noqa: BLE001 - Django may not be set up
+        pass
+    if redis_started:
+        from django.conf import settings
+
+        from virtdeck import daemons
+
+        daemons.stop_redis(settings.RUN_DIR)
+    lab.stop_if_started()
 
 
 def phase_virtdeck(lab, table):
@@ -529,11 +525,7 @@ def phase_pages(table, requests=50, warmup=5, profile=False):
         queries = []  # request_started resets connection.queries: count with a wrapper instead
         with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
             response = client.get(url)
-        times = []
-        for _ in range(requests):
-            t = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - t) * 1000)
+        times = request_ms(client, url, requests)
         p50, p95 = pct(times, 50), pct(times, 95)
         extra = ""
         if url.startswith("/api/"):
@@ -590,30 +582,11 @@ def main():
     try:
         phase_rpc(lab, table)
         setup_django()
-        from django.conf import settings
-
-        from virtdeck import daemons
-
-        try:
-            _, redis_started = daemons.start_redis(settings.RUN_DIR)
-        except daemons.ServiceError as exc:
-            log(f"  no private Redis ({exc}): events will only log warnings")
+        redis_started = start_redis()
         phase_virtdeck(lab, table)
         phase_pages(table, profile=args.profile)
     finally:
-        try:
-            from hosts.connection import pool
-
-            pool().close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up
-            pass
-        if redis_started:
-            from django.conf import settings
-
-            from virtdeck import daemons
-
-            daemons.stop_redis(settings.RUN_DIR)
-        lab.stop_if_started()
+        tear_down(lab, redis_started)
     print_table(table)
     log(f"total {time.perf_counter() - started:.0f} s")
 

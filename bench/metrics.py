@@ -21,7 +21,6 @@ node files, Redis socket. The lab must be up (lab/up); this script never starts 
 """
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,41 +45,9 @@ def p50(values):
 
 
 def setup_django():
-    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
-    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
-    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
-    os.environ["VIRTDECK_ALLOW_TEST_DRIVER"] = "1"
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
-        os.environ.pop(name, None)  # never the dev or a production database
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        (BENCH_DIR / f"virtdeck.sqlite3{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(BENCH_DIR / "credentials", ignore_errors=True)
-    import django
+    from bench.django_setup import fresh_database
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-class Counting:
-    """A virConnect or virDomain that counts the calls that go to the daemon."""
-
-    LOCAL = {"name", "UUID", "UUIDString", "ID", "connect", "c_pointer"}
-
-    def __init__(self, target, calls):
-        self._target, self._calls = target, calls
-
-    def __getattr__(self, name):
-        attr = getattr(self._target, name)
-        if not callable(attr) or name in self.LOCAL:
-            return attr
-
-        def counted(*args):
-            self._calls.append(name)
-            return attr(*args)
-        return counted
+    fresh_database(BENCH_DIR, keep_files=True, allow_test_driver=True)
 
 
 def sampler_cost():
@@ -91,6 +58,7 @@ def sampler_cost():
     from hosts.services import create_host
     from metrics import sampler
     from virt import metrics as virt_metrics
+    from virt.tests.counting import Counting
 
     libvirt.registerErrorHandler(lambda *_: None, None)  # the test driver has no getMemoryStats: quiet
     rows = []
@@ -100,8 +68,8 @@ def sampler_cost():
         path.write_text(fleet_node_xml(vms, running_every=1, prefix=f"n{vms}-vm"))
         uri = f"test+tcp://127.0.0.1:{LAB_PORT}{path}"
         conn = libvirt.open(uri)
-        calls = []
-        assert len(virt_metrics.sample(Counting(conn, calls))["vms"]) == vms
+        counting = Counting(conn)
+        assert len(virt_metrics.sample(counting)["vms"]) == vms
         bare = []
         for _ in range(7):
             started = time.perf_counter()
@@ -115,8 +83,8 @@ def sampler_cost():
             started = time.perf_counter()
             assert sampler.sample_host(host) == vms
             whole.append((time.perf_counter() - started) * 1000)
-        rows.append((vms, len(calls), sorted(set(calls)), p50(bare), p50(whole)))
-        log(f"  {vms:>5} VMs: {len(calls)} RPCs ({', '.join(sorted(set(calls)))}); "
+        rows.append((vms, counting.rpcs, sorted(counting.counter), p50(bare), p50(whole)))
+        log(f"  {vms:>5} VMs: {counting.rpcs} RPCs ({', '.join(sorted(counting.counter))}); "
             f"sample p50 {p50(bare):.1f} ms; whole sampler p50 {p50(whole):.1f} ms")
     return rows
 

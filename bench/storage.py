@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from virt import storage, volumes  # noqa: E402
 from virt.tests.counting import Counting  # noqa: E402
+from virt.tests.test_lab_storage import remove_pool  # noqa: E402
 from virt.xml.storage import build_pool, build_volume  # noqa: E402
 
 QEMU = "qemu+tcp://127.0.0.1:16509/system"
@@ -74,10 +75,7 @@ def real_rows(directory):
             made = count
             yield ("qemu+tcp dir", count, *measure(conn, name, count))
     finally:
-        for volume in pool.listAllVolumes(0):
-            volume.delete(0)
-        pool.destroy()
-        pool.undefine()
+        remove_pool(conn, name)
         conn.close()
 
 

@@ -21,7 +21,6 @@ Everything lives under var/bench/transfer/ (own SQLite database, Redis socket); 
 stopped if none answers there.
 """
 import argparse
-import hashlib
 import http.client
 import os
 import resource
@@ -36,9 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench" / "transfer"
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from console import free_port, stop, wait_port  # noqa: E402 - bench/console.py's helpers
+from bench.console import stop, wait_port  # noqa: E402
+from core.testing import file_sha256 as sha256  # noqa: E402
+from core.testing import free_port, random_file  # noqa: E402
 
 QEMU = "qemu+tcp://127.0.0.1:16509/system"
 MIB = 2**20
@@ -51,20 +51,11 @@ def log(message):
 def setup_virtdeck(pool_dir):
     """A fresh bench database with a user, its token, the lab host, a dir pool and nothing else; a private Redis
     if none answers (events are published as objects are made). Returns (token, pool, whether Redis was started)."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "virtdeck.settings"
-    os.environ["VIRTDECK_STATE_DIR"] = str(BENCH_DIR)
-    os.environ["VIRTDECK_RUN_DIR"] = str(BENCH_DIR / "run")
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "VIRTDECK_DEBUG"):
-        os.environ.pop(name, None)  # never the dev or a production database
-    for suffix in ("", "-wal", "-shm"):
-        (BENCH_DIR / f"virtdeck.sqlite3{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(BENCH_DIR / "credentials", ignore_errors=True)
-    import django
+    from bench.django_setup import fresh_database
 
-    django.setup()
+    fresh_database(BENCH_DIR, keep_files=True)  # the pool's directory is there already
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from accounts.models import ApiToken
     from hosts.models import Host
@@ -73,7 +64,6 @@ def setup_virtdeck(pool_dir):
 
     from virtdeck import daemons
 
-    call_command("migrate", verbosity=0, interactive=False)
     _, redis_started = daemons.start_redis(settings.RUN_DIR)
     # A superuser: the volume routes show a user only the volumes its grants reach (access/).
     user = get_user_model().objects.create_superuser("bench", password=os.urandom(8).hex())
@@ -86,24 +76,6 @@ def start_process(argv, name):
     log_file = open(BENCH_DIR / f"{name}.log", "w")
     return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ),
                             start_new_session=True)
-
-
-def random_file(path, size):
-    digest = hashlib.sha256()
-    with open(path, "wb") as out, open("/dev/urandom", "rb") as noise:
-        for _ in range(size // (16 * MIB)):
-            block = noise.read(16 * MIB)
-            digest.update(block)
-            out.write(block)
-    return digest.hexdigest()
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        while block := data.read(16 * MIB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def timed(fn):
@@ -260,13 +232,11 @@ def main():
 def _remove_pool(name):
     import libvirt
 
+    from virt.tests.test_lab_storage import remove_pool
+
     conn = libvirt.open(QEMU)
     try:
-        pool = conn.storagePoolLookupByName(name)
-        for volume in pool.listAllVolumes(0):
-            volume.delete(0)
-        pool.destroy()
-        pool.undefine()
+        remove_pool(conn, name)
     finally:
         conn.close()
 

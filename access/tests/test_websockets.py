@@ -2,8 +2,6 @@
 who may see the event's object; a console ticket is only issued and redeemed for a VM with the console grant."""
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from access.models import Grant
 from console import tickets
@@ -12,21 +10,10 @@ from core.events import publish, publish_many
 from core.models import Job
 from core.testing.personas import make_personas
 from core.testing.routes import websocket_routes
-from virtdeck.asgi import application
+from core.testing.websockets import live_page, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HOST = b"127.0.0.1:8000"
-ORIGIN = b"http://127.0.0.1:8000"
 WEBSOCKETS = websocket_routes()
-
-
-async def socket(path, user=None):
-    headers = [(b"host", HOST), (b"origin", ORIGIN)]
-    if user is not None:
-        client = Client()
-        await sync_to_async(client.force_login)(user)
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers, subprotocols=["binary"])
 
 
 async def first_message(communicator):
@@ -69,11 +56,7 @@ async def test_it_refuses_a_ticket_once_the_console_grant_is_withdrawn(world):
 
 
 async def test_it_pushes_only_the_events_the_user_may_see(world):
-    operator, outsider = await socket("/ws/inventory/", world["operator"]), await socket("/ws/inventory/",
-                                                                                          world["outsider"])
-    admin = await socket("/ws/inventory/", world["admin"])
-    for communicator in (operator, outsider, admin):
-        assert (await communicator.connect())[0]
+    operator, outsider, admin = [await live_page(world[name]) for name in ("operator", "outsider", "admin")]
     vm, other = world["vm"], world["other_vm"]
     await sync_to_async(publish)("instance", id=other.pk, host=other.host_id, state="running")
     await sync_to_async(publish)("host", id=world["host"].pk, state="up")
@@ -91,11 +74,7 @@ async def test_it_pushes_only_the_events_the_user_may_see(world):
 
 
 async def test_it_pushes_only_the_events_of_a_batch_the_user_may_see(world):
-    operator, outsider = await socket("/ws/inventory/", world["operator"]), await socket("/ws/inventory/",
-                                                                                          world["outsider"])
-    admin = await socket("/ws/inventory/", world["admin"])
-    for communicator in (operator, outsider, admin):
-        assert (await communicator.connect())[0]
+    operator, outsider, admin = [await live_page(world[name]) for name in ("operator", "outsider", "admin")]
     vm, other, host = world["vm"], world["other_vm"], world["host"]
     batch = [{"id": other.pk, "host": host.pk, "state": "shutoff"},  # a bulk action's rows (publish_many)
              {"id": vm.pk, "host": host.pk, "state": "shutoff"},

@@ -1,27 +1,13 @@
 """Console websockets refuse every connection without a valid ticket of their own, with a code that says why."""
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from console import tickets
 from console.refusals import Refusal
+from core.testing.websockets import socket
 from instances.models import Instance
-from virtdeck.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HOST = b"127.0.0.1:8000"
-ORIGIN = b"http://127.0.0.1:8000"
-
-
-async def socket(path, user=None):
-    """A websocket from a page of this site, carrying `user`'s session (None: anonymous)."""
-    headers = [(b"host", HOST), (b"origin", ORIGIN)]
-    if user is not None:
-        client = Client()
-        await sync_to_async(client.force_login)(user)
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers, subprotocols=["binary"])
 
 
 async def close_code(communicator):
@@ -127,8 +113,7 @@ async def test_it_closes_with_a_code_of_its_own_when_the_console_fails_unexpecte
 
 async def test_it_refuses_another_origin_before_anything(vms, admin_user):
     ticket, _ = await issue(admin_user, vms["web1"])
-    communicator = WebsocketCommunicator(application, ws(vms["web1"], ticket),
-                                         headers=[(b"host", HOST), (b"origin", b"http://evil.example")])
+    communicator = await socket(ws(vms["web1"], ticket), origin=b"http://evil.example")
     connected, _ = await communicator.connect()
     assert not connected
     # The refused handshake did not spend the ticket.

@@ -12,7 +12,7 @@ from console.refusals import Refusal
 from lab import guest
 
 from .test_lab_vnc import daphne, instance_of, open_console  # noqa: F401 - fixtures
-from .vnc_client import connect
+from .vnc_client import connect, refusal_code
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 SOURCE = Path(__file__).with_name("serial_echo.S")
@@ -72,10 +72,4 @@ def test_it_says_a_vm_without_a_serial_console_has_none(admin_user, lab_host, la
     dom = lab_guests.define()
     vm = instance_of(lab_host, dom)
     url, cookie = open_console(daphne, admin_user, vm, kind="serial")
-
-    async def refused():
-        async with connect(url, daphne, cookie) as ws:
-            await ws.wait_closed()
-            return ws.close_code
-
-    assert asyncio.run(refused()) == Refusal.NO_DISPLAY
+    assert refusal_code(url, daphne, cookie) == Refusal.NO_DISPLAY

@@ -13,7 +13,7 @@ from core.testing import eventually, free_port
 from hosts.tests.test_lab_transports import SSHD, keygen, known_hosts_line, ssh_banner, stop
 
 from .test_lab_vnc import daphne, instance_of, open_console, screen_through_proxy, vnc_port  # noqa: F401
-from .vnc_client import connect
+from .vnc_client import refusal_code
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -71,10 +71,4 @@ def test_it_refuses_a_host_key_that_is_not_the_pinned_one(admin_user, ssh_host, 
     # The host's pinned key changes (libvirt's own connection stays up, so only the tunnel sees it).
     type(ssh_host).objects.filter(pk=ssh_host.pk).update(ssh_known_hosts=forwarding_sshd["wrong_known_hosts"])
     url, cookie = open_console(daphne, admin_user, vm)
-
-    async def refused():
-        async with connect(url, daphne, cookie) as ws:
-            await ws.wait_closed()
-            return ws.close_code
-
-    assert asyncio.run(refused()) == Refusal.UNREACHABLE
+    assert refusal_code(url, daphne, cookie) == Refusal.UNREACHABLE

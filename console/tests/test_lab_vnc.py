@@ -14,7 +14,7 @@ from hosts.sync import sync_host
 from instances.models import Instance
 from lab import guest
 
-from .vnc_client import VncOverWebsocket, connect
+from .vnc_client import VncOverWebsocket, connect, refusal_code
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cr3tPw"  # VNC uses the first 8 bytes
@@ -111,26 +111,14 @@ def test_it_says_so_when_the_host_refuses_the_stored_password(admin_user, lab_ho
                                     libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
     vm = instance_of(lab_host, dom)
     url, cookie = open_console(daphne, admin_user, vm)
-
-    async def refused():
-        async with connect(url, daphne, cookie) as ws:
-            await ws.wait_closed()
-            return ws.close_code
-
-    assert asyncio.run(refused()) == Refusal.AUTH_FAILED  # daphne sends no close reason: the page maps the code
+    assert refusal_code(url, daphne, cookie) == Refusal.AUTH_FAILED  # the page maps the code to its message
 
 
 def test_it_refuses_a_vm_that_is_not_running(admin_user, lab_host, lab_guests, daphne):
     dom = lab_guests.define(start=False)
     vm = instance_of(lab_host, dom)
     url, cookie = open_console(daphne, admin_user, vm)
-
-    async def refused():
-        async with connect(url, daphne, cookie) as ws:
-            await ws.wait_closed()
-            return ws.close_code
-
-    assert asyncio.run(refused()) == Refusal.NOT_RUNNING
+    assert refusal_code(url, daphne, cookie) == Refusal.NOT_RUNNING
 
 
 def test_it_serves_qemus_screenshot_as_png(admin_user, lab_host, lab_guests):

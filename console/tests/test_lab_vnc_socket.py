@@ -15,7 +15,7 @@ from console.refusals import Refusal
 from lab import guest
 
 from .test_lab_vnc import daphne, instance_of, open_console, screen_through_proxy  # noqa: F401 - fixtures
-from .vnc_client import connect
+from .vnc_client import refusal_code
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -92,10 +92,4 @@ def test_it_refuses_a_socket_display_of_a_host_reached_over_plain_tcp(admin_user
     host = make_host(host_name="hostA", uri=two_hosts["a"]["uri"])  # qemu+tcp://10.77.0.1: no way to its sockets
     vm = instance_of(host, hostA_socket_vm)
     url, cookie = open_console(daphne, admin_user, vm)
-
-    async def refused():
-        async with connect(url, daphne, cookie) as ws:
-            await ws.wait_closed()
-            return ws.close_code
-
-    assert asyncio.run(refused()) == Refusal.UNREACHABLE
+    assert refusal_code(url, daphne, cookie) == Refusal.UNREACHABLE

@@ -190,23 +190,18 @@ def wait_until_stalled(count, message):
 async def test_it_closes_the_console_when_its_session_logs_out_or_the_user_is_disabled(admin_user, vm, monkeypatch,
                                                                                       ending):
     from asgiref.sync import sync_to_async
-    from channels.testing import WebsocketCommunicator
     from django.contrib.sessions.models import Session
 
     from console import tickets
     from console.consumers import ConsoleConsumer
     from console.refusals import Refusal
-    from virtdeck.asgi import application
+    from core.testing.websockets import socket
 
     monkeypatch.setattr(ConsoleConsumer, "RECHECK", 0.2)
     client = Client()
-    await sync_to_async(client.force_login)(admin_user)
-    session_key = client.cookies["sessionid"].value
     ticket, _ = await sync_to_async(tickets.issue)(admin_user, vm, "vnc")
-    communicator = WebsocketCommunicator(
-        application, f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}",
-        headers=[(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"),
-                 (b"cookie", f"sessionid={session_key}".encode())])
+    communicator = await socket(f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}", admin_user, client=client)
+    session_key = client.cookies["sessionid"].value
     connected, _ = await communicator.connect()
     assert connected
     # The proxy did its handshake with the server: the browser's side starts, and stays open.
@@ -241,14 +236,12 @@ class CommunicatorSocket:
 async def test_it_passes_bytes_as_asgi_messages_without_daphne(admin_user, vm, vnc_server):
     """No daphne under Channels' communicator: the consumer relays ASGI messages both ways (VncConsumer.relay)."""
     from asgiref.sync import sync_to_async
-    from channels.testing import WebsocketCommunicator
 
     from console import tickets
-    from virtdeck.asgi import application
+    from core.testing.websockets import socket
 
     ticket, _ = await sync_to_async(tickets.issue)(admin_user, vm, "vnc")
-    communicator = WebsocketCommunicator(application, f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}",
-                                         headers=[(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")])
+    communicator = await socket(f"/ws/instances/{vm.pk}/vnc/?ticket={ticket}")
     connected, _ = await communicator.connect()
     assert connected
     vnc = VncOverWebsocket(CommunicatorSocket(communicator))

@@ -14,8 +14,9 @@ import pytest
 
 from console import consumers, services
 from console.serial_output import LIMIT, SerialOutput, dropped_notice
+from core.testing.websockets import socket
 
-from .test_consumers import issue, socket, vms, ws  # noqa: F401 - vms is a fixture
+from .test_consumers import issue, vms, ws  # noqa: F401 - vms is a fixture
 from .test_serial_output import pattern
 
 pytestmark = pytest.mark.django_db(transaction=True)

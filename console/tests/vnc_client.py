@@ -1,4 +1,5 @@
 """A minimal RFB client over virtdeck's console websocket, for tests: what noVNC does, step by step."""
+import asyncio
 import struct
 
 import websockets
@@ -13,8 +14,6 @@ class VncOverWebsocket:
         self.received = bytearray()
 
     async def read(self, count, timeout=30):
-        import asyncio
-
         while len(self.buffer) < count:
             message = await asyncio.wait_for(self.ws.recv(), timeout)
             assert isinstance(message, bytes), f"a text frame: {message!r}"
@@ -57,3 +56,13 @@ def connect(url, origin, cookie=None, **options):
     headers = {"Cookie": cookie} if cookie else {}
     return websockets.connect(url, origin=origin, additional_headers=headers, subprotocols=["binary"],
                               max_size=None, open_timeout=30, **options)
+
+
+def refusal_code(url, origin, cookie=None):
+    """The close code of a console the server refuses (daphne sends no close reason)."""
+    async def refused():
+        async with connect(url, origin, cookie) as ws:
+            await ws.wait_closed()
+            return ws.close_code
+
+    return asyncio.run(refused())

@@ -1,8 +1,10 @@
 """Test helpers shared by every app: personas, node fixtures, waiting, app processes.
 
-Standard tests of the generic pages and viewsets: core/testing/views.py and core/testing/api.py.
+Standard tests of the generic pages and viewsets: core/testing/views.py and core/testing/api.py. Websockets as
+a page opens them: core/testing/websockets.py.
 """
 import contextlib
+import hashlib
 import os
 import socket
 import subprocess
@@ -58,6 +60,24 @@ def fleet_node_xml(count, running_every=2, prefix="vm"):
         if i % running_every:
             etree.SubElement(dom, f"{{{ns}}}runstate").text = "5"
     return etree.tostring(node, pretty_print=True, encoding="unicode")
+
+
+def random_file(path, size):
+    """Fill `path` with `size` bytes (a multiple of 16 MiB) from /dev/urandom; their sha256, hex."""
+    block_size = 16 * 2**20
+    digest = hashlib.sha256()
+    with open(path, "wb") as out, open("/dev/urandom", "rb") as noise:
+        for _ in range(size // block_size):
+            block = noise.read(block_size)
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path):
+    """The sha256 of the file at `path`, hex."""
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def free_port():

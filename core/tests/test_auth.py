@@ -1,9 +1,8 @@
 """Every page, API route and websocket needs a login; tokens for scripts."""
 import pytest
-from channels.testing import WebsocketCommunicator
 
 from core.testing.routes import url_routes
-from virtdeck.asgi import application
+from core.testing.websockets import INVENTORY, socket
 
 PUBLIC = {"login", "set_language"}  # the only page an anonymous visitor may see, and the language switcher
 ALL_ROUTES = sorted({(route.name, route.path()) for route in url_routes()}, key=lambda route: route[1])
@@ -66,8 +65,7 @@ def test_it_requires_csrf_for_session_writes(admin_user, make_host):
 
 @pytest.mark.django_db(transaction=True)
 async def test_it_closes_anonymous_websockets():
-    communicator = WebsocketCommunicator(application, "/ws/inventory/",
-                                         headers=[(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")])
+    communicator = await socket(INVENTORY)
     connected, _ = await communicator.connect()
     assert connected  # accepted only to say why it closes: the browser sees 4401 and stops retrying
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}

@@ -2,49 +2,24 @@
 until they log out."""
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from access.models import Grant, Role
 from core.events import publish, publish_many
-from virtdeck.asgi import application
+from core.testing.websockets import HOST, INVENTORY, live_page, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HOST = b"127.0.0.1:8000"
-ORIGIN = b"http://127.0.0.1:8000"
 
 
-def over(scheme):
-    """The application as reached by a `scheme` ("ws" or "wss") handshake."""
-    async def app(scope, receive, send):
-        return await application({**scope, "scheme": scheme}, receive, send)
-    return app
-
-
-async def logged_in_socket(client, user, origin=ORIGIN, host=HOST, scheme="ws", extra_headers=()):
-    """A websocket to /ws/inventory/ carrying `user`'s session cookie, from a page of `origin`."""
-    await sync_to_async(client.force_login)(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    headers = [(b"host", host), (b"cookie", cookie), *extra_headers]
-    if origin is not None:
-        headers.append((b"origin", origin))
-    return WebsocketCommunicator(over(scheme), "/ws/inventory/", headers=headers)
-
-
-async def test_it_pushes_inventory_events_to_a_logged_in_page(admin_user, client):
-    communicator = await logged_in_socket(client, admin_user)
-    connected, _ = await communicator.connect()
-    assert connected
+async def test_it_pushes_inventory_events_to_a_logged_in_page(admin_user):
+    communicator = await live_page(admin_user)
     await sync_to_async(publish)("instance", id=7, state="running")
     message = await communicator.receive_json_from(timeout=5)
     assert message == {"kind": "instance", "data": {"id": 7, "state": "running"}}
     await communicator.disconnect()
 
 
-async def test_it_pushes_a_batch_of_events_one_by_one(admin_user, client):
-    communicator = await logged_in_socket(client, admin_user)
-    connected, _ = await communicator.connect()
-    assert connected
+async def test_it_pushes_a_batch_of_events_one_by_one(admin_user):
+    communicator = await live_page(admin_user)
     items = [{"id": n, "state": "shutoff"} for n in range(150)]  # two messages on the channel layer
     await sync_to_async(publish_many)("instance", items)
     received = [await communicator.receive_json_from(timeout=5) for _ in items]
@@ -68,14 +43,14 @@ async def test_it_pushes_a_batch_of_events_one_by_one(admin_user, client):
     ids=["other-host", "other-port", "default-port", "https-page", "wss-site", "suffix", "disallowed-host",
          "null", "none", "trailing-slash", "upper-case-scheme"],
 )
-async def test_it_refuses_a_websocket_from_another_origin(admin_user, client, origin, host, scheme):
-    communicator = await logged_in_socket(client, admin_user, origin=origin, host=host, scheme=scheme)
+async def test_it_refuses_a_websocket_from_another_origin(admin_user, origin, host, scheme):
+    communicator = await socket(INVENTORY, admin_user, origin=origin, host=host, scheme=scheme)
     connected, _ = await communicator.connect()
     assert not connected
 
 
-async def test_it_refuses_a_websocket_with_two_origins(admin_user, client):
-    communicator = await logged_in_socket(client, admin_user, extra_headers=[(b"origin", b"http://evil.example")])
+async def test_it_refuses_a_websocket_with_two_origins(admin_user):
+    communicator = await socket(INVENTORY, admin_user, extra_headers=[(b"origin", b"http://evil.example")])
     connected, _ = await communicator.connect()
     assert not connected
 
@@ -83,36 +58,36 @@ async def test_it_refuses_a_websocket_with_two_origins(admin_user, client):
 @pytest.mark.parametrize(("origin", "host", "scheme"),
                          [(b"http://127.0.0.1:8000", HOST, "ws"), (b"https://127.0.0.1:8000", HOST, "wss"),
                           (b"http://localhost", b"localhost", "ws")])
-async def test_it_accepts_a_websocket_from_its_own_origin(admin_user, client, origin, host, scheme):
-    communicator = await logged_in_socket(client, admin_user, origin=origin, host=host, scheme=scheme)
+async def test_it_accepts_a_websocket_from_its_own_origin(admin_user, origin, host, scheme):
+    communicator = await socket(INVENTORY, admin_user, origin=origin, host=host, scheme=scheme)
     connected, _ = await communicator.connect()
     assert connected
     await communicator.disconnect()
 
 
-async def test_it_accepts_an_origin_listed_in_csrf_trusted_origins(admin_user, client, settings):
+async def test_it_accepts_an_origin_listed_in_csrf_trusted_origins(admin_user, settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://virtdeck.example.org"]
-    communicator = await logged_in_socket(client, admin_user, origin=b"https://virtdeck.example.org")
+    communicator = await socket(INVENTORY, admin_user, origin=b"https://virtdeck.example.org")
     connected, _ = await communicator.connect()
     assert connected
     await communicator.disconnect()
 
 
-async def test_it_takes_https_from_the_proxy_header_as_django_does(admin_user, client, settings):
+async def test_it_takes_https_from_the_proxy_header_as_django_does(admin_user, settings):
     # Behind a TLS proxy daphne sees "ws"; with VIRTDECK_HTTPS, X-Forwarded-Proto says what the browser used.
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    communicator = await logged_in_socket(client, admin_user, origin=b"https://127.0.0.1:8000",
-                                          extra_headers=[(b"x-forwarded-proto", b"https")])
+    communicator = await socket(INVENTORY, admin_user, origin=b"https://127.0.0.1:8000",
+                                extra_headers=[(b"x-forwarded-proto", b"https")])
     connected, _ = await communicator.connect()
     assert connected
     await communicator.disconnect()
 
 
 async def test_it_closes_the_sessions_websockets_at_logout(admin_user, member, client):
-    communicator = await logged_in_socket(client, admin_user)
+    communicator = await socket(INVENTORY, admin_user, client=client)
     assert (await communicator.connect())[0]
     await sync_to_async(Grant.objects.create)(user=member, role=Role.ADMIN)  # so that host events reach them
-    bystander = await logged_in_socket(Client(), member)  # another user's session stays connected
+    bystander = await socket(INVENTORY, member)  # another user's session stays connected
     assert (await bystander.connect())[0]
 
     response = await sync_to_async(client.post)("/logout/")

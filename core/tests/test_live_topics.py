@@ -2,12 +2,11 @@
 their groups, and an event reaches the groups of its kind, its object, its host and its job's target."""
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 
 from core.consumers import topic_groups
 from core.events import GROUP, groups_for, publish, publish_many
-from core.tests.test_consumers import HOST, ORIGIN, over
+from core.testing.websockets import live_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,22 +31,11 @@ def test_it_routes_an_event_to_its_object_host_and_target():
     assert groups_for("job", {"id": 9, "host": None, "target": None}) == [GROUP, "live.job", "live.job.9"]
 
 
-async def socket(client, user, topics):
-    await sync_to_async(client.force_login)(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-    path = "/ws/inventory/" + (f"?topics={topics}" if topics else "")
-    communicator = WebsocketCommunicator(over("ws"), path, headers=[(b"host", HOST), (b"cookie", cookie),
-                                                                    (b"origin", ORIGIN)])
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def test_it_pushes_only_to_pages_showing_the_object(admin_user, client):
-    vm_page = await socket(client, admin_user, "instance:5")
-    other_vm_page = await socket(client, admin_user, "instance:6")
-    host_page = await socket(client, admin_user, "host:2")
-    old_page = await socket(client, admin_user, "")  # names no topics: gets everything, as before
+async def test_it_pushes_only_to_pages_showing_the_object(admin_user):
+    vm_page = await live_page(admin_user, "instance:5")
+    other_vm_page = await live_page(admin_user, "instance:6")
+    host_page = await live_page(admin_user, "host:2")
+    old_page = await live_page(admin_user)  # names no topics: gets everything, as before
     await sync_to_async(publish)("instance", id=5, host=2, state="paused")
     expected = {"kind": "instance", "data": {"id": 5, "host": 2, "state": "paused"}}
     assert await vm_page.receive_json_from(timeout=5) == expected
@@ -58,7 +46,7 @@ async def test_it_pushes_only_to_pages_showing_the_object(admin_user, client):
         await communicator.disconnect()
 
 
-async def test_it_sends_a_batch_only_to_the_groups_someone_listens_to(admin_user, client, monkeypatch):
+async def test_it_sends_a_batch_only_to_the_groups_someone_listens_to(admin_user, monkeypatch):
     sent = []
     real_group_send = RedisChannelLayer.group_send
 
@@ -67,8 +55,8 @@ async def test_it_sends_a_batch_only_to_the_groups_someone_listens_to(admin_user
         return await real_group_send(layer, group, message)
 
     monkeypatch.setattr(RedisChannelLayer, "group_send", spy)
-    vm_page = await socket(client, admin_user, "instance:5")
-    host_page = await socket(client, admin_user, "host:3")
+    vm_page = await live_page(admin_user, "instance:5")
+    host_page = await live_page(admin_user, "host:3")
     items = [{"id": n, "host": 2 + n % 2, "state": "shutoff"} for n in range(1, 41)]  # a bulk action's rows
     await sync_to_async(publish_many)("instance", items)
     # Nobody shows the other 39 VMs nor host 2: no send to their groups (GROUP and "live.instance" may have

@@ -1,6 +1,5 @@
 """Against the real lab libvirtd + QEMU (TCG): events reach the inventory within 2 s."""
 import asyncio
-import threading
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -9,21 +8,9 @@ from channels.layers import get_channel_layer
 from core.events import GROUP
 from core.testing import eventually, remove_network
 from hosts.sync import sync_host
-from hosts.watcher import Watcher
 from instances.models import Instance
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def watcher(lab_host):
-    w = Watcher(rescan_interval=0.5)
-    thread = threading.Thread(target=w.run, daemon=True)
-    thread.start()
-    eventually(lambda: lab_host.pk in w.subscriptions, timeout=10, message="watcher subscribed")
-    yield w
-    w.stop.set()
-    thread.join(timeout=10)
 
 
 async def drain(layer, channel):
@@ -41,7 +28,7 @@ def row_state(dom_uuid):
     return row.state if row else None
 
 
-def test_it_follows_a_vm_started_and_destroyed_out_of_band(watcher, lab_guests, lab_host):
+def test_it_follows_a_vm_started_and_destroyed_out_of_band(running_watcher, lab_guests, lab_host):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(GROUP, channel)
@@ -81,7 +68,7 @@ def test_it_syncs_a_real_qemu_host_with_bulk_stats(lab_host, lab_guests):
     assert lab_host.facts["kernel"] and lab_host.memory_total_kib > 0
 
 
-def test_it_follows_a_network_defined_started_and_removed_out_of_band(watcher, lab, lab_host):
+def test_it_follows_a_network_defined_started_and_removed_out_of_band(running_watcher, lab, lab_host):
     import uuid
 
     import libvirt

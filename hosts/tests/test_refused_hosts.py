@@ -11,7 +11,6 @@ from core.models import Job
 from hosts import tasks
 from hosts.models import Host
 from hosts.sync import sync_host
-from hosts.watcher import Watcher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,14 +35,6 @@ def refused_uris(node_dir, tmp_path):
     (node_dir / "link.xml").symlink_to(secret)
     (node_dir / "loads.xml").write_text(f"<node><domain file='{secret}'/></node>")
     return {name: (uri.format(nodes=node_dir), reason) for name, (uri, reason) in REASONS.items()}
-
-
-@pytest.fixture
-def watcher():
-    w = Watcher()
-    yield w
-    for subscription in w.subscriptions.values():
-        subscription.close()
 
 
 def assert_quiet(logs):

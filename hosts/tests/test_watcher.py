@@ -6,18 +6,9 @@ import pytest
 from core import health
 from core.testing import eventually
 from hosts.models import Host
-from hosts.watcher import Watcher
 from instances.models import Instance
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def watcher():
-    w = Watcher()
-    yield w
-    for subscription in w.subscriptions.values():
-        subscription.close()
 
 
 def test_it_watches_every_host_even_when_one_is_broken(watcher, make_host):

@@ -137,17 +137,16 @@ def test_it_takes_the_bulk_form_by_post_with_csrf_only(admin_user, admin_client,
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_it_tells_open_pages_about_every_vm_once_the_rows_are_written(admin_user, client, make_host):
+async def test_it_tells_open_pages_about_every_vm_once_the_rows_are_written(admin_user, make_host):
     from asgiref.sync import sync_to_async
     from rest_framework.test import APIClient
 
-    from core.tests.test_consumers import logged_in_socket
+    from core.testing.websockets import live_page
 
     await sync_to_async(make_host)("small")
     ids = await sync_to_async(lambda: list(Instance.objects.filter(name__in=["web1", "cache1"])
                                            .order_by("name").values_list("pk", flat=True)))()
-    communicator = await logged_in_socket(client, admin_user)
-    assert (await communicator.connect())[0]
+    communicator = await live_page(admin_user)
     api = APIClient()
     api.force_authenticate(admin_user)
     response = await sync_to_async(api.post)(BULK, {"action": "destroy", "ids": ids}, format="json")

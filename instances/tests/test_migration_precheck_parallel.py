@@ -7,17 +7,10 @@ import pytest
 from hosts.connection import pool
 from hosts.models import Host
 from instances import migration
-from instances.models import Instance
+
+from .test_migration_api import web1  # noqa: F401 - a fixture: web1 on small, hosts networks and empty
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def web1(make_host):
-    small = make_host("small")
-    make_host("networks", host_name="networks")
-    make_host("empty", host_name="empty")
-    return Instance.objects.get(host=small, name="web1")
 
 
 @pytest.fixture

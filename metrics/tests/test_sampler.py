@@ -10,6 +10,7 @@ from metrics import frames, sampler, store
 from metrics.models import Frame, SamplerState
 from metrics.tasks import sample_all_hosts
 from virt import metrics as virt_metrics
+from virt.tests.counting import Counting
 
 pytestmark = pytest.mark.django_db
 
@@ -25,37 +26,14 @@ def test_it_writes_one_frame_with_the_active_vms(make_host):
     assert SamplerState.objects.get(host=host).sample["vms"]
 
 
-class Counting:
-    """A virConnect or virDomain that counts the calls that go to the daemon (all but the local ones)."""
-
-    LOCAL = {"name", "UUID", "UUIDString", "ID", "connect"}
-
-    def __init__(self, target, calls):
-        self._target, self._calls = target, calls
-
-    def __getattr__(self, name):
-        attr = getattr(self._target, name)
-        if not callable(attr) or name in self.LOCAL:
-            return attr
-
-        def counted(*args):
-            self._calls.append(name)
-            result = attr(*args)
-            if isinstance(result, list):
-                return [tuple(Counting(v, self._calls) if isinstance(v, libvirt.virDomain) else v for v in item)
-                        if isinstance(item, tuple) else item for item in result]
-            return result
-        return counted
-
-
 @pytest.mark.parametrize("vms", [10, 400])
 def test_it_samples_in_a_constant_number_of_rpcs(node_dir, vms):
     path = node_dir / f"fleet{vms}.xml"
     path.write_text(fleet_node_xml(vms, running_every=1))
-    calls = []
-    sample = virt_metrics.sample(Counting(libvirt.open(f"test://{path}"), calls))
+    conn = Counting(libvirt.open(f"test://{path}"))
+    sample = virt_metrics.sample(conn)
     assert len(sample["vms"]) == vms
-    assert sorted(calls) == ["getAllDomainStats", "getCPUStats", "getMemoryStats"]
+    assert sorted(conn.counter.elements()) == ["getAllDomainStats", "getCPUStats", "getMemoryStats"]
 
 
 def test_it_writes_no_frame_for_an_unreachable_host(make_host):

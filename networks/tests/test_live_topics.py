@@ -1,26 +1,18 @@
 """The network list names its live topics: network events reach it, other objects' events do not."""
-import re
-
 import pytest
 from asgiref.sync import sync_to_async
 
 from core.events import publish
-from core.tests.test_live_topics import socket
+from core.testing.websockets import live_page, page_topics
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def page_topics(client, url):
-    """The topics a page's websocket subscribes to (static/js/live.js reads the same meta tag)."""
-    content = client.get(url).content.decode()
-    return re.search(r'<meta name="live-topics" content="([^"]*)">', content).group(1)
 
 
 async def test_it_gets_network_events_only(admin_user, client):
     await sync_to_async(client.force_login)(admin_user)
     topics = await sync_to_async(page_topics)(client, "/networks/")
     assert topics == "network"
-    page = await socket(client, admin_user, topics)
+    page = await live_page(admin_user, topics)
     await sync_to_async(publish)("instance", id=5, host=2, state="paused")
     await sync_to_async(publish)("storage", host=2, pool=3)
     await sync_to_async(publish)("job", id=9, host=2, target="instance:5", progress=10)

@@ -3,18 +3,9 @@ import pytest
 
 from core.testing import eventually
 from hosts.connection import call
-from hosts.watcher import Watcher
 from storage.models import StoragePool
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def watcher():
-    w = Watcher()
-    yield w
-    for subscription in w.subscriptions.values():
-        subscription.close()
 
 
 def test_it_queues_pool_lifecycle_and_refresh_events(watcher, make_host):

@@ -1,29 +1,15 @@
 """On the real lab libvirtd: a pool made or stopped outside virtdeck shows in its rows through the watcher."""
-import threading
-
 import libvirt
 import pytest
 
 from core.testing import eventually
-from hosts.watcher import Watcher
 from storage.models import StoragePool
 from virt.xml.storage import build_pool
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def watcher(lab_host):
-    w = Watcher(rescan_interval=0.5)
-    thread = threading.Thread(target=w.run, daemon=True)
-    thread.start()
-    eventually(lambda: lab_host.pk in w.subscriptions, timeout=10, message="watcher subscribed")
-    yield w
-    w.stop.set()
-    thread.join(timeout=10)
-
-
-def test_it_follows_a_pool_made_and_stopped_outside_virtdeck(lab, lab_host, watcher, pool_names, tmp_path):
+def test_it_follows_a_pool_made_and_stopped_outside_virtdeck(lab, lab_host, running_watcher, pool_names, tmp_path):
     name = pool_names()
     conn = libvirt.open(lab["uri"])
     try:

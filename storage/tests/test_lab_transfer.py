@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.models import ApiToken
 from core.jobs import request_cancel
 from core.models import Job
-from core.testing import daphne_process, eventually
+from core.testing import daphne_process, eventually, file_sha256, random_file
 from core.tests.test_request_limits import peak_rss_kib, read_response
 
 from .test_lab_storage import lab_pool, make_volume, virsh  # noqa: F401 - lab_pool is a fixture
@@ -39,25 +39,12 @@ def token(admin_user):
     return ApiToken.issue(admin_user, "transfer tests")[1]
 
 
-def random_file(path, size):
-    digest = hashlib.sha256()
-    with open(path, "wb") as out, open("/dev/urandom", "rb") as noise:
-        for _ in range(size // (16 * MIB)):
-            block = noise.read(16 * MIB)
-            digest.update(block)
-            out.write(block)
-    return digest.hexdigest()
-
-
 def virsh_sha256(lab, pool, volume, tmp_path):
     copy = tmp_path / "virsh-download"
     virsh(lab, "vol-download", "--pool", pool.name, volume.name, str(copy))
-    digest = hashlib.sha256()
-    with open(copy, "rb") as data:
-        while block := data.read(16 * MIB):
-            digest.update(block)
+    digest = file_sha256(copy)
     copy.unlink()
-    return digest.hexdigest()
+    return digest
 
 
 def upload_url(volume):

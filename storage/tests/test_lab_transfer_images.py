@@ -1,7 +1,6 @@
 """Uploading images into qcow2 and raw volumes on the lab libvirtd (storage/transfer.py, virt.streams.check_image):
 what is accepted, what is refused before a byte is written, and what the volume looks like afterwards, checked
 with qemu-img run directly on the pool's files."""
-import hashlib
 import json
 import os
 import subprocess
@@ -9,6 +8,7 @@ import subprocess
 import pytest
 
 from core.models import Job
+from core.testing import file_sha256
 from storage.models import Volume
 
 from .test_lab_storage import lab_pool, make_volume  # noqa: F401 - lab_pool is a fixture
@@ -24,10 +24,6 @@ def qemu_img(*args):
 
 def info(path):
     return json.loads(qemu_img("info", "--output=json", str(path)))
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def qcow2_image(path, size, data_mib, scratch):
@@ -68,7 +64,7 @@ def test_it_replaces_a_qcow2_volume_with_a_smaller_image_leaving_nothing_of_the_
     assert qemu_img("compare", str(small), str(stored)).startswith("Images are identical")
     assert "No errors were found" in qemu_img("check", str(stored))
     assert info(stored)["virtual-size"] == 16 * MIB  # the capacity the uploaded header gives
-    assert stored.stat().st_size == small.stat().st_size and sha256(stored) == sha256(small)  # no old tail
+    assert stored.stat().st_size == small.stat().st_size and file_sha256(stored) == file_sha256(small)  # no old tail
     job = Job.objects.filter(kind="upload").first()
     assert any("made anew" in entry["message"] for entry in job.log)
     volume = Volume.objects.get(pk=volume.pk)  # same row, re-read from the host
@@ -77,23 +73,23 @@ def test_it_replaces_a_qcow2_volume_with_a_smaller_image_leaving_nothing_of_the_
 
 def test_it_refuses_raw_bytes_into_a_qcow2_volume_before_writing(api, lab_pool, scratch, server, tmp_path, token):
     volume = make_volume(api, lab_pool, "kept.qcow2", "qcow2", "thin", capacity=16 * MIB)
-    before = sha256(tmp_path / "kept.qcow2")
+    before = file_sha256(tmp_path / "kept.qcow2")
     raw = scratch / "disk.raw"
     raw.write_bytes(os.urandom(MIB))
     status, body = put(server, token, volume, raw)
     assert status == 400 and b"not a qcow2 image" in body
-    assert sha256(tmp_path / "kept.qcow2") == before and info(tmp_path / "kept.qcow2")["format"] == "qcow2"
+    assert file_sha256(tmp_path / "kept.qcow2") == before and info(tmp_path / "kept.qcow2")["format"] == "qcow2"
     assert not Job.objects.filter(kind="upload").exists()
 
 
 def test_it_refuses_a_qcow2_image_with_a_backing_file(api, lab_pool, scratch, server, tmp_path, token):
     volume = make_volume(api, lab_pool, "kept.qcow2", "qcow2", "thin", capacity=16 * MIB)
-    before = sha256(tmp_path / "kept.qcow2")
+    before = file_sha256(tmp_path / "kept.qcow2")
     overlay = scratch / "overlay.qcow2"
     qemu_img("create", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname", "-u", str(overlay), "16M")
     status, body = put(server, token, volume, overlay)
     assert status == 400 and b"backing file" in body
-    assert sha256(tmp_path / "kept.qcow2") == before
+    assert file_sha256(tmp_path / "kept.qcow2") == before
     assert not Job.objects.filter(kind="upload").exists()
 
 

@@ -3,8 +3,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from core.events import publish
-from core.tests.test_live_topics import socket
-from networks.tests.test_live_topics import page_topics
+from core.testing.websockets import live_page, page_topics
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,7 +13,7 @@ async def test_it_gets_storage_events_only(admin_user, client, url):
     await sync_to_async(client.force_login)(admin_user)
     topics = await sync_to_async(page_topics)(client, url)
     assert topics == "storage"
-    page = await socket(client, admin_user, topics)
+    page = await live_page(admin_user, topics)
     await sync_to_async(publish)("instance", id=5, host=2, state="paused")
     await sync_to_async(publish)("network", id=7, host=2, active=False)
     await sync_to_async(publish)("host", id=2, state="unreachable")

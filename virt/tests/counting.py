@@ -9,7 +9,7 @@ import collections
 import libvirt
 
 # Answered from the client's own object, without an RPC.
-LOCAL_METHODS = {"name", "UUID", "UUIDString", "key", "connect", "c_pointer", "storagePoolLookupByVolume"}
+LOCAL_METHODS = {"name", "UUID", "UUIDString", "ID", "key", "connect", "c_pointer", "storagePoolLookupByVolume"}
 _WRAPPED = (libvirt.virConnect, libvirt.virStoragePool, libvirt.virStorageVol, libvirt.virDomain, libvirt.virNetwork)
 
 
@@ -42,6 +42,8 @@ class Counting:
             return Counting(value, self.counter, self._after)
         if isinstance(value, list):
             return [self._wrap(v) for v in value]
+        if isinstance(value, tuple):  # getAllDomainStats: (virDomain, stats) pairs
+            return tuple(self._wrap(v) for v in value)
         return value
 
 
