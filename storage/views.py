@@ -155,6 +155,7 @@ class VolumeDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["dependents"] = services.volume_dependents(self.object)
+        context["backing_chain"] = services.backing_chain(self.object)
         context["last_upload"] = transfer.last_upload(self.object)
         context["users"], context["users_error"] = None, ""
         if not is_htmx(self.request):  # live re-fetches read the database only

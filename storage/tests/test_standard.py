@@ -142,6 +142,13 @@ class TestVolumeDetail(DetailViewTests):
         page = response.content.decode()
         assert "/var/lib/virtdeck-test/images/base.qcow2" in page and "vda" in page
 
+    def test_it_shows_the_backing_chain_linking_each_volume(self, admin_client, obj, images):
+        base = volume(images, "base.qcow2")
+        Volume.objects.filter(pk=base.pk).update(backing_path="/srv/golden.qcow2", backing_format="qcow2")
+        page = admin_client.get(obj.get_absolute_url()).content.decode()
+        chain = page.split('id="backing-chain"', 1)[1].split("</dd>", 1)[0]
+        assert chain.index(base.get_absolute_url()) < chain.index("/srv/golden.qcow2")
+
 
 class TestVolumeDelete(DeleteViewTests):
     url_name = "storage:volume_delete"
