@@ -3,6 +3,7 @@
 The pool lives in the test's tmp_path under a random name and is removed at the end whatever happens (the lab
 is shared): only what these tests create is touched.
 """
+import hashlib
 import json
 import subprocess
 
@@ -138,6 +139,12 @@ def random_raw(api, pool, tmp_path, name, size):
     return made
 
 
+def untouched(path):
+    """What changes if a file is written to: its bytes and its modification time."""
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest(), path.stat().st_mtime_ns
+
+
 def run_convert(api, volume, **body):
     response = api.post(reverse("api-storage:volume-convert", args=[volume.pk]), body, format="json")
     assert response.status_code == 202, response.content
@@ -149,6 +156,7 @@ def run_convert(api, volume, **body):
 
 def test_it_converts_raw_to_qcow2_and_back_identically(api, lab_pool, tmp_path):
     source = random_raw(api, lab_pool, tmp_path, "random.raw", 256 * MIB)
+    before = untouched(tmp_path / "random.raw")
     status, job = run_convert(api, source, format="qcow2")
     assert (status, job.kind, job.progress) == ("succeeded", "convert_volume", 100), job.error
     qcow2 = Volume.objects.get(pk=job.result["volume"])
@@ -160,6 +168,7 @@ def test_it_converts_raw_to_qcow2_and_back_identically(api, lab_pool, tmp_path):
         compare = subprocess.run(["qemu-img", "compare", "-U", str(tmp_path / "random.raw"), str(tmp_path / copy)],
                                  capture_output=True, text=True)
         assert compare.returncode == 0 and "identical" in compare.stdout, compare.stdout + compare.stderr
+    assert untouched(tmp_path / "random.raw") == before  # the source is only read
 
 
 @pytest.mark.django_db(transaction=True)  # the job runs in a thread of its own, on its own database connection
@@ -170,6 +179,7 @@ def test_it_leaves_no_target_after_a_cancel(api, lab_pool, tmp_path):
     from core.testing import eventually
 
     source = random_raw(api, lab_pool, tmp_path, "big.raw", 512 * MIB)
+    before = untouched(tmp_path / "big.raw")
     response = api.post(reverse("api-storage:volume-convert", args=[source.pk]), {"format": "qcow2"}, format="json")
     job = Job.objects.get(pk=response.json()["id"])
     outcome = {}
@@ -180,7 +190,7 @@ def test_it_leaves_no_target_after_a_cancel(api, lab_pool, tmp_path):
     worker.join(timeout=120)
     assert outcome["status"] == "cancelled"
     assert not (tmp_path / "big.qcow2").exists() and not lab_pool.volumes.filter(name="big.qcow2").exists()
-    assert (tmp_path / "big.raw").exists()  # the source stays
+    assert untouched(tmp_path / "big.raw") == before  # the source stays, as it was
 
 
 def test_it_refuses_a_bad_conversion_without_a_job(api, lab_pool):
