@@ -223,3 +223,19 @@ def test_it_converts_a_shut_off_vms_disk_and_switches_the_vm_to_it(api, lab, lab
     assert source.find("driver").get("type") == "raw"
     assert qemu_img_info(tmp_path / f"{dom.name()}.raw")["format"] == "raw"
     assert (tmp_path / f"{dom.name()}.qcow2").exists()  # the source stays, for going back
+
+
+def test_it_fails_a_conversion_cleanly_leaving_no_target(api, lab_pool, tmp_path):
+    source = make_volume(api, lab_pool, "broken.qcow2", "qcow2", "thin")
+    with open(tmp_path / "broken.qcow2", "r+b") as image:  # its first L1 entry points at an unaligned L2 table:
+        image.seek(40)                                   # the header is fine, reading the data fails
+        l1_table = int.from_bytes(image.read(8), "big")
+        image.seek(l1_table)
+        image.write((2**63 | 0x10200).to_bytes(8, "big"))
+    before = untouched(tmp_path / "broken.qcow2")
+    status, job = run_convert(api, source, format="raw", name="broken.raw")
+    assert status == "failed" and job.status == "failed", job.log
+    assert "corrupt" in job.error  # qemu-img's own words, through libvirt
+    assert not (tmp_path / "broken.raw").exists()
+    assert not lab_pool.volumes.filter(name="broken.raw").exists()
+    assert untouched(tmp_path / "broken.qcow2") == before
