@@ -227,8 +227,9 @@ def test_it_converts_a_shut_off_vms_disk_and_switches_the_vm_to_it(api, lab, lab
 
 def test_it_fails_a_conversion_cleanly_leaving_no_target(api, lab_pool, tmp_path):
     source = make_volume(api, lab_pool, "broken.qcow2", "qcow2", "thin")
-    with open(tmp_path / "broken.qcow2", "r+b") as image:  # its first L1 entry points at an unaligned L2 table:
-        image.seek(40)                                   # the header is fine, reading the data fails
+    # Its first L1 entry points at an unaligned L2 table: the header is fine, reading the data fails.
+    with open(tmp_path / "broken.qcow2", "r+b") as image:
+        image.seek(40)  # the header's l1_table_offset
         l1_table = int.from_bytes(image.read(8), "big")
         image.seek(l1_table)
         image.write((2**63 | 0x10200).to_bytes(8, "big"))
