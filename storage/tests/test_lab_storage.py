@@ -130,6 +130,24 @@ def test_it_clones_and_converts_through_a_job(api, lab_pool, tmp_path):
     assert json.loads(json.dumps(job.log))[0]["message"].startswith("copying")
 
 
+def test_it_clones_into_another_pool_of_the_host(api, lab_host, lab_pool, pool_names, tmp_path, tmp_path_factory):
+    other_dir = tmp_path_factory.mktemp("other-pool")
+    response = api.post(POOLS, {"host": lab_host.pk, "name": pool_names(), "type": "dir",
+                                "target_path": str(other_dir)}, format="json")
+    assert response.status_code == 201, response.content
+    other = StoragePool.objects.get(pk=response.json()["id"])
+    source = make_volume(api, lab_pool, "source.qcow2", "qcow2", "thin")
+    response = api.post(reverse("api-storage:volume-clone", args=[source.pk]),
+                        {"name": "copy.qcow2", "pool": other.pk}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert tasks.clone_volume.run(job.pk, **job.params) == "succeeded"
+    copy = Volume.objects.get(pk=Job.objects.get(pk=job.pk).result["volume"])
+    assert (copy.pool, copy.format, copy.path) == (other, "qcow2", str(other_dir / "copy.qcow2"))
+    assert qemu_img_info(other_dir / "copy.qcow2")["virtual-size"] == 64 * MIB
+    assert not (tmp_path / "copy.qcow2").exists() and (tmp_path / "source.qcow2").exists()
+
+
 def random_raw(api, pool, tmp_path, name, size):
     """A raw volume of `size` bytes of random data (written out of band, as a guest would)."""
     made = make_volume(api, pool, name, "raw", "thin", capacity=size)
