@@ -145,6 +145,16 @@ def test_it_shows_a_finished_run_as_a_table_and_chart_data(admin_client, images)
 
 
 @pytest.mark.django_db
+def test_it_links_every_run_from_the_latest_ones(admin_client, images):
+    runs = [finished_run(images, {"raw-thin": float(index)}) for index in range(3)]
+    page = admin_client.get(reverse("storage:benchmark")).content.decode()
+    link = html.unescape(page.split('id="all-benchmark-runs"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0])
+    listed = admin_client.get(link, {"per_page": 2})
+    assert [job.pk for job in listed.context["page_obj"]] == [run.pk for run in reversed(runs)][:2]
+    assert listed.context["paginator"].count == 3
+
+
+@pytest.mark.django_db
 def test_it_overlays_another_run_for_comparison(admin_client, images):
     earlier = finished_run(images, {"raw-thin": 500.0, "qcow2-thin": 400.0})
     run = finished_run(images, {"raw-thin": 900.0, "qcow2-thin": 700.0})
