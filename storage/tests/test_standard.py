@@ -66,6 +66,17 @@ class TestPoolDetail(DetailViewTests):
         page = admin_client.get(obj.get_absolute_url()).content.decode()
         assert "web1.qcow2" in page and "thick.raw" in page and ">thin<" in page and ">thick<" in page
 
+    def test_it_counts_every_volume_and_links_the_list_when_it_shows_the_first_ones(self, admin_client, obj,
+                                                                                     monkeypatch):
+        from storage.views import PoolDetailView
+
+        monkeypatch.setattr(PoolDetailView, "volumes_shown", 2)
+        response = admin_client.get(obj.get_absolute_url())
+        assert len(response.context["volumes"]) == 2 and "4 volumes" in response.content.decode()
+        link = response.content.decode().split('id="pool-volume-list" href="', 1)[1].split('"', 1)[0]
+        listed = admin_client.get(link.replace("&amp;", "&"))
+        assert {volume.name for volume in listed.context["page_obj"]} == set(obj.volumes.values_list("name", flat=True))
+
 
 class TestPoolStop(ActionViewTests):
     url_name = "storage:storagepool_stop"
