@@ -28,7 +28,7 @@ POSTGRES_SUBSET = (
     "networks/tests/test_inventory.py", "networks/tests/test_views.py", "networks/tests/test_api.py",
     "storage/tests/test_inventory.py", "storage/tests/test_views.py", "storage/tests/test_api.py",
     "storage/tests/test_standard.py", "storage/tests/test_events.py",
-    "audit/tests/test_audit.py",
+    "audit/tests/test_audit.py", "audit/tests/test_standard.py", "access/tests/test_standard.py",
     "metrics/tests/test_store.py", "metrics/tests/test_migrated_series.py",
 )
 

@@ -47,6 +47,7 @@ class BenchmarkView(FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["runs"] = benchmark_jobs(self.request.user).order_by("-created")[:RUNS_SHOWN]
+        context["runs_kind"] = StorageBenchmark.kind  # "All runs": the job list, filtered to this kind
         context["no_shell"] = hosts_without_shell(self.request.user)
         return context
 

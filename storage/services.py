@@ -1,6 +1,8 @@
 """Pool and volume actions, shared by pages, API and tasks. Every libvirt call goes through virt/ and
 hosts.connection.call; each action stores what it changed (storage.inventory), so lists stay right
 without waiting for the next sync."""
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from core import jobs
@@ -132,6 +134,34 @@ def volume_dependents(volume):
     if not volume.path:
         return Volume.objects.none()
     return Volume.objects.filter(pool__host=volume.pool.host_id, backing_path=volume.path).select_related("pool")
+
+
+@dataclass(frozen=True)
+class BackingLink:
+    """One backing file of a volume's chain; `volume` is its row, None for a file outside the inventory."""
+
+    path: str
+    format: str
+    volume: Volume | None
+
+
+MAX_BACKING_CHAIN = 16  # qemu refuses deeper chains long before; this only bounds a loop in stale rows
+
+
+def backing_chain(volume):
+    """The volume's backing files, nearest first. libvirt's volume XML names only the first, so the others are
+    looked up in the inventory of the volume's host, one query per link; the walk stops at a file that is no
+    volume of the host, or at a loop."""
+    chain, seen = [], {volume.path}
+    path, volume_format = volume.backing_path, volume.backing_format
+    while path and path not in seen and len(chain) < MAX_BACKING_CHAIN:
+        seen.add(path)
+        row = Volume.objects.filter(pool__host=volume.pool.host_id, path=path).select_related("pool").first()
+        chain.append(BackingLink(path, volume_format, row))
+        if row is None:
+            break
+        path, volume_format = row.backing_path, row.backing_format
+    return chain
 
 
 def delete_volume(volume):

@@ -48,10 +48,12 @@ class PoolListView(ObjectListView):
 class PoolDetailView(ObjectDetailView):
     queryset = StoragePool.objects.select_related("host")
     object_actions = POOL_ACTIONS
+    volumes_shown = 500  # the rest through the volume list, filtered to the pool
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["volumes"] = self.object.volumes.all()[:500]
+        context["volumes"] = self.object.volumes.all()[:self.volumes_shown]
+        context["volume_count"] = self.object.volumes.count()
         return context
 
 
@@ -155,6 +157,7 @@ class VolumeDetailView(ObjectDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["dependents"] = services.volume_dependents(self.object)
+        context["backing_chain"] = services.backing_chain(self.object)
         context["last_upload"] = transfer.last_upload(self.object)
         context["users"], context["users_error"] = None, ""
         if not is_htmx(self.request):  # live re-fetches read the database only

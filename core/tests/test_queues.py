@@ -13,9 +13,17 @@ def queue_of(task_name):
     return app.amqp.router.route({}, task_name, (), {})["queue"].name
 
 
-@pytest.mark.parametrize("task", ["hosts.tasks.sync_host", "hosts.tasks.sync_all_hosts", "core.tasks.reap_lost_jobs"])
+@pytest.mark.parametrize("task", ["hosts.tasks.sync_host", "hosts.tasks.sync_all_hosts", "core.tasks.reap_lost_jobs",
+                                  "metrics.tasks.sample_host", "metrics.tasks.sample_all_hosts"])
 def test_it_routes_short_periodic_tasks_to_the_inventory_queue(task):
     assert queue_of(task) == "inventory"
+
+
+def test_it_has_beat_sample_the_metrics_every_interval(settings):
+    """The sampler is a beat task (issue 12), every VIRTDECK_METRICS_INTERVAL seconds."""
+    schedule = app.conf.beat_schedule.values()
+    entry = next(entry for entry in schedule if entry["task"] == "metrics.tasks.sample_all_hosts")
+    assert entry["schedule"] == settings.CELERY_BEAT_SCHEDULE["sample-metrics"]["schedule"] > 0
 
 
 @pytest.mark.parametrize("task", ["core.tasks.wait", "hosts.tasks.refresh_host"])

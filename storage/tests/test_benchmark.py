@@ -126,17 +126,45 @@ def test_it_explains_on_the_page_why_a_host_cannot_be_benchmarked(admin_client, 
     assert no_jobs()
 
 
-@pytest.mark.django_db
-def test_it_shows_a_finished_run_as_a_table_and_chart_data(admin_client, images):
-    spec = BenchmarkSpec(kinds=("raw-thin", "qcow2-thin"), workloads=("randwrite",)).as_dict()
+def finished_run(pool, iops_by_kind):
+    """A succeeded benchmark job of random writes with these IOPS per kind, as the task stores it."""
+    spec = BenchmarkSpec(kinds=tuple(iops_by_kind), workloads=("randwrite",)).as_dict()
     results = [{"kind": kind, "workload": "randwrite", "iops": iops, "bandwidth": iops * 4096, "io_bytes": 4096,
                 "runtime_ms": 1000, "latency_us": {"50": 10.0, "95": 20.0, "99": 30.0}, "latency_mean_us": 12.0,
-                "allocation_after": 4096} for kind, iops in (("raw-thin", 900.0), ("qcow2-thin", 700.0))]
-    run = Job.objects.create(kind=StorageBenchmark.kind, target_name="images", status="succeeded",
-                             params={"pool_id": images.pk, "spec": spec}, result={"spec": spec, "results": results})
+                "allocation_after": 4096} for kind, iops in iops_by_kind.items()]
+    return Job.objects.create(kind=StorageBenchmark.kind, target_name=pool.name, status="succeeded",
+                              params={"pool_id": pool.pk, "spec": spec}, result={"spec": spec, "results": results})
+
+
+@pytest.mark.django_db
+def test_it_shows_a_finished_run_as_a_table_and_chart_data(admin_client, images):
+    run = finished_run(images, {"raw-thin": 900.0, "qcow2-thin": 700.0})
     page = admin_client.get(reverse("storage:benchmark_detail", args=[run.pk])).content.decode()
     assert 'data-kind="qcow2-thin"' in page and "benchmark-chart-data" in page and "chart.umd.min.js" in page
     assert html.escape('"iops": [900.0, 700.0]') in page  # in the chart's data attribute
+
+
+@pytest.mark.django_db
+def test_it_links_every_run_from_the_latest_ones(admin_client, images):
+    runs = [finished_run(images, {"raw-thin": float(index)}) for index in range(3)]
+    page = admin_client.get(reverse("storage:benchmark")).content.decode()
+    link = html.unescape(page.split('id="all-benchmark-runs"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0])
+    listed = admin_client.get(link, {"per_page": 2})
+    assert [job.pk for job in listed.context["page_obj"]] == [run.pk for run in reversed(runs)][:2]
+    assert listed.context["paginator"].count == 3
+
+
+@pytest.mark.django_db
+def test_it_overlays_another_run_for_comparison(admin_client, images):
+    earlier = finished_run(images, {"raw-thin": 500.0, "qcow2-thin": 400.0})
+    run = finished_run(images, {"raw-thin": 900.0, "qcow2-thin": 700.0})
+    response = admin_client.get(reverse("storage:benchmark_detail", args=[run.pk]), {"compare": earlier.pk})
+    assert response.context["compare"] == earlier and earlier in response.context["others"]
+    series = {entry["label"]: entry["iops"] for entry in response.context["chart"]["series"]}
+    assert series == {f"random write (#{run.pk})": [900.0, 700.0], f"random write (#{earlier.pk})": [500.0, 400.0]}
+    for bad in ("abc", str(run.pk), "9" * 30):  # not a run, the run itself: no overlay, still a page
+        response = admin_client.get(reverse("storage:benchmark_detail", args=[run.pk]), {"compare": bad})
+        assert response.status_code == 200 and response.context["compare"] is None, bad
 
 
 # --------------------------------------------------------------------------- pure parts

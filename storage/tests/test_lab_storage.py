@@ -3,6 +3,7 @@
 The pool lives in the test's tmp_path under a random name and is removed at the end whatever happens (the lab
 is shared): only what these tests create is touched.
 """
+import hashlib
 import json
 import subprocess
 
@@ -129,6 +130,24 @@ def test_it_clones_and_converts_through_a_job(api, lab_pool, tmp_path):
     assert json.loads(json.dumps(job.log))[0]["message"].startswith("copying")
 
 
+def test_it_clones_into_another_pool_of_the_host(api, lab_host, lab_pool, pool_names, tmp_path, tmp_path_factory):
+    other_dir = tmp_path_factory.mktemp("other-pool")
+    response = api.post(POOLS, {"host": lab_host.pk, "name": pool_names(), "type": "dir",
+                                "target_path": str(other_dir)}, format="json")
+    assert response.status_code == 201, response.content
+    other = StoragePool.objects.get(pk=response.json()["id"])
+    source = make_volume(api, lab_pool, "source.qcow2", "qcow2", "thin")
+    response = api.post(reverse("api-storage:volume-clone", args=[source.pk]),
+                        {"name": "copy.qcow2", "pool": other.pk}, format="json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert tasks.clone_volume.run(job.pk, **job.params) == "succeeded"
+    copy = Volume.objects.get(pk=Job.objects.get(pk=job.pk).result["volume"])
+    assert (copy.pool, copy.format, copy.path) == (other, "qcow2", str(other_dir / "copy.qcow2"))
+    assert qemu_img_info(other_dir / "copy.qcow2")["virtual-size"] == 64 * MIB
+    assert not (tmp_path / "copy.qcow2").exists() and (tmp_path / "source.qcow2").exists()
+
+
 def random_raw(api, pool, tmp_path, name, size):
     """A raw volume of `size` bytes of random data (written out of band, as a guest would)."""
     made = make_volume(api, pool, name, "raw", "thin", capacity=size)
@@ -136,6 +155,12 @@ def random_raw(api, pool, tmp_path, name, size):
         for _ in range(size // (16 * MIB)):
             data.write(noise.read(16 * MIB))
     return made
+
+
+def untouched(path):
+    """What changes if a file is written to: its bytes and its modification time."""
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest(), path.stat().st_mtime_ns
 
 
 def run_convert(api, volume, **body):
@@ -149,6 +174,7 @@ def run_convert(api, volume, **body):
 
 def test_it_converts_raw_to_qcow2_and_back_identically(api, lab_pool, tmp_path):
     source = random_raw(api, lab_pool, tmp_path, "random.raw", 256 * MIB)
+    before = untouched(tmp_path / "random.raw")
     status, job = run_convert(api, source, format="qcow2")
     assert (status, job.kind, job.progress) == ("succeeded", "convert_volume", 100), job.error
     qcow2 = Volume.objects.get(pk=job.result["volume"])
@@ -160,6 +186,7 @@ def test_it_converts_raw_to_qcow2_and_back_identically(api, lab_pool, tmp_path):
         compare = subprocess.run(["qemu-img", "compare", "-U", str(tmp_path / "random.raw"), str(tmp_path / copy)],
                                  capture_output=True, text=True)
         assert compare.returncode == 0 and "identical" in compare.stdout, compare.stdout + compare.stderr
+    assert untouched(tmp_path / "random.raw") == before  # the source is only read
 
 
 @pytest.mark.django_db(transaction=True)  # the job runs in a thread of its own, on its own database connection
@@ -170,6 +197,7 @@ def test_it_leaves_no_target_after_a_cancel(api, lab_pool, tmp_path):
     from core.testing import eventually
 
     source = random_raw(api, lab_pool, tmp_path, "big.raw", 512 * MIB)
+    before = untouched(tmp_path / "big.raw")
     response = api.post(reverse("api-storage:volume-convert", args=[source.pk]), {"format": "qcow2"}, format="json")
     job = Job.objects.get(pk=response.json()["id"])
     outcome = {}
@@ -180,7 +208,7 @@ def test_it_leaves_no_target_after_a_cancel(api, lab_pool, tmp_path):
     worker.join(timeout=120)
     assert outcome["status"] == "cancelled"
     assert not (tmp_path / "big.qcow2").exists() and not lab_pool.volumes.filter(name="big.qcow2").exists()
-    assert (tmp_path / "big.raw").exists()  # the source stays
+    assert untouched(tmp_path / "big.raw") == before  # the source stays, as it was
 
 
 def test_it_refuses_a_bad_conversion_without_a_job(api, lab_pool):
@@ -213,3 +241,20 @@ def test_it_converts_a_shut_off_vms_disk_and_switches_the_vm_to_it(api, lab, lab
     assert source.find("driver").get("type") == "raw"
     assert qemu_img_info(tmp_path / f"{dom.name()}.raw")["format"] == "raw"
     assert (tmp_path / f"{dom.name()}.qcow2").exists()  # the source stays, for going back
+
+
+def test_it_fails_a_conversion_cleanly_leaving_no_target(api, lab_pool, tmp_path):
+    source = make_volume(api, lab_pool, "broken.qcow2", "qcow2", "thin")
+    # Its first L1 entry points at an unaligned L2 table: the header is fine, reading the data fails.
+    with open(tmp_path / "broken.qcow2", "r+b") as image:
+        image.seek(40)  # the header's l1_table_offset
+        l1_table = int.from_bytes(image.read(8), "big")
+        image.seek(l1_table)
+        image.write((2**63 | 0x10200).to_bytes(8, "big"))
+    before = untouched(tmp_path / "broken.qcow2")
+    status, job = run_convert(api, source, format="raw", name="broken.raw")
+    assert status == "failed" and job.status == "failed", job.log
+    assert "corrupt" in job.error  # qemu-img's own words, through libvirt
+    assert not (tmp_path / "broken.raw").exists()
+    assert not lab_pool.volumes.filter(name="broken.raw").exists()
+    assert untouched(tmp_path / "broken.qcow2") == before

@@ -87,6 +87,24 @@ def test_it_names_the_vms_using_a_volume(storage_host, images):
     assert services.volume_users(volume(images, "thin.raw")) == []
 
 
+def test_it_follows_the_backing_chain_through_the_inventory(storage_host, images):
+    web1, base = volume(images, "web1.qcow2"), volume(images, "base.qcow2")
+    assert [(link.path, link.format, link.volume) for link in services.backing_chain(web1)] == [
+        (base.path, "qcow2", base)]
+    # libvirt names only the first backing file: deeper links come from the rows (base.qcow2 made an overlay
+    # of a golden image outside virtdeck, which is no volume of the host)
+    Volume.objects.filter(pk=base.pk).update(backing_path="/srv/golden.qcow2", backing_format="qcow2")
+    chain = services.backing_chain(web1)
+    assert [(link.path, link.volume) for link in chain] == [(base.path, base), ("/srv/golden.qcow2", None)]
+    assert services.backing_chain(volume(images, "thin.raw")) == []
+
+
+def test_it_stops_the_backing_chain_at_a_loop_in_stale_rows(storage_host, images):
+    web1, base = volume(images, "web1.qcow2"), volume(images, "base.qcow2")
+    Volume.objects.filter(pk=base.pk).update(backing_path=web1.path)
+    assert [link.volume for link in services.backing_chain(web1)] == [base]
+
+
 def test_it_deletes_a_volume_nobody_uses(storage_host, images):
     services.delete_volume(volume(images, "thick.raw"))
     assert "thick.raw" not in on_host(storage_host, "images") and not images.volumes.filter(name="thick.raw").exists()

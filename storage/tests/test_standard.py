@@ -66,6 +66,17 @@ class TestPoolDetail(DetailViewTests):
         page = admin_client.get(obj.get_absolute_url()).content.decode()
         assert "web1.qcow2" in page and "thick.raw" in page and ">thin<" in page and ">thick<" in page
 
+    def test_it_counts_every_volume_and_links_the_list_when_it_shows_the_first_ones(self, admin_client, obj,
+                                                                                     monkeypatch):
+        from storage.views import PoolDetailView
+
+        monkeypatch.setattr(PoolDetailView, "volumes_shown", 2)
+        response = admin_client.get(obj.get_absolute_url())
+        assert len(response.context["volumes"]) == 2 and "4 volumes" in response.content.decode()
+        link = response.content.decode().split('id="pool-volume-list" href="', 1)[1].split('"', 1)[0]
+        listed = admin_client.get(link.replace("&amp;", "&"))
+        assert {volume.name for volume in listed.context["page_obj"]} == set(obj.volumes.values_list("name", flat=True))
+
 
 class TestPoolStop(ActionViewTests):
     url_name = "storage:storagepool_stop"
@@ -141,6 +152,13 @@ class TestVolumeDetail(DetailViewTests):
         assert [user.name for user in response.context["users"]] == ["web1"]
         page = response.content.decode()
         assert "/var/lib/virtdeck-test/images/base.qcow2" in page and "vda" in page
+
+    def test_it_shows_the_backing_chain_linking_each_volume(self, admin_client, obj, images):
+        base = volume(images, "base.qcow2")
+        Volume.objects.filter(pk=base.pk).update(backing_path="/srv/golden.qcow2", backing_format="qcow2")
+        page = admin_client.get(obj.get_absolute_url()).content.decode()
+        chain = page.split('id="backing-chain"', 1)[1].split("</dd>", 1)[0]
+        assert chain.index(base.get_absolute_url()) < chain.index("/srv/golden.qcow2")
 
 
 class TestVolumeDelete(DeleteViewTests):
