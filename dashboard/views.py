@@ -14,8 +14,9 @@ class DashboardView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        hosts = queries.hosts(user)
-        totals, states = queries.instance_summary(user)
+        vm_totals = queries.vm_totals(user)
+        hosts = queries.hosts(user, vm_totals)
+        totals, states = queries.instance_summary(vm_totals)
         context.update(
             hosts=hosts,
             hosts_up=sum(1 for h in hosts if h.display_state == Host.State.UP),

@@ -39,7 +39,6 @@ class Instance(models.Model):
         ordering = ["name", "pk"]
         constraints = [models.UniqueConstraint(fields=["host", "uuid"], name="instance_unique_per_host")]
         indexes = [
-            models.Index(fields=["host", "state"]),
             # One per sortable column of the list (core/sorting.py: ORDER BY col, pk), so that a page of 100
             # costs the same at 50,000 VMs as at 5,000 (bench/fleet.py); pk in them for PostgreSQL. cpu_time_ns
             # and updated_at too, though every sync rewrites them on each running VM: without them a page sorted
@@ -48,8 +47,9 @@ class Instance(models.Model):
             # for cpu_time_ns, DESC NULLS LAST, which SQLite cannot declare (migration 0006).
             *(models.Index(fields=[field, "id"], name=f"instance_{field}_sort") for field in
               ("name", "state", "vcpus", "memory_kib", "autostart", "cpu_time_ns", "updated_at")),
-            # The dashboard's counts and sums by state, read from the index alone.
-            models.Index(fields=["state", "vcpus", "memory_kib"], name="instance_state_totals"),
+            # The dashboard's counts and sums by host and state (dashboard.queries.vm_totals), read from the index
+            # alone; its prefix serves every "VMs of this host" query.
+            models.Index(fields=["host", "state", "vcpus", "memory_kib"], name="instance_host_state_totals"),
         ]
 
     def __str__(self):

@@ -2,10 +2,13 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Job
+from core.testing import fleet_node_xml
 from hosts.models import Host
 from storage.models import StoragePool
 
@@ -83,3 +86,26 @@ def test_its_host_rows_speak_the_requests_language(admin_client, make_host):
     assert '<span class="badge text-bg-success">hoạt động</span>' in vietnamese
     assert '<span class="text-success" title="đang chạy">1 đang chạy</span>' in vietnamese
     assert "(tổng 3)" in vietnamese
+
+
+def dashboard_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_it_makes_as_many_queries_for_four_hosts_of_12_vms_as_for_one_of_3(admin_client, make_host, node_dir):
+    """Aggregates, not a query per host or VM (bench/fleet.py draws it at 200 hosts and 50,000 VMs); the VMs are
+    read once, for the host rows' counts and the fleet's totals alike."""
+    make_host("small")
+    few = dashboard_queries(admin_client)
+    for index in range(3):
+        path = node_dir / f"fleet-{index}.xml"
+        path.write_text(fleet_node_xml(12, prefix=f"h{index}-vm"))
+        make_host(uri=f"test://{path}", host_name=f"fleet-{index}")
+    many = dashboard_queries(admin_client)
+    assert len(many) == len(few), many
+    assert len([sql for sql in many if '"instances_instance"' in sql]) == 1, many
+    response = admin_client.get("/")
+    assert response.context["totals"]["total"] == 3 + 3 * 12
+    assert sum(host.vm_count for host in response.context["hosts"]) == 3 + 3 * 12
