@@ -76,6 +76,24 @@ class Instance(models.Model):
         return self.state in virt_inventory.ACTIVE_STATES
 
 
+class InstanceDisk(models.Model):
+    """A disk of a VM as its host's block stats last reported it (virt.inventory's `disks`): what the volume list
+    reads to show which VMs use a volume, by path, in one query. The sync rewrites a VM's disks only when they
+    changed. A volume's own page and its delete check read the domains' XML live instead."""
+
+    # No index of its own: the unique (instance, target) one starts with it.
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="disks", db_index=False)
+    target = models.CharField(max_length=64)  # the guest's device name: vda, sdb...
+    path = models.CharField(max_length=1024, db_index=True)
+
+    class Meta:
+        ordering = ["instance_id", "target"]  # the id: "instance" would sort by (and join) the VM's name
+        constraints = [models.UniqueConstraint(fields=["instance", "target"], name="instancedisk_unique_target")]
+
+    def __str__(self):
+        return f"{self.target}: {self.path}"
+
+
 class InstanceTemplate(models.Model):
     """Saved answers of the creation wizard (instances/builder.py TEMPLATE_FIELDS): create from it in one step."""
 

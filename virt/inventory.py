@@ -9,6 +9,11 @@ domain seen for the first time only; after that `known` carries the values.
 A record's `cpu_time_ns` is None where libvirt reports no CPU time: its test
 driver returns the time of day as a running domain's cpuTime (testDomainGetInfo),
 ~1.8e18 ns, which is not a CPU time, so virtdeck shows none for test-driver VMs.
+
+A record's `disks` are the (target, source path) pairs of the block stats, sorted by target: no extra RPC. Only
+disks with a path count: a CD-ROM without media has none, nor has a shut-off domain's `<disk type='volume'>` (QEMU
+reports its path only while it runs). A driver without block stats (libvirt's test driver) gives no `disks` key:
+not "no disks" but "unknown", so the stored disks are left as they are.
 """
 import libvirt
 
@@ -45,6 +50,14 @@ def _sum(stats, prefix, suffix):
     return sum(stats.get(f"{prefix}.{i}.{suffix}", 0) for i in range(count))
 
 
+def disks_from_stats(stats):
+    """((target, path), ...) sorted by target, or None when the stats carry no block group. Pure."""
+    if "block.count" not in stats:
+        return None
+    disks = ((stats.get(f"block.{i}.name", ""), stats.get(f"block.{i}.path")) for i in range(stats["block.count"]))
+    return tuple(sorted((target, path) for target, path in disks if path))
+
+
 def record_from_stats(dom, stats):
     """One inventory record from a domain and its stats dict. Pure."""
     state = state_name(stats.get("state.state", 0))
@@ -64,6 +77,9 @@ def record_from_stats(dom, stats):
     if "balloon.maximum" in stats:
         record["max_memory_kib"] = stats["balloon.maximum"]
         record["memory_kib"] = stats.get("balloon.current", stats["balloon.maximum"])
+    disks = disks_from_stats(stats)
+    if disks is not None:
+        record["disks"] = disks
     return record
 
 
