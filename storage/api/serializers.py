@@ -76,16 +76,30 @@ class PoolAutostartSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
 
 
+class SyncedUserSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-instances:instance-detail")
+
+    class Meta:
+        model = Instance
+        fields = ["id", "url", "name"]
+        read_only_fields = fields
+
+
 class VolumeSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-storage:volume-detail")
     pool_name = serializers.CharField(source="pool.name", read_only=True)
     host = serializers.IntegerField(source="pool.host_id", read_only=True)
     thin = serializers.BooleanField(source="is_thin", read_only=True)
+    # Set by storage.services.attach_synced_users, for a whole page in one query.
+    used_by = SyncedUserSerializer(source="synced_users", many=True, read_only=True,
+                                   help_text="the VMs whose disks were on this path at their host's last sync; "
+                                             "DELETE asks the host itself")
 
     class Meta:
         model = Volume
         fields = ["id", "url", "pool", "pool_name", "host", "name", "key", "path", "type", "format", "capacity",
-                  "allocation", "physical", "thin", "backing_path", "backing_format", "compat", "updated_at"]
+                  "allocation", "physical", "thin", "backing_path", "backing_format", "compat", "used_by",
+                  "updated_at"]
         read_only_fields = fields
 
 

@@ -87,7 +87,15 @@ class VolumeViewSet(BaseViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return {"create": VolumeCreateSerializer, "partial_update": VolumeResizeSerializer,
                 "clone": VolumeCloneSerializer, "convert": VolumeConvertSerializer}.get(self.action, VolumeSerializer)
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else services.attach_synced_users(page, self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._answer(self.get_object())
+
     def _answer(self, volume, code=status.HTTP_200_OK):
+        services.attach_synced_users([volume], self.request.user)
         return Response(VolumeSerializer(volume, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(responses={201: VolumeSerializer})
