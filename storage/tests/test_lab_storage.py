@@ -11,6 +11,8 @@ import pytest
 from django.urls import reverse
 
 from core.models import Job
+from hosts.sync import sync_host
+from instances.models import Instance
 from storage import tasks
 from storage.models import StoragePool, Volume
 from virt.tests.test_lab_storage import on_disk, qemu_img_info
@@ -258,3 +260,26 @@ def test_it_fails_a_conversion_cleanly_leaving_no_target(api, lab_pool, tmp_path
     assert not (tmp_path / "broken.raw").exists()
     assert not lab_pool.volumes.filter(name="broken.raw").exists()
     assert untouched(tmp_path / "broken.qcow2") == before
+
+
+def domblklist(lab, name):
+    """{target: source} as virsh lists the domain's disks."""
+    return dict(line.split(None, 1) for line in virsh(lab, "domblklist", name).splitlines() if line.strip())
+
+
+def test_the_volume_list_names_the_guests_using_each_volume(lab, api, admin_client, lab_host, lab_pool, lab_guests):
+    """A running and a shut-off guest whose file disks are volumes of the pool, as the host sync stored them
+    (block stats, no extra RPC), cross-checked with `virsh domblklist`."""
+    running, shut_off = lab_guests.define(start=True), lab_guests.define(start=False)
+    assert api.post(f"/api/storage/pools/{lab_pool.pk}/refresh/").status_code == 200  # their disks, in the pool
+    assert sync_host(lab_host) is not None
+    for dom in (running, shut_off):
+        path = domblklist(lab, dom.name())["vda"]
+        disk = Volume.objects.get(pool=lab_pool, path=path)
+        vm = Instance.objects.get(host=lab_host, uuid=dom.UUIDString())
+        assert list(vm.disks.values_list("target", "path")) == [("vda", path)]
+        listed = api.get(VOLUMES, {"pool": lab_pool.pk}).json()["results"]
+        assert {v["name"]: [u["name"] for u in v["used_by"]] for v in listed}[disk.name] == [dom.name()]
+        page = admin_client.get(reverse("storage:volume_list"), {"pool": lab_pool.pk})
+        assert {v.name: [u.pk for u in v.synced_users] for v in page.context["page_obj"]}[disk.name] == [vm.pk]
+        assert f'href="{vm.get_absolute_url()}">{dom.name()}</a>' in page.content.decode()
