@@ -1,9 +1,10 @@
 """Which domains of a host use a volume (read from their live and persistent XML: 1 + 2 to 4 RPCs per
 domain), and pointing a shut-off domain's disks at another volume (after a conversion).
 
-The inventory keeps no disk paths, so this runs only where the answer matters: a volume's page and
-the check before a delete. A disk refers to a volume by its path (file, block device) or by
-pool and volume name (`<disk type='volume'>`).
+The inventory's disk paths (virt.inventory's `disks`, from the last sync) serve the volume lists; this runs
+where the answer must be current and complete: a volume's page and the check before a delete. A disk refers to
+a volume by its path (file, block device) or by pool and volume name (`<disk type='volume'>`, whose path the
+block stats give only while the domain runs), and its next-boot definition may differ from the running one.
 """
 from dataclasses import dataclass
 
