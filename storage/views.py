@@ -52,7 +52,7 @@ class PoolDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["volumes"] = self.object.volumes.all()[:self.volumes_shown]
+        context["volumes"] = services.attach_backing_chains(self.object.volumes.all()[:self.volumes_shown])
         context["volume_count"] = self.object.volumes.count()
         return context
 
@@ -148,6 +148,8 @@ class VolumeListView(ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["hosts"] = restrict(Host.objects.only("id", "name"), self.request.user)
+        page = context["page_obj"]
+        page.object_list = services.attach_backing_chains(page.object_list)
         return context
 
 
