@@ -170,19 +170,40 @@ MAX_BACKING_CHAIN = 16  # qemu refuses deeper chains long before; this only boun
 
 
 def backing_chain(volume):
-    """The volume's backing files, nearest first. libvirt's volume XML names only the first, so the others are
-    looked up in the inventory of the volume's host, one query per link; the walk stops at a file that is no
-    volume of the host, or at a loop."""
-    chain, seen = [], {volume.path}
-    path, volume_format = volume.backing_path, volume.backing_format
-    while path and path not in seen and len(chain) < MAX_BACKING_CHAIN:
-        seen.add(path)
-        row = Volume.objects.filter(pool__host=volume.pool.host_id, path=path).select_related("pool").first()
-        chain.append(BackingLink(path, volume_format, row))
-        if row is None:
+    """The volume's backing files, nearest first (attach_backing_chains)."""
+    return attach_backing_chains([volume])[0].backing_chain
+
+
+def attach_backing_chains(volumes):
+    """Set each volume's `backing_chain`: its backing files as BackingLinks, nearest first. libvirt's volume XML
+    names only the first, so the others are looked up in the inventory of the volume's host; a chain stops at a
+    file that is no volume of the host, or at a loop. One query per level of the deepest chain, whatever the
+    number of volumes: what lists show."""
+    volumes = list(volumes)
+    rows = {}  # (host id, path) -> its Volume, None when the inventory has none
+    wanted = {(volume.pool.host_id, volume.backing_path) for volume in volumes if volume.backing_path}
+    for _level in range(MAX_BACKING_CHAIN):
+        wanted -= rows.keys()
+        if not wanted:
             break
-        path, volume_format = row.backing_path, row.backing_format
-    return chain
+        found = {(row.pool.host_id, row.path): row for row in Volume.objects.filter(
+            pool__host__in={host for host, _path in wanted}, path__in={path for _host, path in wanted},
+        ).select_related("pool")}
+        for key in wanted:
+            rows[key] = found.get(key)
+        wanted = {(host, row.backing_path) for (host, _path), row in found.items() if row.backing_path}
+    for volume in volumes:
+        host, chain, seen = volume.pool.host_id, [], {volume.path}
+        path, volume_format = volume.backing_path, volume.backing_format
+        while path and path not in seen and len(chain) < MAX_BACKING_CHAIN:
+            seen.add(path)
+            row = rows.get((host, path))
+            chain.append(BackingLink(path, volume_format, row))
+            if row is None:
+                break
+            path, volume_format = row.backing_path, row.backing_format
+        volume.backing_chain = chain
+    return volumes
 
 
 def delete_volume(volume):

@@ -52,8 +52,8 @@ class PoolDetailView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["volumes"] = services.attach_synced_users(self.object.volumes.all()[:self.volumes_shown],
-                                                          self.request.user)
+        context["volumes"] = services.attach_backing_chains(services.attach_synced_users(
+            self.object.volumes.all()[:self.volumes_shown], self.request.user))
         context["volume_count"] = self.object.volumes.count()
         return context
 
@@ -150,7 +150,8 @@ class VolumeListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         context["hosts"] = restrict(Host.objects.only("id", "name"), self.request.user)
         page = context["page_obj"]
-        page.object_list = services.attach_synced_users(page.object_list, self.request.user)
+        page.object_list = services.attach_backing_chains(services.attach_synced_users(page.object_list,
+                                                                                        self.request.user))
         return context
 
 

@@ -105,6 +105,22 @@ def test_it_stops_the_backing_chain_at_a_loop_in_stale_rows(storage_host, images
     assert [link.volume for link in services.backing_chain(web1)] == [base]
 
 
+def test_it_reads_a_pages_backing_chains_in_one_query_per_level(storage_host, images,
+                                                                 django_assert_num_queries):
+    """However many volumes a list shows, their chains cost one query per level of the deepest."""
+    base, web1 = volume(images, "base.qcow2"), volume(images, "web1.qcow2")
+    Volume.objects.filter(pk=base.pk).update(backing_path="/srv/golden.qcow2", backing_format="qcow2")
+    overlays = [Volume.objects.create(pool=images, name=f"overlay{i}.qcow2", path=f"/var/lib/virtdeck-test/images/overlay{i}.qcow2",
+                                      key=f"overlay{i}", format="qcow2", capacity=1, backing_path=web1.path,
+                                      backing_format="qcow2") for i in range(20)]
+    for shown in (overlays[:2], overlays):
+        page = list(Volume.objects.filter(pk__in=[o.pk for o in shown]).select_related("pool"))
+        with django_assert_num_queries(3):  # web1, then base, then golden (no row): three levels
+            services.attach_backing_chains(page)
+        assert {tuple(link.volume for link in v.backing_chain) for v in page} == {(web1, base, None)}
+        assert page[0].backing_chain[2].path == "/srv/golden.qcow2"
+
+
 def test_it_deletes_a_volume_nobody_uses(storage_host, images):
     services.delete_volume(volume(images, "thick.raw"))
     assert "thick.raw" not in on_host(storage_host, "images") and not images.volumes.filter(name="thick.raw").exists()

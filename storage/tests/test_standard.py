@@ -1,5 +1,6 @@
 """Storage pages and /api/storage/ through the standard generic-view tests (core/testing): one filter set each."""
 import pytest
+from django.urls import reverse
 
 from core.testing.api import APIActionTests, APIViewSetTests
 from core.testing.views import ActionViewTests, DeleteViewTests, DetailViewTests, ListViewTests
@@ -138,6 +139,14 @@ class TestVolumeList(ListViewTests):
         alpha = two_hosts[0]
         self.filters = volume_filters(alpha, StoragePool.objects.get(host=alpha, name="images"))
         return list(Volume.objects.all())
+
+    def test_it_shows_each_volumes_backing_chain_linking_its_volumes(self, admin_client, images):
+        base, web1 = volume(images, "base.qcow2"), volume(images, "web1.qcow2")
+        Volume.objects.filter(pk=base.pk).update(backing_path="/srv/golden.qcow2", backing_format="qcow2")
+        page = admin_client.get(f"{reverse(self.url_name)}?pool={images.pk}").content.decode()
+        row = page.split(f'data-volume="{web1.pk}"', 1)[1].split("</tr>", 1)[0]
+        chain = row.split('class="small backing-chain"', 1)[1]
+        assert chain.index(base.get_absolute_url()) < chain.index("/srv/golden.qcow2")
 
 
 class TestVolumeDetail(DetailViewTests):
