@@ -1,11 +1,13 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.permissions import VisibleChoices
 from core.sorting import SortFilter
 from hosts.models import Host
 from hosts.filters import HostIdsField, HostIdsFilter
+from instances.models import InstanceDisk
 
 from .choices import POOL_TYPE_CHOICES, PoolState
 from .models import StoragePool, Volume
@@ -55,7 +57,11 @@ class VolumeFilterSet(django_filters.FilterSet):
     format = django_filters.CharFilter(label=_("Format"), max_length=20)
     ordering = SortFilter(
         fields=(("name", "name"), ("pool__name", "pool"), ("format", "format"), ("capacity", "capacity"),
-                ("allocation", "allocation"), ("backing_path", "backing")),
+                ("allocation", "allocation"), ("backing_path", "backing"), ("user_count", "used_by")),
+        # "Used by": how many VMs of the volume's host had a disk on its path at the last sync (unused first).
+        computed={"user_count": Coalesce(Subquery(
+            InstanceDisk.objects.filter(path=OuterRef("path"), instance__host=OuterRef("pool__host"))
+            .order_by().values("path").annotate(n=Count("instance", distinct=True)).values("n")[:1]), Value(0))},
     )
 
     class Meta:

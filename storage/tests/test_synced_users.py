@@ -48,6 +48,18 @@ def test_the_list_page_links_the_vms_using_each_volume(admin_client, storage_hos
     assert "last sync" in page
 
 
+def test_the_lists_sort_by_how_many_vms_use_each_volume(admin_client, api, storage_host, images):
+    give_disks(storage_host, "web1", volume(images, "web1.qcow2").path, volume(images, "thin.raw").path)
+    uuid = "33333333-3333-4333-8333-000000000001"  # a second VM on web1.qcow2
+    inventory.apply_record(storage_host, uuid, {**records_of(storage_host)[0], "uuid": uuid, "name": "db1",
+                                                "disks": (("vda", volume(images, "web1.qcow2").path),)})
+    page = admin_client.get(reverse("storage:volume_list"), {"pool": images.pk, "ordering": "-used_by"})
+    names = [vol.name for vol in page.context["page_obj"]]
+    assert names[:2] == ["web1.qcow2", "thin.raw"] and "ordering=used_by" in page.content.decode()
+    listed = api.get(VOLUMES, {"pool": images.pk, "ordering": "used_by"}).json()["results"]
+    assert [v["name"] for v in listed][-2:] == ["thin.raw", "web1.qcow2"]  # unused ones first
+
+
 def test_the_pool_page_shows_them_too(admin_client, storage_host, images):
     give_disks(storage_host, "web1", volume(images, "web1.qcow2").path)
     response = admin_client.get(images.get_absolute_url())
