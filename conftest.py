@@ -25,6 +25,7 @@ POSTGRES_SUBSET = (
     "instances/tests/test_inventory.py", "instances/tests/test_views.py", "instances/tests/test_api.py",
     "instances/tests/test_standard.py", "instances/tests/test_sync_race.py", "instances/tests/test_list_order.py",
     "instances/tests/test_migration_inventory.py", "instances/tests/test_lifecycle_bulk.py",
+    "instances/tests/test_totals.py", "dashboard/tests/test_views.py",
     "networks/tests/test_inventory.py", "networks/tests/test_views.py", "networks/tests/test_api.py",
     "storage/tests/test_inventory.py", "storage/tests/test_views.py", "storage/tests/test_api.py",
     "storage/tests/test_standard.py", "storage/tests/test_events.py",

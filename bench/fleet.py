@@ -186,6 +186,7 @@ STATES = ("running",) * 60 + ("shutoff",) * 33 + ("paused",) * 4 + ("pmsuspended
 def bulk_instances(hosts, start, stop, rng):
     """Rows `start`..`stop`-1 of each host, with every field the sync writes (instances.models.SYNCED_FIELDS):
     names and UUIDs unique per host, QEMU-like counters for the running ones."""
+    from instances import totals
     from instances.models import Instance
 
     rows = []
@@ -204,6 +205,8 @@ def bulk_instances(hosts, start, stop, rng):
                 net_rx_bytes=rng.randrange(10**10) if active else 0,
                 net_tx_bytes=rng.randrange(10**10) if active else 0))
     Instance.objects.bulk_create(rows, batch_size=2000)
+    # What the sync would have kept while writing them: their hosts' totals (instances/totals.py).
+    totals.refresh(host.pk for host in hosts)
 
 
 def operator_with_grants(hosts):
@@ -334,6 +337,7 @@ def run_one(database, requests):
     from core.permissions import restrict
     from hosts.connection import pool
     from hosts.models import Host
+    from instances import totals as instance_totals
     from instances.models import Instance
     from virtdeck import daemons
 
@@ -372,6 +376,7 @@ def run_one(database, requests):
             with connection.cursor() as cursor:  # planner statistics (and PostgreSQL's visibility map), as
                 cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")  # autovacuum would
             assert Instance.objects.count() == size == len(fleet) * per_host, Instance.objects.count()
+            assert sum(row["n"] for row in instance_totals.read().values()) == size  # the admin's dashboard reads them
             visible = restrict(Instance.objects.all(), users["operator"]).count()
             log(f"\n  {size} VMs on {Host.objects.count()} hosts (one hung); the operator sees {visible} of them")
             with HungHostSyncs(Host.objects.get(pk=hung.pk)) as syncs:

@@ -11,6 +11,7 @@ from core.events import publish, publish_many
 from hosts.connection import call
 from virt import inventory as virt_inventory
 
+from . import totals
 from .migration import migrating_pks
 from .models import Instance, InstanceDisk
 
@@ -76,7 +77,7 @@ def apply_records(host, records, existing=None, sync_started=None):
     watcher inserted meanwhile is kept as it is.
     """
     existing = current_rows(host) if existing is None else existing
-    seen, to_create, changed, visible = set(), [], [], 0
+    seen, to_create, changed, visible, recount = set(), [], [], 0, False
     new_disks = {}  # uuid -> disks, for the VMs whose disks differ from the stored ones
     now = timezone.now()
     for record in records:
@@ -91,6 +92,7 @@ def apply_records(host, records, existing=None, sync_started=None):
             continue
         if any(row[f] != v for f, v in values.items()):
             visible += any(row[f] != values[f] for f in VISIBLE_FIELDS if f in values)
+            recount = recount or any(row[f] != values[f] for f in totals.FIELDS if f in values)
             changed.append({**row, **values})
     gone = [row["pk"] for key, row in existing.items() if key not in seen]
     Instance.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
@@ -104,7 +106,9 @@ def apply_records(host, records, existing=None, sync_started=None):
         doomed = Instance.objects.filter(pk__in=gone, host=host)
         if sync_started is not None:
             doomed = doomed.filter(updated_at__lte=sync_started)
-        doomed.delete()
+        recount = doomed.delete()[0] > 0 or recount
+    if to_create or recount:
+        totals.refresh([host.pk])
     return len(to_create) + visible + len(gone)
 
 
@@ -124,8 +128,11 @@ def apply_record(host, uuid, record):
     key = str(uuidlib.UUID(uuid))
     if record is None:
         rows = Instance.objects.filter(host=host, uuid=key)
-        # The source's "undefined" event can come before the migration job moves the row: keep it for the job.
-        deleted, _ = rows.exclude(pk__in=migrating_pks(rows.values_list("pk", flat=True))).delete()
+        with transaction.atomic():
+            # The source's "undefined" event can come before the migration job moves the row: keep it for the job.
+            deleted, _ = rows.exclude(pk__in=migrating_pks(rows.values_list("pk", flat=True))).delete()
+            if deleted:
+                totals.refresh([host.pk])
         if deleted:
             publish("instance", host=host.pk, uuid=key, deleted=True)
         return
@@ -133,6 +140,7 @@ def apply_record(host, uuid, record):
         instance, _ = Instance.objects.update_or_create(host=host, uuid=key, defaults=_values(record))
         if "disks" in record and _stored_disks(instance.disks.all()).get(instance.pk, ()) != record["disks"]:
             _replace_disks({instance.pk: record["disks"]})
+        totals.refresh([host.pk])
     publish("instance", id=instance.pk, host=host.pk, uuid=key, state=instance.state)
     return instance
 
@@ -154,6 +162,9 @@ def apply_rows(rows):
     kept = [(instance, _values(record)) for instance, record in rows if record is not None]
     changed = [{**{f: getattr(instance, f) for f in _FIELDS}, **values, "pk": instance.pk} for instance, values in kept]
     gone = [instance.pk for instance, record in rows if record is None]
+    recount = {instance.host_id for instance, values in kept
+               if any(getattr(instance, f) != values[f] for f in totals.FIELDS if f in values)}
+    recount |= {instance.host_id for instance, record in rows if record is None}
     reported = {instance.pk: record["disks"] for instance, record in rows if record and "disks" in record}
     with transaction.atomic():
         if changed:
@@ -165,6 +176,7 @@ def apply_rows(rows):
                 _replace_disks(new_disks)
         if gone:
             Instance.objects.filter(pk__in=gone).delete()
+        totals.refresh(recount)
     for instance, values in kept:
         for field, value in values.items():
             setattr(instance, field, value)

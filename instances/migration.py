@@ -23,6 +23,7 @@ from hosts.models import Host, libvirt_host_uri
 from virt import migration as virt_migration
 from virt.errors import VirtError
 
+from . import totals
 from .models import Instance
 
 JOB_KIND = "migrate"
@@ -208,6 +209,7 @@ def move_instance(instance_id, source, target):
         return False
     Instance.objects.filter(host=target, uuid=row.uuid).exclude(pk=row.pk).delete()
     Instance.objects.filter(pk=row.pk).update(host=target, updated_at=timezone.now())
+    totals.refresh([source.pk, target.pk])
     transaction.on_commit(lambda: publish("instance", id=row.pk, host=target.pk, uuid=str(row.uuid), moved=True))
     return True
 

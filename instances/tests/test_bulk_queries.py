@@ -11,8 +11,9 @@ from instances.models import Instance
 pytestmark = pytest.mark.django_db
 BULK = "/api/instances/bulk/"
 # The session's user is force_authenticate'd (no session query): the VMs (1), their hosts (1), the rows written
-# in one transaction (BEGIN, one UPDATE run for all, COMMIT) and the audit entry in its savepoint (3).
-QUERIES = 8
+# in one transaction (BEGIN, one UPDATE run for all, their hosts' recount (instances/totals.py: one GROUP BY, one
+# DELETE, one INSERT), COMMIT) and the audit entry in its savepoint (3).
+QUERIES = 11
 SHUTOFF, RUNNING = 5, 1
 
 

@@ -1,9 +1,10 @@
 """The periodic sync against the event watcher: a row an event wrote after the listing began wins."""
 import pytest
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from hosts import sync
-from instances import inventory
+from instances import inventory, totals
 from instances.choices import InstanceState
 from instances.models import Instance
 from instances.tests import records_of
@@ -34,6 +35,10 @@ def test_it_keeps_rows_an_event_wrote_between_the_listing_and_the_apply(make_hos
     assert rows["web1"].state == "paused"  # not overwritten by the older listing
     assert rows["db1"].state == "running"  # not deleted
     assert rows["new1"].state == "paused" and rows["new1"].vcpus == 8  # the watcher's insert stands
+    assert totals.read() == {  # the hosts' kept totals agree with the rows that stood
+        (host.pk, state): {"n": n, "vcpus": vcpus, "memory": memory} for state, n, vcpus, memory in
+        Instance.objects.filter(host=host).values_list("state").annotate(
+            n=Count("*"), vcpus=Sum("vcpus"), memory=Sum("memory_kib")).order_by()}
 
 
 def test_it_still_applies_and_deletes_rows_no_event_touched(make_host):
