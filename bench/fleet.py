@@ -25,9 +25,12 @@ Works in var/bench/fleet-* only: SQLite database, node files, Redis socket, and 
 this script started it.
 """
 import argparse
+import cProfile
+import io
 import json
 import math
 import os
+import pstats
 import random
 import socket
 import subprocess
@@ -305,6 +308,15 @@ def time_pages(users, requests, size, warmup=3):
                 sql_times[key].append(sum(q[0] for q in queries))
                 counts[key] = len(queries)
                 slowest[key] = max(slowest[key], max(queries))
+    # FLEET_PROFILE="/instances/ [operator]": where that page's time goes at the largest size, in as many more
+    # requests under cProfile (after the timed ones: the table is not measured under the profiler).
+    profiled = [(url, client) for key, url, client in pages if key == os.environ.get("FLEET_PROFILE")]
+    if profiled and size == SIZES[-1]:
+        profile, stats = cProfile.Profile(), io.StringIO()
+        for _ in range(requests):
+            profile.runcall(profiled[0][1].get, profiled[0][0])
+        pstats.Stats(profile, stream=stats).sort_stats("tottime").print_stats(30)
+        log(f"  profile of {os.environ['FLEET_PROFILE']}, {requests} requests:\n{stats.getvalue()}")
     results = {}
     for key, _url, _client in pages:
         p50, p95, sql50 = pct(times[key], 50), pct(times[key], 95), pct(sql_times[key], 50)

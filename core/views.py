@@ -1,7 +1,7 @@
 from django.views.generic import TemplateView
 
 from hosts.models import Host
-from hosts.querysets import without_secrets
+from hosts.querysets import for_rows
 
 from .actions import JOB_ACTIONS
 from .filters import JobFilterSet
@@ -18,7 +18,7 @@ class HealthBannerView(TemplateView):
 
 
 class JobListView(ObjectListView):
-    queryset = without_secrets(Job.objects.select_related("user", "host"), prefix="host__")
+    queryset = for_rows(Job.objects.select_related("user", "host"))
     filterset_class = JobFilterSet
     extra_context = {"live_topics": "job"}  # core/events.py
 

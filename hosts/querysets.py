@@ -19,3 +19,13 @@ def with_instance_counts(queryset):
 def without_secrets(queryset, prefix=""):
     """Defer the encrypted credentials (prefix "host__" for a queryset of instances with their host)."""
     return queryset.defer(*(prefix + field for field in Host.SECRET_FIELDS))
+
+
+# What a row of another list (VMs, jobs) shows of its host is its name and state: not its facts nor its
+# capabilities XML, tens of KiB a host that PostgreSQL sent and psycopg decoded once per row (100 times a page).
+LIST_DEFERRED = ("facts", "capabilities_xml")
+
+
+def for_rows(queryset, prefix="host__"):
+    """without_secrets, and the host's facts and capabilities deferred too: for lists of objects with their host."""
+    return without_secrets(queryset, prefix).defer(*(prefix + field for field in LIST_DEFERRED))

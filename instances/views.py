@@ -1,7 +1,7 @@
 from core.generic import ObjectDetailView, ObjectListView, is_htmx
 from core.permissions import restrict
 from hosts.models import Host
-from hosts.querysets import without_secrets
+from hosts.querysets import for_rows
 
 from . import lifecycle, lifecycle_views, services
 from .actions import ACTIONS, BULK
@@ -13,7 +13,7 @@ from .models import Instance
 class InstanceListView(ObjectListView):
     """Reads the inventory only: never calls libvirt."""
 
-    queryset = without_secrets(Instance.objects.select_related("host"), prefix="host__")
+    queryset = for_rows(Instance.objects.select_related("host"))
     filterset_class = InstanceFilterSet
     paginate_by = 100
     extra_context = {"live_topics": "instance"}  # its rows change only with VM events (core/events.py)

@@ -1,7 +1,7 @@
 from rest_framework import viewsets
 
 from core.api.views import BaseViewSet
-from hosts.querysets import without_secrets
+from hosts.querysets import for_rows
 
 from ..filters import InstanceFilterSet
 from ..models import Instance
@@ -18,7 +18,7 @@ class InstanceViewSet(InstanceLifecycleMixin, BaseViewSet, InstanceCreationMixin
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        return without_secrets(queryset, prefix="host__") if self.action == "list" else queryset
+        return for_rows(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         return InstanceDetailSerializer if self.action == "retrieve" else InstanceSerializer
