@@ -117,9 +117,17 @@ class ObjectListView(RestrictedQuerysetMixin, FilterView):
                 return min(chosen, self.max_paginate_by)
         return self.paginate_by
 
+    def known_count(self):
+        """How many rows the filtered list holds, when the view knows it without counting them (a COUNT grows
+        with the table); None: count."""
+        return None
+
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size, orphans=self.get_paginate_orphans(),
                                        allow_empty_first_page=self.get_allow_empty())
+        known = self.known_count()
+        if known is not None:
+            paginator.count = known  # a cached_property: set, it is never computed
         try:
             number = max(1, int(self.request.GET.get(self.page_kwarg) or 1))
         except ValueError:

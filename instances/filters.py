@@ -44,6 +44,17 @@ class InstanceFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(uuid__icontains=value))
 
+    def narrows(self):
+        """Whether a filter leaves some VMs out (an order does not): if not, the list holds every VM the user may
+        see. Invalid filters count as narrowing (the list is then empty)."""
+        if not self.is_bound:  # no query string at all
+            return False
+        if not self.is_valid():
+            return True
+        data = self.form.cleaned_data
+        return bool(data["host"] or data["state"] or data["search"].strip()
+                    or data["autostart"] is not None or data["persistent"] is not None)
+
 
 class InstanceTemplateFilterSet(django_filters.FilterSet):
     """The creation wizard's templates: the list page and /api/templates/."""

@@ -8,6 +8,7 @@ until that host's next change.
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from core.permissions import is_admin
 from hosts.models import Host
 
 from .models import HostStateTotals, Instance
@@ -40,3 +41,14 @@ def read():
     """{(host id, state): {n, vcpus, memory}} of every host: dashboard.queries.vm_totals' shape."""
     return {(host_id, state): {"n": n, "vcpus": vcpus, "memory": memory} for host_id, state, n, vcpus, memory in
             HostStateTotals.objects.values_list("host_id", "state", "count", "vcpus", "memory_kib")}
+
+
+def count():
+    """How many VMs there are, all hosts together: the unfiltered list's row count for whom sees every VM."""
+    return HostStateTotals.objects.aggregate(n=Sum("count"))["n"] or 0
+
+
+def known_count(user, filterset):
+    """count() when `user` sees every VM and `filterset` (an InstanceFilterSet) leaves none out, else None:
+    what the instance list and /api/instances/ give their paginators instead of a COUNT of every row."""
+    return count() if is_admin(user) and not filterset.narrows() else None

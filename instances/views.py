@@ -3,7 +3,7 @@ from core.permissions import restrict
 from hosts.models import Host
 from hosts.querysets import for_rows
 
-from . import lifecycle, lifecycle_views, services
+from . import lifecycle, lifecycle_views, services, totals
 from .actions import ACTIONS, BULK
 from .choices import InstanceState
 from .filters import InstanceFilterSet
@@ -17,6 +17,9 @@ class InstanceListView(ObjectListView):
     filterset_class = InstanceFilterSet
     paginate_by = 100
     extra_context = {"live_topics": "instance"}  # its rows change only with VM events (core/events.py)
+
+    def known_count(self):
+        return totals.known_count(self.request.user, self.filterset)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

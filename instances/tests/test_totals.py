@@ -120,3 +120,35 @@ def test_two_writers_recounting_one_host_at_once_both_land(make_host):
         thread.join()
     assert errors == []
     assert totals.read() == recount()
+
+
+def test_the_admins_unfiltered_lists_take_their_count_from_the_totals(admin_client, make_host):
+    """No COUNT of every VM row for the list's paginator: the kept totals give it (and a filter counts rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_host("small")
+    make_host("small", host_name="second")
+    for url in ("/instances/", "/api/instances/"):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url)
+        assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")
+                    and '"instances_instance"' in q["sql"]], url
+        count = response.context["paginator"].count if url == "/instances/" else response.json()["count"]
+        assert count == Instance.objects.count() == 6
+    filtered = admin_client.get("/api/instances/", {"state": "running", "ordering": "name"}).json()
+    assert filtered["count"] == Instance.objects.filter(state="running").count() == 2
+    page = admin_client.get("/instances/", {"search": "web"})
+    assert page.context["paginator"].count == 2
+
+
+def test_an_operators_list_counts_their_rows(make_host, client, django_user_model):
+    from access.models import Grant, Role
+    from core.testing import PASSWORD
+
+    make_host("small")
+    operator = django_user_model.objects.create_user("op", "op@example.org", PASSWORD)
+    Grant.objects.create(user=operator, role=Role.OPERATOR, instance=Instance.objects.get(name="web1"))
+    client.force_login(operator)
+    assert client.get("/instances/").context["paginator"].count == 1
+    assert client.get("/api/instances/").json()["count"] == 1
