@@ -69,7 +69,8 @@ class VolumeUploadView(APIView):
             "comes once the bytes are on the host: the finished upload job (progress on the job while it runs). "
             "A body that stops early fails the job and leaves the volume with a partial upload."),
     )
-    def put(self, request, pk):
+    def put(self, request, pk, file_name=None):
+        # file_name: `curl -T FILE .../upload/` appends FILE's name to a URL that ends in "/"; it names nothing here.
         volume = _volume(request, pk, "upload")
         job = transfer.upload(volume, request._request, _length(request), user=request.user,
                               abort_body=body_abort(request._request))

@@ -181,7 +181,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES  # Django's own check (request.b
 # Routes whose bodies stream through daphne a piece at a time, past MAX_REQUEST_BYTES (core/streamed_http.py):
 # (method, regular expression of the path).
 STREAMED_ROUTES = [
-    ("PUT", r"/api/storage/volumes/\d+/upload/"),
+    ("PUT", r"/api/storage/volumes/\d+/upload/[^/]*"),  # and a file name after it: what `curl -T FILE URL/` sends
     ("GET", r"/api/storage/volumes/\d+/download/"),
     ("HEAD", r"/api/storage/volumes/\d+/download/"),  # else daphne would run a whole download for nothing
 ]

@@ -77,7 +77,8 @@ def test_it_reads_lines_and_puts_back_what_follows():
     (b"PUT", b"/api/storage/volumes/%37/upload/", True),  # as Django will route it
     (b"GET", b"/api/storage/volumes/7/download/", True),
     (b"POST", b"/api/storage/volumes/7/upload/", False),
-    (b"PUT", b"/api/storage/volumes/7/upload/extra", False),
+    (b"PUT", b"/api/storage/volumes/7/upload/debian-12.qcow2", True),  # curl -T FILE .../upload/
+    (b"PUT", b"/api/storage/volumes/7/upload/a/b", False),
     (b"GET", b"/api/storage/volumes/", False),
 ])
 def test_it_takes_over_only_the_streamed_routes(method, path, streamed):

@@ -8,7 +8,9 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
+import subprocess
 import time
 
 import pytest
@@ -192,6 +194,33 @@ def test_it_cancels_an_upload_mid_way_and_answers_409(api, lab_pool, server, tok
     assert json.loads(body) == {"detail": "The upload was cancelled.", "job": job.pk}
     job.refresh_from_db()
     assert job.status == "cancelled"
+
+
+def test_it_takes_curls_upload_and_download_as_the_api_guide_writes_them(api, lab, lab_pool, server, token,
+                                                                           tmp_path):
+    """docs/api.md's `curl -T FILE .../upload/` (curl appends FILE's name to a URL that ends in "/", and asks
+    `Expect: 100-continue`) and `curl -OJ .../download/` (the file named by Content-Disposition)."""
+    port, _ = server
+    volume = make_volume(api, lab_pool, "curl.raw", "raw", "thin", capacity=16 * MIB)
+    work = tmp_path.parent / f"{tmp_path.name}-curl"  # outside the pool's directory
+    work.mkdir()
+    source = work / "image.raw"
+    random_file(source, 16 * MIB)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        upload = subprocess.run(["curl", "-sS", "--fail-with-body", "-H", f"Authorization: Token {token}",
+                                 "-T", str(source), base + upload_url(volume)],
+                                capture_output=True, text=True, timeout=120)
+        assert upload.returncode == 0, upload.stdout + upload.stderr
+        assert json.loads(upload.stdout)["status"] == "succeeded"
+        assert virsh_sha256(lab, lab_pool, volume, tmp_path) == file_sha256(source)
+        download = subprocess.run(["curl", "-sS", "--fail", "-H", f"Authorization: Token {token}", "-OJ",
+                                   base + reverse("api-storage:volume-download", args=[volume.pk])],
+                                  cwd=work, capture_output=True, text=True, timeout=120)
+        assert download.returncode == 0, download.stderr
+        assert file_sha256(work / "curl.raw") == file_sha256(source)
+    finally:
+        shutil.rmtree(work)
 
 
 def test_it_writes_only_the_announced_length_of_a_longer_body(api, lab, lab_pool, server, token, tmp_path):
