@@ -80,10 +80,10 @@ def _read_head(pieces, length):
 
 
 def _body_pieces(body, length, received):
-    """Read the request body in streams.CHUNK pieces; a client that stops early is an InvalidConfig."""
+    """Read the request body in streams.UPLOAD_PIECE pieces; a client that stops early is an InvalidConfig."""
     while received[0] < length:
         try:
-            piece = body.read(min(streams.CHUNK, length - received[0]))
+            piece = body.read(min(streams.UPLOAD_PIECE, length - received[0]))
         except (UnreadablePostError, OSError) as exc:
             raise InvalidConfig(_("body: the client stopped sending after %(sent)d of %(length)d bytes (%(why)s).")
                                 % {"sent": received[0], "length": length, "why": exc}) from None
