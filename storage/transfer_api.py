@@ -70,7 +70,7 @@ class VolumeUploadView(APIView):
             "A body that stops early fails the job and leaves the volume with a partial upload."),
     )
     def put(self, request, pk, file_name=None):
-        # file_name: `curl -T FILE .../upload/` appends FILE's name to a URL that ends in "/"; it names nothing here.
+        # file_name (VolumeUploadAsView): curl's -T appends FILE's name to a URL ending in "/"; it names nothing here.
         volume = _volume(request, pk, "upload")
         job = transfer.upload(volume, request._request, _length(request), user=request.user,
                               abort_body=body_abort(request._request))
@@ -87,6 +87,11 @@ class VolumeUploadView(APIView):
         if job is not None:
             response.data["job"] = job.pk
         return response
+
+
+@extend_schema(exclude=True)  # the schema documents the upload once, at .../upload/
+class VolumeUploadAsView(VolumeUploadView):
+    """The upload at .../upload/<file name>: what `curl -T FILE .../upload/` asks for."""
 
 
 class VolumeDownloadView(APIView):

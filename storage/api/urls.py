@@ -15,6 +15,6 @@ urlpatterns = router.urls
 urlpatterns += [  # streamed bodies (settings.STREAMED_ROUTES): plain views, not viewset actions
     path("volumes/<int:pk>/upload/", transfer_api.VolumeUploadView.as_view(), name="volume-upload"),
     # What `curl -T FILE .../upload/` asks for (curl appends the file's name to a URL ending in "/").
-    path("volumes/<int:pk>/upload/<str:file_name>", transfer_api.VolumeUploadView.as_view(), name="volume-upload-as"),
+    path("volumes/<int:pk>/upload/<str:file_name>", transfer_api.VolumeUploadAsView.as_view(), name="volume-upload-as"),
     path("volumes/<int:pk>/download/", transfer_api.VolumeDownloadView.as_view(), name="volume-download"),
 ]
