@@ -11,11 +11,12 @@ from playwright.sync_api import expect
 from test_browser import chromium_page, daphne, log_in  # noqa: F401 (daphne is a fixture)
 
 from core.models import Job
-from core.testing import ip_forward_kept, remove_network
+from core.testing import ip_forward_kept
 from core.tests.test_worker import worker  # noqa: F401 (a fixture)
 from instances import inventory
 from lab import guest
 from networks.models import Network
+from virt.networks import delete_network_if_present
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def cleanup(lab):
         for dom in made["domains"]:
             guest.remove(direct, dom.name())
         for name in made["networks"]:
-            remove_network(direct, name)
+            delete_network_if_present(direct, name)
     direct.close()
 
 

@@ -214,6 +214,15 @@ def delete_network(conn, name):
         network.undefine()
 
 
+def delete_network_if_present(conn, name):
+    """delete_network, and nothing when there is no such network (a cleanup's: it may be gone already)."""
+    try:
+        delete_network(conn, name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+            raise
+
+
 @dataclass
 class Lease:
     mac: str

@@ -173,21 +173,6 @@ def daphne_process(tmp_path, env=None):
         service.stop()
 
 
-def remove_network(conn, name):
-    """Stop and undefine a libvirt network a test made, if it is still there (a libvirt connection of the
-    test's own)."""
-    import libvirt
-
-    try:
-        network = conn.networkLookupByName(name)
-        if network.isActive():
-            network.destroy()
-        if network.isPersistent():
-            network.undefine()
-    except libvirt.libvirtError:
-        pass  # the test removed it already
-
-
 @contextlib.contextmanager
 def ip_forward_kept():
     """Put /proc/sys/net/ipv4/ip_forward back as it was: a NAT network sets it to 1 and leaves it so."""

@@ -6,9 +6,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core.events import GROUP
-from core.testing import eventually, remove_network
+from core.testing import eventually
 from hosts.sync import sync_host
 from instances.models import Instance
+from virt.networks import delete_network_if_present
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -91,5 +92,5 @@ def test_it_follows_a_network_defined_started_and_removed_out_of_band(running_wa
         eventually(lambda: not Network.objects.filter(host=lab_host, name=name).exists(), timeout=2,
                    message="row removed after undefine")
     finally:
-        remove_network(direct, name)
+        delete_network_if_present(direct, name)
         direct.close()

@@ -5,8 +5,9 @@ import uuid
 import libvirt
 import pytest
 
-from core.testing import ip_forward_kept, remove_network
+from core.testing import ip_forward_kept
 from networks.models import Network
+from virt.networks import delete_network_if_present
 from virt.tests.test_lab_networks import dnsmasq_for, iptables_rules, link
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db]
@@ -20,7 +21,7 @@ def lab_host(lab, make_host):
     with ip_forward_kept():
         yield host, direct, names
         for name in names:
-            remove_network(direct, name)
+            delete_network_if_present(direct, name)
     direct.close()
 
 

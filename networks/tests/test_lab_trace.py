@@ -17,13 +17,14 @@ import pytest
 from lxml import etree
 
 from core.models import Job
-from core.testing import eventually, ip_forward_kept, remove_network
+from core.testing import eventually, ip_forward_kept
 from instances import inventory
 from instances.models import Instance
 from lab import guest
 from networks import services, tracing
 from networks.models import Network
 from networks.tasks import trace_nic
+from virt.networks import delete_network_if_present
 
 pytestmark = [pytest.mark.lab, pytest.mark.django_db(transaction=True)]
 
@@ -93,7 +94,7 @@ def setup(lab, make_host, lab_guests, tmp_path):
         finally:
             for namespace in (peer_ns, far_ns):
                 subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
-            remove_network(lab_guests.conn, network.name)
+            delete_network_if_present(lab_guests.conn, network.name)
 
 
 def _port_state(port):

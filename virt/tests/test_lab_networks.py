@@ -15,7 +15,7 @@ import uuid
 import libvirt
 import pytest
 
-from core.testing import ip_forward_kept, remove_network
+from core.testing import ip_forward_kept
 from virt import networks
 from virt.connection import ConnectionSpec, Pool
 from virt.errors import VirtError
@@ -77,7 +77,7 @@ def lab_host(lab):
     with ip_forward_kept():
         yield Host()
         for name in made:
-            remove_network(direct, name)
+            networks.delete_network_if_present(direct, name)
     direct.close()
     pool.close_all()
 
