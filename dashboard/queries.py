@@ -8,8 +8,8 @@ from django.utils import timezone
 from core.models import Job
 from core.permissions import is_admin, restrict
 from hosts.models import Host
-from instances.choices import InstanceState
 from instances import totals as instance_totals
+from instances.choices import InstanceState
 from instances.models import Instance
 from storage.models import StoragePool
 
@@ -23,12 +23,10 @@ def vm_totals(user):
     """{(host id, state): {n, vcpus, memory}} of the VMs `user` may see (the host rows' counts and the fleet's
     totals are both summed from it). An admin sees every VM: the hosts' kept totals (instances.totals), a few
     rows per host whatever their VMs. Others may see some VMs of a host and not the rest (access/rules.py):
-    a GROUP BY over theirs, read from the index instance_host_state_totals alone."""
+    a GROUP BY over theirs."""
     if is_admin(user):
         return instance_totals.read()
-    rows = restrict(Instance.objects.all(), user).values_list("host_id", "state").annotate(
-        n=Count("*"), vcpus=Sum("vcpus"), memory=Sum("memory_kib")).order_by()
-    return {(host_id, state): {"n": n, "vcpus": vcpus, "memory": memory} for host_id, state, n, vcpus, memory in rows}
+    return instance_totals.by_host_and_state(restrict(Instance.objects.all(), user))
 
 
 def hosts(user, totals):

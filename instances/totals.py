@@ -17,6 +17,14 @@ from .models import HostStateTotals, Instance
 FIELDS = ("state", "vcpus", "memory_kib")
 
 
+def by_host_and_state(instances):
+    """{(host id, state): {n, vcpus, memory}} of the Instance queryset `instances`: one GROUP BY, read from the
+    index instance_host_state_totals alone."""
+    rows = instances.values_list("host_id", "state").annotate(
+        n=Count("*"), vcpus=Sum("vcpus"), memory=Sum("memory_kib")).order_by()
+    return {(host_id, state): {"n": n, "vcpus": vcpus, "memory": memory} for host_id, state, n, vcpus, memory in rows}
+
+
 def refresh(host_ids):
     """Recount the VMs of `host_ids` into their HostStateTotals rows."""
     host_ids = sorted(set(host_ids))
@@ -29,16 +37,16 @@ def refresh(host_ids):
         # lets one writer at a time anyway, and ignores FOR UPDATE: no query there.)
         if connection.features.has_select_for_update:
             list(Host.objects.select_for_update().filter(pk__in=host_ids).order_by("pk").values_list("pk", flat=True))
-        rows = Instance.objects.filter(host_id__in=host_ids).values_list("host_id", "state").annotate(
-            n=Count("*"), vcpus=Sum("vcpus"), memory=Sum("memory_kib")).order_by()
+        counted = by_host_and_state(Instance.objects.filter(host_id__in=host_ids))
         HostStateTotals.objects.filter(host_id__in=host_ids).delete()
         HostStateTotals.objects.bulk_create(
-            HostStateTotals(host_id=host_id, state=state, count=n, vcpus=vcpus or 0, memory_kib=memory or 0)
-            for host_id, state, n, vcpus, memory in rows)
+            HostStateTotals(host_id=host_id, state=state, count=row["n"], vcpus=row["vcpus"] or 0,
+                            memory_kib=row["memory"] or 0)
+            for (host_id, state), row in counted.items())
 
 
 def read():
-    """{(host id, state): {n, vcpus, memory}} of every host: dashboard.queries.vm_totals' shape."""
+    """by_host_and_state() of every VM, as kept."""
     return {(host_id, state): {"n": n, "vcpus": vcpus, "memory": memory} for host_id, state, n, vcpus, memory in
             HostStateTotals.objects.values_list("host_id", "state", "count", "vcpus", "memory_kib")}
 

@@ -28,12 +28,12 @@ METHODS = ("get", "post", "put", "patch", "delete")
 MODEL_OF_NAME = {"token_revoke": ApiToken, "token-detail": ApiToken, "host_edit": Host, "network_xml": Network,
                  "trace_pcap": Job, "api-instance-console": Instance, "host_series": Host,
                  "instance_series": Instance, "host_key_accept": Host, "host-host-key": Host,
-                 "volume-upload": Volume, "volume-download": Volume}
+                 "volume-upload": Volume, "volume-upload-as": Volume, "volume-download": Volume}
 # Readable by every logged-in user on purpose (access/rules.py): the wizard's saved answers.
 READABLE_BY_ALL = {InstanceTemplate}
 # The values of URL arguments that are not the object's id.
 OTHER_ARGUMENTS = {"index": "0", "name": "x", "mac": "52:54:00:00:00:01", "target": "vda", "change": "x",
-                   "device": "x"}
+                   "device": "x", "file_name": "x.img"}
 # Rows a user may create for themselves, or that record what they did.
 OWN_ROWS = {"accounts.apitoken", "audit.auditentry", "core.userpreference", "sessions.session",
             "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "authtoken.token"}
