@@ -91,7 +91,8 @@ def test_it_shows_net_define_lines_that_make_the_same_network(lab, make_host, tm
     import libvirt
     from lxml import etree
 
-    from core.testing import ip_forward_kept, remove_network
+    from core.testing import ip_forward_kept
+    from virt.networks import delete_network_if_present
     from networks import command_lines as network_lines
     from networks import services as network_services
 
@@ -122,7 +123,7 @@ def test_it_shows_net_define_lines_that_make_the_same_network(lab, make_host, tm
             assert shape(a, ours, third, f"vda{tag}") == shape(b, theirs, third + 100, f"vdh{tag}")
         finally:
             for name in (ours, theirs):
-                remove_network(direct, name)
+                delete_network_if_present(direct, name)
             direct.close()
 
 
