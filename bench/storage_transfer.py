@@ -13,9 +13,10 @@ pool), one file of random bytes. Each round, interleaved so both see the same ba
   again into /dev/null (the disk's share, the same on both sides, left out).
 
 MiB/s per path (median of --rounds, and of each side's best run: noise only adds time), virtdeck's ratio to
-virsh (goal: at least 0.9); the CPU seconds per GiB each side spends outside libvirtd (virsh's process;
-daphne's and the HTTP client's thread: on a 2-core machine every process in the path competes for the same
-cores); daphne's peak RSS growth and CPU seconds. Before each transfer: no file to replace, `sync` (none pays
+virsh (goal: at least 0.9); the CPU seconds per GiB each side spends (virsh's process; daphne's and the HTTP
+client's thread: on a 2-core machine every process in the path competes for the same cores), libvirtd's under
+each (its I/O helpers included) and how many cores the whole machine kept busy; daphne's peak RSS growth and
+CPU seconds. Before each transfer: no file to replace, `sync` (none pays
 for the previous one's writeback). The last download and the volume are checked byte for byte (sha256).
 Everything lives under var/bench/transfer/ (own SQLite database, Redis socket); a private Redis is started and
 stopped if none answers there.
@@ -41,6 +42,7 @@ from core.testing import file_sha256 as sha256  # noqa: E402
 from core.testing import free_port, random_file  # noqa: E402
 
 QEMU = "qemu+tcp://127.0.0.1:16509/system"
+LAB_DIR = Path(os.environ.get("LAB_DIR") or ROOT / "var" / "lab")  # as lab/lib.sh
 MIB = 2**20
 
 
@@ -125,9 +127,18 @@ def own_cpu():
     return time.thread_time()
 
 
-def process_cpu(pid):
+def process_cpu(pid, reaped_children=False):
+    """CPU seconds of the process; with reaped_children, also of its children that have ended (libvirtd's I/O
+    helper, one per stream)."""
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = sum(int(value) for value in fields[11:15 if reaped_children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    """CPU seconds the whole machine has spent busy (all but idle and iowait), all cores together."""
+    fields = [int(value) for value in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mib(pid):
@@ -165,6 +176,7 @@ def main():
         wait_port(port, daphne)
         http_download(port, token, volume, copy)  # warm-up: daphne imports the views and connects to the host
         rss_before, cpu_before = peak_rss_mib(daphne.pid), process_cpu(daphne.pid)
+        libvirtd = int((LAB_DIR / "libvirtd.pid").read_text())
         paths = {  # direction: (virsh's way, virtdeck's way)
             "upload": (lambda: virsh("vol-upload", "--pool", pool.name, volume.name, str(source)),
                        lambda: http_upload(port, token, volume, source)),
@@ -183,12 +195,14 @@ def main():
                     copy.unlink(missing_ok=True)
                     virsh_copy.unlink(missing_ok=True)
                     os.sync()
-                    # virsh's own CPU; virtdeck's: daphne's and the HTTP client's (this process). libvirtd's
-                    # is the same work either way.
-                    before = (children_cpu() + own_cpu(), process_cpu(daphne.pid))
+                    # CPU seconds of: virsh, or the HTTP client (this thread); daphne; libvirtd with its I/O
+                    # helpers; the whole machine (how near the cores' limit the transfer ran).
+                    before = (children_cpu() + own_cpu(), process_cpu(daphne.pid),
+                              process_cpu(libvirtd, reaped_children=True), machine_cpu())
                     times[direction, who].append(timed(transfer))
-                    cpu_used[direction, who].append((children_cpu() + own_cpu() - before[0],
-                                                     process_cpu(daphne.pid) - before[1]))
+                    after = (children_cpu() + own_cpu(), process_cpu(daphne.pid),
+                             process_cpu(libvirtd, reaped_children=True), machine_cpu())
+                    cpu_used[direction, who].append([later - earlier for later, earlier in zip(after, before)])
             log(f"round {round_number + 1}: " + ", ".join(f"{who} {direction} {values[-1]:.2f} s"
                                                           for (direction, who), values in times.items()))
         http_download(port, token, volume, copy)
@@ -198,23 +212,27 @@ def main():
         if sha256(copy) != expected:
             raise SystemExit("the volume differs from the uploaded file")
         rss_grown, cpu = peak_rss_mib(daphne.pid) - rss_before, process_cpu(daphne.pid) - cpu_before
-        log(f"\n{args.mib} MiB, median of {args.rounds}; load average {os.getloadavg()[0]:.1f}\n")
-        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh | best runs: virsh | virtdeck | ratio | "
-            "CPU s per GiB: virsh | virtdeck: daphne + client |")
-        log("|---|---|---|---|---|---|---|---|---|")
+        log(f"\n{args.mib} MiB, median of {args.rounds} (each side's best run in brackets: noise only adds time); "
+            f"load average {os.getloadavg()[0]:.1f}\n")
+        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh | CPU s per GiB: virsh | virtdeck: daphne + "
+            "client | libvirtd under virsh | under virtdeck | cores busy: virsh | virtdeck |")
+        log("|---|---|---|---|---|---|---|---|---|---|")
         per_gib = 1024 / args.mib
         for direction in paths:
-            virsh_rate, virtdeck_rate = (args.mib / statistics.median(times[direction, who])
-                                         for who in ("virsh", "virtdeck"))
-            # The best run of each is the one the machine's other work disturbed least: noise only adds time.
-            virsh_best, virtdeck_best = (args.mib / min(times[direction, who]) for who in ("virsh", "virtdeck"))
-            virsh_cpu = statistics.median(client for client, _ in cpu_used[direction, "virsh"]) * per_gib
-            server_cpu, client_cpu = (statistics.median(values) * per_gib
-                                      for values in zip(*((server, client)
-                                                          for client, server in cpu_used[direction, "virtdeck"])))
-            log(f"| {direction} | {virsh_rate:.0f} | {virtdeck_rate:.0f} | {virtdeck_rate / virsh_rate:.2f}x | "
-                f"{virsh_best:.0f} | {virtdeck_best:.0f} | {virtdeck_best / virsh_best:.2f}x | "
-                f"{virsh_cpu:.2f} | {server_cpu:.2f} + {client_cpu:.2f} |")
+            rate = {who: args.mib / statistics.median(times[direction, who]) for who in ("virsh", "virtdeck")}
+            best = {who: args.mib / min(times[direction, who]) for who in ("virsh", "virtdeck")}
+            # Per GiB, medians: (virsh's or the client's own, daphne's, libvirtd's) CPU seconds; and how many of
+            # the cores were busy during the transfer.
+            spent = {who: [statistics.median(values) * per_gib for values in zip(*cpu_used[direction, who])]
+                     for who in ("virsh", "virtdeck")}
+            busy = {who: statistics.median(used[3] / seconds for used, seconds
+                                           in zip(cpu_used[direction, who], times[direction, who]))
+                    for who in ("virsh", "virtdeck")}
+            log(f"| {direction} | {rate['virsh']:.0f} ({best['virsh']:.0f}) | "
+                f"{rate['virtdeck']:.0f} ({best['virtdeck']:.0f}) | "
+                f"{rate['virtdeck'] / rate['virsh']:.2f}x ({best['virtdeck'] / best['virsh']:.2f}x) | "
+                f"{spent['virsh'][0]:.2f} | {spent['virtdeck'][1]:.2f} + {spent['virtdeck'][0]:.2f} | "
+                f"{spent['virsh'][2]:.2f} | {spent['virtdeck'][2]:.2f} | {busy['virsh']:.2f} | {busy['virtdeck']:.2f} |")
         log(f"\ndaphne: peak RSS +{rss_grown:.1f} MiB, {cpu:.1f} CPU s for {len(paths) * args.rounds} transfers of "
             f"{args.mib} MiB; bytes checked identical (sha256)")
     finally:

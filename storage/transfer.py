@@ -32,7 +32,7 @@ from .models import Volume
 
 # The job row's progress is written at most this often (seconds).
 PROGRESS_EVERY = 1.0
-# Pieces between the download's libvirt thread and the response: with streams.WINDOW queued inside libvirt's
+# Pieces between the download's libvirt thread and the response: with two streams.WINDOW queued inside libvirt's
 # client, the most a download holds.
 DOWNLOAD_QUEUE_PIECES = 8
 

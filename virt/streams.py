@@ -22,13 +22,14 @@ from .errors import InvalidConfig, InvalidValue
 from .xml.storage import VolumeXML, check_size
 from .i18n import _, gettext_noop
 
-# A download's pieces: below libvirt's 32 MiB message limit, large enough that per-message overhead does not show.
+# One libvirt stream message's payload, either way: libvirt's own size (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX, what
+# virStreamSendAll and virsh send). Larger messages cost the host's libvirtd more: each one's buffers go back to
+# the kernel and are faulted in again (perf, 1 MiB messages: a third of libvirtd's CPU on page faults; bench/README.md).
 CHUNK = 256 * 1024
-# An upload's pieces, each one libvirt stream message. Larger than CHUNK: the web process spends about a third
-# less CPU per GiB uploaded with 1 MiB messages than with 256 KiB ones (2 and 4 MiB: no better), and on a busy
-# machine that CPU is the throughput (bench/README.md, "Volume upload and download").
+# What an upload reads from its source at a time, sent as several CHUNK messages: the web process spends about a
+# third less CPU per GiB reading 1 MiB at a time than 256 KiB (2 and 4 MiB: no better).
 UPLOAD_PIECE = 1024 * 1024
-# What one download stream carries at most: the bound on what libvirt's client may queue (see download_volume).
+# What one download stream carries at most; libvirt's client may queue two of them (see download_volume).
 WINDOW = 8 * 1024 * 1024
 _ZEROS = memoryview(bytes(CHUNK))
 _ZERO_PIECE = bytes(UPLOAD_PIECE)
@@ -96,6 +97,19 @@ def _pieces(chunks):
         view = memoryview(chunk).cast("B")
         for start in range(0, len(view), UPLOAD_PIECE):
             yield view[start:start + UPLOAD_PIECE].tobytes()
+
+
+def _send(stream, data):
+    """Send the bytes `data` in messages of at most CHUNK bytes (libvirt's binding takes bytes only, so a
+    longer piece is cut by copies)."""
+    if len(data) <= CHUNK:
+        parts = (data,)
+    else:
+        view = memoryview(data)
+        parts = (view[start:start + CHUNK].tobytes() for start in range(0, len(data), CHUNK))
+    for part in parts:
+        while part:
+            part = part[stream.send(part):]
 
 
 def _upload_target(conn, pool_name, name, length, offset):
@@ -166,8 +180,7 @@ def upload_volume(conn, pool_name, name, chunks, *, length=None, offset=0, spars
             if sparse and data == (_ZERO_PIECE if len(data) == UPLOAD_PIECE else bytes(len(data))):
                 stream.sendHole(len(data), 0)
             else:
-                while data:
-                    data = data[stream.send(data):]
+                _send(stream, data)
             if progress is not None:
                 progress(sent)
         if length is not None and sent != length:
@@ -188,11 +201,19 @@ def _write(sink, data):
         view = view[len(view) if written is None else written:]
 
 
-def _download_window(conn, volume, sink, offset, length, sparse):
-    """One download stream of at most `length` bytes from `offset`; returns the bytes it carried (holes
-    included): fewer than asked means the volume ended."""
+def _open_window(conn, volume, offset, length, sparse):
+    """A download stream of at most `length` bytes from `offset`: libvirt's host starts sending at once."""
     stream = conn.newStream(0)
-    volume.download(stream, offset, length, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM if sparse else 0)
+    try:
+        volume.download(stream, offset, length, libvirt.VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM if sparse else 0)
+    except BaseException:
+        _abort(stream)
+        raise
+    return stream
+
+
+def _drain_window(stream, sink, sparse):
+    """Write a download stream's bytes to the sink and finish it; returns the bytes it carried (holes included)."""
     total = 0
     try:
         while True:
@@ -228,18 +249,39 @@ def download_volume(conn, pool_name, name, sink, *, offset=0, length=None, spars
 
     libvirt's client queues whatever the host sends on a stream, however slowly the sink
     takes it (measured: 35-74 MiB held for 320 MiB when the sink was slower). So the
-    volume comes in windows of WINDOW bytes, one stream each: at most one window waits in
-    memory, for three more RPCs per window.
+    volume comes in windows of WINDOW bytes, one stream each. With a known `length`, the
+    next window opens as the current one starts draining: its bytes are on their way
+    while this one's are written out, instead of a round trip to the host with nothing
+    moving between windows. So at most two windows wait in memory.
     """
     check_size(offset, gettext_noop("offset"), minimum=0)
     if length is not None:
         check_size(length, gettext_noop("download length"))
     volume = _volume(conn, pool_name, name)
-    total = 0
-    while length is None or total < length:
-        wanted = WINDOW if length is None else min(WINDOW, length - total)
-        carried = _download_window(conn, volume, sink, offset + total, wanted, sparse)
-        total += carried
-        if carried < wanted:
-            break  # the end of the volume
+    windows = []  # (stream, bytes asked) opened and not yet drained, oldest first
+    opened = total = 0
+
+    def open_next():
+        nonlocal opened
+        wanted = WINDOW if length is None else min(WINDOW, length - opened)
+        windows.append((_open_window(conn, volume, offset + opened, wanted, sparse), wanted))
+        opened += wanted
+
+    try:
+        if length != 0:
+            open_next()
+        while windows:
+            if length is not None and opened < length and len(windows) < 2:
+                open_next()
+            stream, wanted = windows[0]
+            carried = _drain_window(stream, sink, sparse)
+            windows.pop(0)
+            total += carried
+            if carried < wanted:
+                break  # the end of the volume
+            if length is None:
+                open_next()
+    finally:
+        for stream, _ in windows:
+            _abort(stream)  # one opened ahead of a failure, or past the end of a volume shorter than `length`
     return total

@@ -210,6 +210,16 @@ def test_it_uploads_and_downloads_through_streams_byte_for_byte(lab_storage):
     part = io.BytesIO()
     lab.call(lambda c: streams.download_volume(c, name, "disk.raw", part, offset=5 * MIB - 10, length=20))
     assert part.getvalue() == data[5 * MIB - 10:5 * MIB + 10]
+    # A known length: each next window opens before the current one drains (three windows here, the last short),
+    # and a length past the end stops at the end (the window opened ahead of it is dropped).
+    whole = data + bytes(24 * MIB - len(data))
+    for offset, length in ((MIB + 7, 20 * MIB), (0, 30 * MIB)):
+        for sparse in (False, True):
+            part = io.BytesIO()
+            got = lab.call(lambda c, o=offset, n=length, s=sparse: streams.download_volume(
+                c, name, "disk.raw", part, offset=o, length=n, sparse=s))
+            assert got == min(length, 24 * MIB - offset)
+            assert part.getvalue() == whole[offset:offset + length]
 
 
 def _memory_kib(field):
@@ -243,7 +253,8 @@ def test_it_streams_hundreds_of_mebibytes_in_bounded_memory(lab_storage):
     before = _memory_kib("VmRSS")
     lab.call(lambda c: streams.upload_volume(c, name, "big.raw", generate(), length=size))
     upload_mib = (_memory_kib("VmHWM") - before) / 1024
-    lab.call(lambda c: streams.download_volume(c, name, "big.raw", HashingSink()))
+    # With its length, as the web download asks: two windows in flight at a time.
+    lab.call(lambda c: streams.download_volume(c, name, "big.raw", HashingSink(), length=size))
     growth_mib = (_memory_kib("VmHWM") - before) / 1024
     print(f"peak memory growth over 2 x 320 MiB: {growth_mib:.1f} MiB (upload alone {upload_mib:.1f} MiB)")
     assert got_hash.digest() == sent_hash.digest()
@@ -293,6 +304,10 @@ def test_it_aborts_a_transfer_when_the_callers_side_fails(lab_storage):
 
     with pytest.raises(BrokenPipeError):
         lab.call(lambda c: streams.download_volume(c, name, "disk.raw", BrokenSink()))
+    # With a known length, the next window is open already when the sink breaks: both streams are given up.
+    lab.call(lambda c: volumes.create_volume(c, name, "big.raw", 3 * streams.WINDOW))
+    with pytest.raises(BrokenPipeError):
+        lab.call(lambda c: streams.download_volume(c, name, "big.raw", BrokenSink(), length=3 * streams.WINDOW))
     # The connection is still good for the next call.
     assert lab.call(lambda c: volumes.collect_volume(c, name, "disk.raw")).capacity == 4 * MIB
 
