@@ -5,7 +5,6 @@ import random
 import re
 import uuid
 
-import libvirt
 import pytest
 from playwright.sync_api import expect
 from test_browser import chromium_page, daphne, log_in  # noqa: F401 (daphne is a fixture)
@@ -16,6 +15,7 @@ from core.tests.test_worker import worker  # noqa: F401 (a fixture)
 from instances import inventory
 from lab import guest
 from networks.models import Network
+from virt.connection import ConnectionSpec, open_connection
 from virt.networks import delete_network_if_present
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def local_host(lab, make_host):
 
 @pytest.fixture
 def cleanup(lab):
-    direct = libvirt.open(lab["uri"])
+    direct = open_connection(ConnectionSpec(key="direct", uri=lab["uri"]))  # out of band: not virtdeck's pool
     made = {"networks": [], "domains": []}
     with ip_forward_kept():
         yield direct, made

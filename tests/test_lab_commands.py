@@ -88,15 +88,15 @@ def test_it_shows_net_define_lines_that_make_the_same_network(lab, make_host, tm
     import random
     import uuid
 
-    import libvirt
     from lxml import etree
 
     from core.testing import ip_forward_kept
+    from virt.connection import ConnectionSpec, open_connection
     from virt.networks import delete_network_if_present
     from networks import command_lines as network_lines
     from networks import services as network_services
 
-    host, direct = make_host("lab", uri=lab["uri"]), libvirt.open(lab["uri"])
+    host, direct = make_host("lab", uri=lab["uri"]), open_connection(ConnectionSpec(key="direct", uri=lab["uri"]))
     tag, third = uuid.uuid4().hex[:6], random.randint(1, 120)
     ours, theirs = f"vd-test-{tag}", f"vd-hand-{tag}"
 
