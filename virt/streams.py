@@ -87,27 +87,26 @@ def _abort(stream):
         pass  # already broken: the original error is the one to report
 
 
+def _cut(chunk, size):
+    """A bytes-like chunk as bytes of at most `size` bytes each (libvirt's binding takes bytes only): no copy of a
+    chunk that is bytes of that size already."""
+    if type(chunk) is bytes and len(chunk) <= size:
+        yield chunk
+        return
+    view = memoryview(chunk).cast("B")
+    for start in range(0, len(view), size):
+        yield view[start:start + size].tobytes()
+
+
 def _pieces(chunks):
-    """Re-cut the caller's chunks (bytes-like, any size) into bytes of at most UPLOAD_PIECE bytes (no copy of a
-    chunk that is bytes of that size already)."""
+    """Re-cut the caller's chunks (bytes-like, any size) into bytes of at most UPLOAD_PIECE bytes."""
     for chunk in chunks:
-        if type(chunk) is bytes and len(chunk) <= UPLOAD_PIECE:
-            yield chunk
-            continue
-        view = memoryview(chunk).cast("B")
-        for start in range(0, len(view), UPLOAD_PIECE):
-            yield view[start:start + UPLOAD_PIECE].tobytes()
+        yield from _cut(chunk, UPLOAD_PIECE)
 
 
 def _send(stream, data):
-    """Send the bytes `data` in messages of at most CHUNK bytes (libvirt's binding takes bytes only, so a
-    longer piece is cut by copies)."""
-    if len(data) <= CHUNK:
-        parts = (data,)
-    else:
-        view = memoryview(data)
-        parts = (view[start:start + CHUNK].tobytes() for start in range(0, len(data), CHUNK))
-    for part in parts:
+    """Send the bytes `data` in stream messages of at most CHUNK bytes."""
+    for part in _cut(data, CHUNK):
         while part:
             part = part[stream.send(part):]
 
