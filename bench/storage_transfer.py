@@ -9,11 +9,17 @@ pool), one file of random bytes. Each round, interleaved so both see the same ba
 - upload: `virsh -c qemu+tcp://127.0.0.1:16509/system vol-upload` of the file, then virtdeck's
   `PUT /api/storage/volumes/{id}/upload/` of the same file through daphne (a named API token), http.client
   sending 1 MiB blocks;
-- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file; and both
-  again into /dev/null (the disk's share, the same on both sides, left out).
+- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file (FILE_WRITE bytes at a
+  time, as virsh writes); and both again into /dev/null (the disk's share, the same on both sides, left out);
+- each path a third way, "virsh | cat": virsh with its bytes handed over by a second process through a pipe
+  (`cat file | virsh vol-upload ... /dev/stdin`, `virsh vol-download ... /dev/stdout | cat > file`). That is
+  the least a web path adds on the same cores: the HTTP client is such a second process, which reads the file
+  and writes a socket (or reads a socket and writes the file), and the server does what virsh does (receive,
+  encode, send; or receive, decode, send). On a machine whose cores the transfer keeps busy, virtdeck's ratio
+  to this one says how much of what is left is virtdeck's own.
 
 MiB/s per path (median of --rounds, and of each side's best run: noise only adds time), virtdeck's ratio to
-virsh (goal: at least 0.9); the CPU seconds per GiB each side spends (virsh's process; daphne's and the HTTP
+virsh (goal: at least 0.9) and to "virsh | cat"; the CPU seconds per GiB each side spends (virsh's process; daphne's and the HTTP
 client's thread: on a 2-core machine every process in the path competes for the same cores), libvirtd's under
 each (its I/O helpers included) and how many cores the whole machine kept busy; daphne's peak RSS growth and
 CPU seconds. Before each transfer: no file to replace, `sync` (none pays
@@ -22,6 +28,7 @@ Everything lives under var/bench/transfer/ (own SQLite database, Redis socket); 
 stopped if none answers there.
 """
 import argparse
+import fcntl
 import http.client
 import os
 import resource
@@ -44,6 +51,13 @@ from core.testing import free_port, random_file  # noqa: E402
 QEMU = "qemu+tcp://127.0.0.1:16509/system"
 LAB_DIR = Path(os.environ.get("LAB_DIR") or ROOT / "var" / "lab")  # as lab/lib.sh
 MIB = 2**20
+# What the HTTP client writes to the file at a time: what virsh writes (one stream message). Writes of 1 MiB make
+# the kernel take large page-cache folios, which on this VM (its free memory is given back to the hypervisor: free
+# page reporting) are often not backed yet: the first touch of each cost the client 1.6-1.7 CPU s per GiB
+# instead of 0.5 (2026-12-01, bench/README.md); 128 and 256 KiB writes never did.
+FILE_WRITE = 256 * 1024
+# The pipe between cat and virsh: a 64 KiB one (Linux's default) makes virsh send 64 KiB stream messages.
+PIPE_SIZE = MIB
 
 
 def log(message):
@@ -90,6 +104,25 @@ def virsh(*args):
     subprocess.run(["virsh", "-q", "-c", QEMU, *args], check=True, capture_output=True)
 
 
+def piped_virsh(direction, pool, volume, path):
+    """virsh, with `cat` moving the bytes between the file (None: /dev/null) and virsh through a pipe."""
+    command = ["virsh", "-q", "-c", QEMU]
+    if direction == "upload":
+        feeder = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+        fcntl.fcntl(feeder.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        taker = subprocess.Popen([*command, "vol-upload", "--pool", pool.name, volume.name, "/dev/stdin"],
+                                 stdin=feeder.stdout, stderr=subprocess.PIPE)
+    else:
+        feeder = subprocess.Popen([*command, "vol-download", "--pool", pool.name, volume.name, "/dev/stdout"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        fcntl.fcntl(feeder.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        with open(path or os.devnull, "wb") as out:
+            taker = subprocess.Popen(["cat"], stdin=feeder.stdout, stdout=out)
+    feeder.stdout.close()  # the pipe's ends are the two processes' only
+    if taker.wait() or feeder.wait():
+        raise SystemExit(f"virsh | cat failed: {(feeder.stderr or taker.stderr).read()[:500]!r}")
+
+
 def http_upload(port, token, volume, path):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=MIB)
     with open(path, "rb") as body:
@@ -113,7 +146,8 @@ def http_download(port, token, volume, path):
     with open(path or os.devnull, "wb") as out:
         while count := response.readinto(block):
             if path is not None:
-                out.write(block[:count])
+                for start in range(0, count, FILE_WRITE):
+                    out.write(block[start:min(count, start + FILE_WRITE)])
 
 
 def children_cpu():
@@ -177,19 +211,23 @@ def main():
         http_download(port, token, volume, copy)  # warm-up: daphne imports the views and connects to the host
         rss_before, cpu_before = peak_rss_mib(daphne.pid), process_cpu(daphne.pid)
         libvirtd = int((LAB_DIR / "libvirtd.pid").read_text())
-        paths = {  # direction: (virsh's way, virtdeck's way)
+        paths = {  # direction: (virsh's way, virsh | cat, virtdeck's way)
             "upload": (lambda: virsh("vol-upload", "--pool", pool.name, volume.name, str(source)),
+                       lambda: piped_virsh("upload", pool, volume, source),
                        lambda: http_upload(port, token, volume, source)),
             "download to a file": (lambda: virsh("vol-download", "--pool", pool.name, volume.name, str(virsh_copy)),
+                                   lambda: piped_virsh("download", pool, volume, virsh_copy),
                                    lambda: http_download(port, token, volume, copy)),
             "download to /dev/null": (lambda: virsh("vol-download", "--pool", pool.name, volume.name, os.devnull),
+                                      lambda: piped_virsh("download", pool, volume, None),
                                       lambda: http_download(port, token, volume, None)),
         }
-        times = {(direction, who): [] for direction in paths for who in ("virsh", "virtdeck")}
+        sides = ("virsh", "virsh | cat", "virtdeck")
+        times = {(direction, who): [] for direction in paths for who in sides}
         cpu_used = {key: [] for key in times}
         for round_number in range(args.rounds):
-            for direction, (by_virsh, by_virtdeck) in paths.items():
-                for who, transfer in (("virsh", by_virsh), ("virtdeck", by_virtdeck)):
+            for direction, ways in paths.items():
+                for who, transfer in zip(sides, ways):
                     # Each starts with no file to replace and nothing dirty to write back: a download into a file
                     # the other side has just written waits for the kernel to drop its pages.
                     copy.unlink(missing_ok=True)
@@ -214,25 +252,33 @@ def main():
         rss_grown, cpu = peak_rss_mib(daphne.pid) - rss_before, process_cpu(daphne.pid) - cpu_before
         log(f"\n{args.mib} MiB, median of {args.rounds} (each side's best run in brackets: noise only adds time); "
             f"load average {os.getloadavg()[0]:.1f}\n")
-        log("| path | virsh MiB/s | virtdeck MiB/s | virtdeck / virsh | CPU s per GiB: virsh | virtdeck: daphne + "
-            "client | libvirtd under virsh | under virtdeck | cores busy: virsh | virtdeck |")
-        log("|---|---|---|---|---|---|---|---|---|---|")
+        log("| path | virsh MiB/s | virsh \\| cat MiB/s (/ virsh) | virtdeck MiB/s | virtdeck / virsh | "
+            "virtdeck / virsh \\| cat | CPU s per GiB: virsh | virsh \\| cat | virtdeck: daphne + client | "
+            "libvirtd under virsh / virsh \\| cat / virtdeck | cores busy: virsh / virsh \\| cat / virtdeck |")
+        log("|---|---|---|---|---|---|---|---|---|---|---|")
         per_gib = 1024 / args.mib
         for direction in paths:
-            rate = {who: args.mib / statistics.median(times[direction, who]) for who in ("virsh", "virtdeck")}
-            best = {who: args.mib / min(times[direction, who]) for who in ("virsh", "virtdeck")}
-            # Per GiB, medians: (virsh's or the client's own, daphne's, libvirtd's) CPU seconds; and how many of
-            # the cores were busy during the transfer.
+            rate = {who: args.mib / statistics.median(times[direction, who]) for who in sides}
+            best = {who: args.mib / min(times[direction, who]) for who in sides}
+            # Per GiB, medians: (virsh's (and cat's) or the client's own, daphne's, libvirtd's) CPU seconds; and how
+            # many of the cores were busy during the transfer.
             spent = {who: [statistics.median(values) * per_gib for values in zip(*cpu_used[direction, who])]
-                     for who in ("virsh", "virtdeck")}
+                     for who in sides}
             busy = {who: statistics.median(used[3] / seconds for used, seconds
                                            in zip(cpu_used[direction, who], times[direction, who]))
-                    for who in ("virsh", "virtdeck")}
+                    for who in sides}
+
+            def ratio(who, to):
+                return f"{rate[who] / rate[to]:.2f}x ({best[who] / best[to]:.2f}x)"
+
+            piped = "virsh | cat"
             log(f"| {direction} | {rate['virsh']:.0f} ({best['virsh']:.0f}) | "
-                f"{rate['virtdeck']:.0f} ({best['virtdeck']:.0f}) | "
-                f"{rate['virtdeck'] / rate['virsh']:.2f}x ({best['virtdeck'] / best['virsh']:.2f}x) | "
-                f"{spent['virsh'][0]:.2f} | {spent['virtdeck'][1]:.2f} + {spent['virtdeck'][0]:.2f} | "
-                f"{spent['virsh'][2]:.2f} | {spent['virtdeck'][2]:.2f} | {busy['virsh']:.2f} | {busy['virtdeck']:.2f} |")
+                f"{rate[piped]:.0f} ({best[piped]:.0f}): {ratio(piped, 'virsh')} | "
+                f"{rate['virtdeck']:.0f} ({best['virtdeck']:.0f}) | {ratio('virtdeck', 'virsh')} | "
+                f"{ratio('virtdeck', piped)} | {spent['virsh'][0]:.2f} | {spent[piped][0]:.2f} | "
+                f"{spent['virtdeck'][1]:.2f} + {spent['virtdeck'][0]:.2f} | "
+                + " / ".join(f"{spent[who][2]:.2f}" for who in sides) + " | "
+                + " / ".join(f"{busy[who]:.2f}" for who in sides) + " |")
         log(f"\ndaphne: peak RSS +{rss_grown:.1f} MiB, {cpu:.1f} CPU s for {len(paths) * args.rounds} transfers of "
             f"{args.mib} MiB; bytes checked identical (sha256)")
     finally:
