@@ -9,20 +9,21 @@ pool), one file of random bytes. Each round, interleaved so both see the same ba
 - upload: `virsh -c qemu+tcp://127.0.0.1:16509/system vol-upload` of the file, then virtdeck's
   `PUT /api/storage/volumes/{id}/upload/` of the same file through daphne (a named API token), http.client
   sending 1 MiB blocks;
-- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file (FILE_WRITE bytes at a
-  time, as virsh writes); and both again into /dev/null (the disk's share, the same on both sides, left out);
+- download: `virsh vol-download` to a file, then virtdeck's `GET .../download/` written to a file (FILE_WRITE
+  bytes at a time, as virsh writes); and both again into /dev/null (the disk's share, the same on both sides,
+  left out);
 - each path a third way, "virsh | cat": virsh with its bytes handed over by a second process through a pipe
   (`cat file | virsh vol-upload ... /dev/stdin`, `virsh vol-download ... /dev/stdout | cat > file`). That is
-  the least a web path adds on the same cores: the HTTP client is such a second process, which reads the file
-  and writes a socket (or reads a socket and writes the file), and the server does what virsh does (receive,
-  encode, send; or receive, decode, send). On a machine whose cores the transfer keeps busy, virtdeck's ratio
-  to this one says how much of what is left is virtdeck's own.
+  about the least a web path adds on the same cores: the HTTP client is such a second process, which reads the
+  file and writes a socket (or reads a socket and writes the file), and the server does what virsh does
+  (receive, encode, send; or receive, decode, send). On a machine whose cores the transfer keeps busy,
+  virtdeck's ratio to this one says how much of what is left is virtdeck's own.
 
 MiB/s per path (median of --rounds, and of each side's best run: noise only adds time), virtdeck's ratio to
-virsh (goal: at least 0.9) and to "virsh | cat"; the CPU seconds per GiB each side spends (virsh's process; daphne's and the HTTP
-client's thread: on a 2-core machine every process in the path competes for the same cores), libvirtd's under
-each (its I/O helpers included) and how many cores the whole machine kept busy; daphne's peak RSS growth and
-CPU seconds. Before each transfer: no file to replace, `sync` (none pays
+virsh (goal: at least 0.9) and to "virsh | cat"; the CPU seconds per GiB each side spends (virsh's process, with
+cat's; daphne's and the HTTP client's thread: on a 2-core machine every process in the path competes for the
+same cores), libvirtd's under each (its I/O helpers included) and how many cores the whole machine kept busy;
+daphne's peak RSS growth and CPU seconds. Before each transfer: no file to replace, `sync` (none pays
 for the previous one's writeback). The last download and the volume are checked byte for byte (sha256).
 Everything lives under var/bench/transfer/ (own SQLite database, Redis socket); a private Redis is started and
 stopped if none answers there.
