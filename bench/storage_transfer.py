@@ -89,10 +89,11 @@ def setup_virtdeck(pool_dir):
     return ApiToken.issue(user, "bench")[1], pool, redis_started
 
 
-def start_process(argv, name):
+def start_process(argv, name, env=None):
+    """Start `argv` in a session of its own, its output in var/bench/transfer/NAME.log; `env`: variables to set."""
     log_file = open(BENCH_DIR / f"{name}.log", "w")
-    return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=dict(os.environ),
-                            start_new_session=True)
+    return subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})}, start_new_session=True)
 
 
 def timed(fn):
