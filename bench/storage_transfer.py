@@ -50,6 +50,7 @@ from core.testing import file_sha256 as sha256  # noqa: E402
 from core.testing import free_port, random_file  # noqa: E402
 
 QEMU = "qemu+tcp://127.0.0.1:16509/system"
+VIRSH = ["virsh", "-q", "-c", QEMU]
 LAB_DIR = Path(os.environ.get("LAB_DIR") or ROOT / "var" / "lab")  # as lab/lib.sh
 MIB = 2**20
 # What the HTTP client writes to the file at a time: what virsh writes (one stream message). Writes of 1 MiB make
@@ -103,19 +104,18 @@ def timed(fn):
 
 
 def virsh(*args):
-    subprocess.run(["virsh", "-q", "-c", QEMU, *args], check=True, capture_output=True)
+    subprocess.run([*VIRSH, *args], check=True, capture_output=True)
 
 
 def piped_virsh(direction, pool, volume, path):
     """virsh, with `cat` moving the bytes between the file (None: /dev/null) and virsh through a pipe."""
-    command = ["virsh", "-q", "-c", QEMU]
     if direction == "upload":
         feeder = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
         fcntl.fcntl(feeder.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        taker = subprocess.Popen([*command, "vol-upload", "--pool", pool.name, volume.name, "/dev/stdin"],
+        taker = subprocess.Popen([*VIRSH, "vol-upload", "--pool", pool.name, volume.name, "/dev/stdin"],
                                  stdin=feeder.stdout, stderr=subprocess.PIPE)
     else:
-        feeder = subprocess.Popen([*command, "vol-download", "--pool", pool.name, volume.name, "/dev/stdout"],
+        feeder = subprocess.Popen([*VIRSH, "vol-download", "--pool", pool.name, volume.name, "/dev/stdout"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         fcntl.fcntl(feeder.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         with open(path or os.devnull, "wb") as out:

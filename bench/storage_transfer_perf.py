@@ -22,6 +22,7 @@ import bisect
 import collections
 import json
 import os
+import select
 import shutil
 import signal
 import statistics
@@ -37,6 +38,7 @@ from bench.console import stop, wait_port  # noqa: E402
 from core.testing import free_port, random_file  # noqa: E402
 
 SIDES = ("A", "B", "V")
+PERF_START_SECONDS = 60
 WHO = ("daphne", "client", "libvirtd main", "libvirtd other", "other", "idle")
 
 
@@ -46,7 +48,7 @@ def timed_transfer(side, direction, daphnes, token, pool, volume, source, virsh_
     if side == "V":
         args = (["vol-upload", "--pool", pool.name, volume.name, str(source)] if direction == "upload"
                 else ["vol-download", "--pool", pool.name, volume.name, os.devnull])
-        process = subprocess.Popen(["virsh", "-q", "-c", transfer.QEMU, *args])
+        process = subprocess.Popen([*transfer.VIRSH, *args])
         virsh_pids.add(process.pid)
         if process.wait():
             raise SystemExit(f"virsh {args[0]} failed")
@@ -55,6 +57,36 @@ def timed_transfer(side, direction, daphnes, token, pool, volume, source, virsh_
     else:
         transfer.http_download(daphnes[side][1], token, volume, None)
     return started, time.monotonic()
+
+
+def start_perf(output):
+    """`perf record -a` into `output`, returned once it records: it starts with its events off (-D -1) and
+    answers "ack" on its control pipe when told to enable them. Returns (the process, the control pipe's end,
+    which stays open while perf runs: stop_perf closes it)."""
+    control_read, control_write = os.pipe()
+    ack_read, ack_write = os.pipe()
+    perf = subprocess.Popen(["perf", "record", "-a", "-k", "CLOCK_MONOTONIC", "-D", "-1",
+                             "--control", f"fd:{control_read},{ack_write}", "-o", str(output)],
+                            pass_fds=(control_read, ack_write), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(control_read)
+    os.close(ack_write)
+    try:
+        os.write(control_write, b"enable\n")
+        ready, _, _ = select.select([ack_read], [], [], PERF_START_SECONDS)
+        if not ready or not os.read(ack_read, 16).startswith(b"ack"):
+            stop_perf(perf, control_write)
+            raise SystemExit(f"perf record did not start recording within {PERF_START_SECONDS} s")
+    finally:
+        os.close(ack_read)
+    return perf, control_write
+
+
+def stop_perf(perf, control):
+    """Stop the perf we started (it writes its file and exits on SIGINT), then close its control pipe."""
+    if perf.poll() is None:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=120)
+    os.close(control)
 
 
 def classify(pid, tid, comm, side, daphne_pids, libvirtd, client_pids):
@@ -126,26 +158,23 @@ def main():
             daphnes[side] = (process, port)
             transfer.http_upload(port, token, volume, source)  # warm-up: imports, the host's connection
         libvirtd = int((transfer.LAB_DIR / "libvirtd.pid").read_text())
-        perf = subprocess.Popen(["perf", "record", "-a", "-k", "CLOCK_MONOTONIC", "-o", str(perf_data)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(2)  # perf opens its buffers on every CPU before it records
+        perf = start_perf(perf_data)
         windows, virsh_pids = [], set()
         for round_number in range(args.rounds):
             for side in SIDES if round_number % 2 == 0 else SIDES[::-1]:
                 os.sync()
                 start, end = timed_transfer(side, args.direction, daphnes, token, pool, volume, source, virsh_pids)
                 windows.append((start, end, side))
-        perf.send_signal(signal.SIGINT)  # perf writes its file and exits
-        perf.wait(timeout=120)
+        stop_perf(*perf)
+        perf = None
         script = subprocess.run(["perf", "script", "-i", str(perf_data), "-F", "comm,pid,tid,time,ip,sym"],
                                 capture_output=True, text=True, check=True).stdout
         daphne_pids = {process.pid: side for side, (process, _) in daphnes.items()}
         counts, symbols = attribute(script, list(windows), daphne_pids, libvirtd, virsh_pids | {os.getpid()})
         report(args, windows, counts, symbols)
     finally:
-        if perf is not None and perf.poll() is None:
-            perf.send_signal(signal.SIGINT)
-            perf.wait(timeout=120)
+        if perf is not None:
+            stop_perf(*perf)
         for process, _ in daphnes.values():
             stop(process)
         source.unlink(missing_ok=True)
